@@ -1,0 +1,5 @@
+//! The small provider framework: values and their wire codecs, schemas,
+//! diagnostics, the `Resource` trait and the standard planning behaviour.
+
+pub mod diag;
+pub mod value;
