@@ -2,4 +2,7 @@
 //! diagnostics, the `Resource` trait and the standard planning behaviour.
 
 pub mod diag;
+pub mod plan;
+pub mod schema;
+pub mod validate;
 pub mod value;
