@@ -2,3 +2,4 @@
 //! egress leaves through a user-defined route table to a firewall or NVA.
 pub mod pb;
 pub mod tf;
+pub mod arm;

@@ -3,6 +3,7 @@
 
 pub mod diag;
 pub mod plan;
+pub mod resource;
 pub mod schema;
 pub mod validate;
 pub mod value;

@@ -1,0 +1,261 @@
+//! Typed ARM resource IDs. User input is parsed strictly (exact segment
+//! keywords, a GUID subscription) so a typo becomes a plan-time diagnostic;
+//! IDs that ARM returns are parsed case-insensitively, because ARM is not
+//! consistent about casing (e.g. `resourcegroups` in some responses).
+
+use std::fmt;
+
+/// Why an ID did not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{input:?} is not a valid {kind} ID: {reason}. Expected the form {shape}")]
+pub struct IdError {
+    pub kind: &'static str,
+    pub input: String,
+    pub reason: String,
+    pub shape: String,
+}
+
+/// A segment of an ID pattern.
+enum Seg {
+    /// A fixed keyword such as `resourceGroups`.
+    Key(&'static str),
+    /// A user-chosen name.
+    Name(&'static str),
+}
+use Seg::{Key, Name};
+
+fn shape(pattern: &[Seg]) -> String {
+    pattern
+        .iter()
+        .map(|s| match s {
+            Key(k) => format!("/{k}"),
+            Name(n) => format!("/{{{n}}}"),
+        })
+        .collect()
+}
+
+fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Parses `input` against `pattern`; returns the names in order.
+fn parse(kind: &'static str, pattern: &[Seg], input: &str, strict: bool) -> Result<Vec<String>, IdError> {
+    let fail = |reason: String| IdError { kind, input: input.to_string(), reason, shape: shape(pattern) };
+    let Some(rest) = input.strip_prefix('/') else {
+        return Err(fail("it must start with /subscriptions/".into()));
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let parts: Vec<&str> = rest.split('/').collect();
+    if parts.len() != pattern.len() {
+        return Err(fail(format!("it has {} segments where {} are expected", parts.len(), pattern.len())));
+    }
+    let mut names = Vec::new();
+    for (part, seg) in parts.iter().zip(pattern) {
+        match seg {
+            Key(k) => {
+                let ok = if strict { part == k } else { part.eq_ignore_ascii_case(k) };
+                if !ok {
+                    return Err(fail(format!("found {part:?} where {k:?} belongs")));
+                }
+            }
+            Name(n) => {
+                if part.is_empty() {
+                    return Err(fail(format!("the {n} is empty")));
+                }
+                if strict && *n == "subscriptionId" && !is_guid(part) {
+                    return Err(fail(format!("the subscription ID {part:?} is not a GUID")));
+                }
+                names.push((*part).to_string());
+            }
+        }
+    }
+    Ok(names)
+}
+
+macro_rules! arm_id {
+    ($(#[$doc:meta])* $ty:ident, $kind:literal, [$($seg:expr),*], { $($field:ident),* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $ty {
+            $(pub $field: String,)*
+        }
+
+        impl $ty {
+            const PATTERN: &'static [Seg] = &[$($seg),*];
+
+            /// Parses an ID written by a user: keywords must be spelled as ARM
+            /// spells them.
+            pub fn parse(input: &str) -> Result<Self, IdError> {
+                Self::from_names(parse($kind, Self::PATTERN, input, true)?)
+            }
+
+            /// Parses an ID returned by ARM, ignoring the case of keywords.
+            pub fn parse_insensitive(input: &str) -> Result<Self, IdError> {
+                Self::from_names(parse($kind, Self::PATTERN, input, false)?)
+            }
+
+            fn from_names(names: Vec<String>) -> Result<Self, IdError> {
+                let mut it = names.into_iter();
+                Ok($ty { $($field: it.next().unwrap_or_default(),)* })
+            }
+
+            /// The form users must write, for error messages.
+            pub fn shape() -> String {
+                shape(Self::PATTERN)
+            }
+        }
+
+        impl PartialEq for $ty {
+            /// ARM names are case-insensitive.
+            fn eq(&self, other: &Self) -> bool {
+                true $(&& self.$field.eq_ignore_ascii_case(&other.$field))*
+            }
+        }
+        impl Eq for $ty {}
+    };
+}
+
+arm_id!(
+    /// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Network/routeTables/{name}`
+    RouteTableId, "route table",
+    [Key("subscriptions"), Name("subscriptionId"), Key("resourceGroups"), Name("resourceGroupName"),
+     Key("providers"), Key("Microsoft.Network"), Key("routeTables"), Name("routeTableName")],
+    { subscription_id, resource_group, name }
+);
+
+arm_id!(
+    /// `.../routeTables/{table}/routes/{name}`
+    RouteId, "route",
+    [Key("subscriptions"), Name("subscriptionId"), Key("resourceGroups"), Name("resourceGroupName"),
+     Key("providers"), Key("Microsoft.Network"), Key("routeTables"), Name("routeTableName"),
+     Key("routes"), Name("routeName")],
+    { subscription_id, resource_group, route_table, name }
+);
+
+arm_id!(
+    /// `.../virtualNetworks/{vnet}/subnets/{name}`
+    SubnetId, "subnet",
+    [Key("subscriptions"), Name("subscriptionId"), Key("resourceGroups"), Name("resourceGroupName"),
+     Key("providers"), Key("Microsoft.Network"), Key("virtualNetworks"), Name("virtualNetworkName"),
+     Key("subnets"), Name("subnetName")],
+    { subscription_id, resource_group, virtual_network, name }
+);
+
+arm_id!(
+    /// `.../providers/Microsoft.ContainerService/managedClusters/{name}`
+    ManagedClusterId, "AKS cluster",
+    [Key("subscriptions"), Name("subscriptionId"), Key("resourceGroups"), Name("resourceGroupName"),
+     Key("providers"), Key("Microsoft.ContainerService"), Key("managedClusters"), Name("managedClusterName")],
+    { subscription_id, resource_group, name }
+);
+
+arm_id!(
+    /// `.../providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`
+    UserAssignedIdentityId, "user-assigned identity",
+    [Key("subscriptions"), Name("subscriptionId"), Key("resourceGroups"), Name("resourceGroupName"),
+     Key("providers"), Key("Microsoft.ManagedIdentity"), Key("userAssignedIdentities"), Name("resourceName")],
+    { subscription_id, resource_group, name }
+);
+
+impl fmt::Display for RouteTableId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/routeTables/{}",
+            self.subscription_id, self.resource_group, self.name
+        )
+    }
+}
+
+impl fmt::Display for RouteId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/routes/{}", self.table(), self.name)
+    }
+}
+
+impl RouteId {
+    /// The route table this route belongs to.
+    pub fn table(&self) -> RouteTableId {
+        RouteTableId {
+            subscription_id: self.subscription_id.clone(),
+            resource_group: self.resource_group.clone(),
+            name: self.route_table.clone(),
+        }
+    }
+}
+
+impl fmt::Display for SubnetId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworks/{}/subnets/{}",
+            self.subscription_id, self.resource_group, self.virtual_network, self.name
+        )
+    }
+}
+
+impl fmt::Display for ManagedClusterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ContainerService/managedClusters/{}",
+            self.subscription_id, self.resource_group, self.name
+        )
+    }
+}
+
+impl fmt::Display for UserAssignedIdentityId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}",
+            self.subscription_id, self.resource_group, self.name
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUB: &str = "00000000-0000-0000-0000-000000000000";
+
+    #[test]
+    fn strict_parsing_of_user_input() {
+        let ok = format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt");
+        let id = RouteTableId::parse(&ok).expect("valid");
+        assert_eq!(id.name, "rt");
+        assert_eq!(id.to_string(), ok);
+
+        let cases = [
+            (format!("/subscriptions/{SUB}/resourcegroups/rg/providers/Microsoft.Network/routeTables/rt"), "resourceGroups"),
+            ("/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt".to_string(), "GUID"),
+            (format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/routeTables"), "segments"),
+            (format!("subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt"), "start"),
+            (format!("/subscriptions/{SUB}/resourceGroups//providers/Microsoft.Network/routeTables/rt"), "empty"),
+            (String::new(), "start"),
+        ];
+        for (input, why) in cases {
+            let err = RouteTableId::parse(&input).expect_err(&input);
+            assert!(err.to_string().contains(why), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn lenient_parsing_of_arm_responses_and_comparison() {
+        let from_arm = format!("/subscriptions/{SUB}/resourcegroups/RG/providers/microsoft.network/virtualNetworks/v/subnets/aks");
+        let a = SubnetId::parse_insensitive(&from_arm).expect("valid");
+        let b = SubnetId::parse(&format!(
+            "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/AKS"
+        ))
+        .expect("valid");
+        assert_eq!(a, b);
+        let route = RouteId::parse_insensitive(&format!(
+            "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt/routes/default"
+        ))
+        .expect("valid");
+        assert_eq!(route.table().name, "rt");
+    }
+}

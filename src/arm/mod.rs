@@ -1,0 +1,3 @@
+//! Azure Resource Manager: typed resource IDs (and, later, the client).
+
+pub mod ids;

@@ -1,0 +1,256 @@
+//! The `aksudr` provider: its configuration schema, how each setting falls
+//! back to the azurerm-style environment variable, and the registry of
+//! resource types.
+
+use std::fmt;
+
+use crate::resources;
+use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tf::resource::Resource;
+use crate::tf::schema::{Attribute, Block, Schema};
+use crate::tf::value::Value;
+
+/// Azure clouds and their Resource Manager / login endpoints.
+pub const ENVIRONMENTS: &[&str] = &["public", "usgovernment", "china"];
+
+/// A secret string: never printed, not even in debug output.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Secret {
+        Secret(s)
+    }
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(sensitive)")
+    }
+}
+
+/// The provider's settings after environment fallbacks, before any
+/// credential is resolved (that happens lazily, on the first ARM call).
+#[derive(Clone, Debug, Default)]
+pub struct ProviderConfig {
+    pub subscription_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub use_oidc: bool,
+    pub oidc_token: Option<Secret>,
+    pub oidc_token_file_path: Option<String>,
+    pub use_msi: bool,
+    pub use_cli: bool,
+    pub environment: String,
+    pub resource_manager_endpoint: String,
+    pub authority_host: String,
+}
+
+/// What resources get once the provider is configured.
+#[derive(Debug)]
+pub struct ProviderData {
+    pub config: ProviderConfig,
+}
+
+/// One provider setting: attribute name, environment fallback(s), whether
+/// it is secret, and its description.
+struct Setting {
+    name: &'static str,
+    env: &'static [&'static str],
+    kind: Kind,
+    description: &'static str,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Secret,
+    Flag,
+}
+
+const SETTINGS: &[Setting] = &[
+    Setting { name: "subscription_id", env: &["ARM_SUBSCRIPTION_ID"], kind: Kind::Text, description: "The Azure subscription ID. Falls back to `ARM_SUBSCRIPTION_ID`." },
+    Setting { name: "tenant_id", env: &["ARM_TENANT_ID"], kind: Kind::Text, description: "The Microsoft Entra tenant ID. Falls back to `ARM_TENANT_ID`." },
+    Setting { name: "client_id", env: &["ARM_CLIENT_ID"], kind: Kind::Text, description: "The client (application) ID of a service principal or user-assigned managed identity. Falls back to `ARM_CLIENT_ID`." },
+    Setting { name: "client_secret", env: &["ARM_CLIENT_SECRET"], kind: Kind::Secret, description: "The service principal's client secret. Sensitive. Falls back to `ARM_CLIENT_SECRET`." },
+    Setting { name: "use_oidc", env: &["ARM_USE_OIDC"], kind: Kind::Flag, description: "Authenticate with an OIDC token (workload identity federation, e.g. GitHub Actions or Terraform Cloud). Falls back to `ARM_USE_OIDC`." },
+    Setting { name: "oidc_token", env: &["ARM_OIDC_TOKEN", "TFC_WORKLOAD_IDENTITY_TOKEN"], kind: Kind::Secret, description: "An OIDC ID token exchanged for an Azure token. Sensitive. Falls back to `ARM_OIDC_TOKEN`, then Terraform Cloud's `TFC_WORKLOAD_IDENTITY_TOKEN`." },
+    Setting { name: "oidc_token_file_path", env: &["ARM_OIDC_TOKEN_FILE_PATH"], kind: Kind::Text, description: "A file holding the OIDC ID token (read at each token request). Falls back to `ARM_OIDC_TOKEN_FILE_PATH`." },
+    Setting { name: "use_msi", env: &["ARM_USE_MSI"], kind: Kind::Flag, description: "Authenticate with the managed identity of the machine running Terraform. Falls back to `ARM_USE_MSI`." },
+    Setting { name: "use_cli", env: &["ARM_USE_CLI"], kind: Kind::Flag, description: "Authenticate with the Azure CLI's logged-in account when nothing else is configured. Defaults to true. Falls back to `ARM_USE_CLI`." },
+    Setting { name: "environment", env: &["ARM_ENVIRONMENT"], kind: Kind::Text, description: "The Azure cloud: `public` (default), `usgovernment` or `china`. Falls back to `ARM_ENVIRONMENT`." },
+    Setting { name: "resource_manager_endpoint", env: &["ARM_RESOURCE_MANAGER_ENDPOINT"], kind: Kind::Text, description: "Overrides the cloud's Resource Manager endpoint; must be `https://`. Falls back to `ARM_RESOURCE_MANAGER_ENDPOINT`." },
+    Setting { name: "authority_host", env: &["ARM_AUTHORITY_HOST"], kind: Kind::Text, description: "Overrides the cloud's Microsoft Entra login endpoint; must be `https://`. Falls back to `ARM_AUTHORITY_HOST`." },
+];
+
+/// The provider block's schema.
+pub fn schema() -> Schema {
+    let mut block = Block::new(
+        "Manages AKS clusters whose egress leaves through a user-defined route table to a firewall or \
+         network virtual appliance, and the route tables, routes and subnet associations they need.",
+    );
+    for s in SETTINGS {
+        let a = match s.kind {
+            Kind::Flag => Attribute::bool(s.name, s.description).optional(),
+            Kind::Secret => Attribute::string(s.name, s.description).optional().sensitive(),
+            Kind::Text => Attribute::string(s.name, s.description).optional(),
+        };
+        let a = if s.name == "environment" { a.one_of(ENVIRONMENTS) } else { a };
+        block = block.attr(a);
+    }
+    Schema::new(0, block)
+}
+
+/// Every resource type this provider offers.
+pub fn resources() -> Vec<Box<dyn Resource<ProviderData>>> {
+    resources::all()
+}
+
+/// Default endpoints of each cloud: (Resource Manager, login).
+fn cloud_endpoints(environment: &str) -> (&'static str, &'static str) {
+    match environment {
+        "usgovernment" => ("https://management.usgovcloudapi.net/", "https://login.microsoftonline.us/"),
+        "china" => ("https://management.chinacloudapi.cn/", "https://login.chinacloudapi.cn/"),
+        _ => ("https://management.azure.com/", "https://login.microsoftonline.com/"),
+    }
+}
+
+/// Resolves the provider block against the environment. `env` is injected
+/// so tests need not touch the process environment.
+pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<ProviderConfig, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let text = |name: &str| -> Option<String> {
+        if let Some(s) = config.attr(name).and_then(Value::as_str) {
+            return Some(s.to_string());
+        }
+        let setting = SETTINGS.iter().find(|s| s.name == name)?;
+        setting.env.iter().find_map(|k| env(k)).filter(|v| !v.is_empty())
+    };
+    let mut flag = |name: &str, default: bool| -> bool {
+        if let Some(b) = config.attr(name).and_then(Value::as_bool) {
+            return b;
+        }
+        let Some(raw) = text(name) else { return default };
+        match raw.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" => true,
+            "0" | "false" | "no" => false,
+            _ => {
+                diags.push(
+                    Diagnostic::error(
+                        format!("Invalid boolean for {name}"),
+                        format!("The environment gives {raw:?}; use true or false."),
+                    )
+                    .at(AttributePath::root(name)),
+                );
+                default
+            }
+        }
+    };
+    let use_oidc = flag("use_oidc", false);
+    let use_msi = flag("use_msi", false);
+    let use_cli = flag("use_cli", true);
+    let environment = text("environment").unwrap_or_else(|| "public".to_string()).to_ascii_lowercase();
+    if !ENVIRONMENTS.contains(&environment.as_str()) {
+        diags.push(
+            Diagnostic::error(
+                "Unknown Azure environment",
+                format!("{environment:?} is not one of: {}.", ENVIRONMENTS.join(", ")),
+            )
+            .at(AttributePath::root("environment")),
+        );
+    }
+    let (arm, login) = cloud_endpoints(&environment);
+    let mut endpoint = |name: &str, default: &str| -> String {
+        let v = text(name).unwrap_or_else(|| default.to_string());
+        if !v.to_ascii_lowercase().starts_with("https://") {
+            diags.push(
+                Diagnostic::error(
+                    format!("{name} must use https"),
+                    format!(
+                        "{v:?} is not an https:// URL. Bearer tokens are never sent in clear text; \
+                         to trust a private CA, point SSL_CERT_FILE or SSL_CERT_DIR at it."
+                    ),
+                )
+                .at(AttributePath::root(name)),
+            );
+        }
+        v
+    };
+    let resource_manager_endpoint = endpoint("resource_manager_endpoint", arm);
+    let authority_host = endpoint("authority_host", login);
+    let cfg = ProviderConfig {
+        subscription_id: text("subscription_id"),
+        tenant_id: text("tenant_id"),
+        client_id: text("client_id"),
+        client_secret: text("client_secret").map(Secret::new),
+        use_oidc,
+        oidc_token: text("oidc_token").map(Secret::new),
+        oidc_token_file_path: text("oidc_token_file_path"),
+        use_msi,
+        use_cli,
+        environment,
+        resource_manager_endpoint,
+        authority_host,
+    };
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, Value)]) -> Value {
+        let mut m: std::collections::BTreeMap<String, Value> =
+            SETTINGS.iter().map(|s| (s.name.to_string(), Value::Null)).collect();
+        for (k, v) in pairs {
+            m.insert(k.to_string(), v.clone());
+        }
+        Value::Object(m)
+    }
+
+    #[test]
+    fn empty_block_and_no_environment_is_fine() {
+        let c = resolve(&config(&[]), &|_| None).expect("resolves");
+        assert!(c.use_cli);
+        assert_eq!(c.environment, "public");
+        assert_eq!(c.resource_manager_endpoint, "https://management.azure.com/");
+    }
+
+    #[test]
+    fn environment_variables_fill_in_and_config_wins() {
+        let env = |k: &str| match k {
+            "ARM_SUBSCRIPTION_ID" => Some("sub-from-env".to_string()),
+            "TFC_WORKLOAD_IDENTITY_TOKEN" => Some("tfc-token".to_string()),
+            "ARM_USE_CLI" => Some("false".to_string()),
+            "ARM_ENVIRONMENT" => Some("China".to_string()),
+            _ => None,
+        };
+        let c = resolve(&config(&[("subscription_id", Value::string("sub-from-config"))]), &env).expect("resolves");
+        assert_eq!(c.subscription_id.as_deref(), Some("sub-from-config"));
+        assert_eq!(c.oidc_token.as_ref().map(Secret::expose), Some("tfc-token"));
+        assert!(!c.use_cli);
+        assert_eq!(c.resource_manager_endpoint, "https://management.chinacloudapi.cn/");
+    }
+
+    #[test]
+    fn plain_http_endpoints_are_refused() {
+        let err = resolve(&config(&[("resource_manager_endpoint", Value::string("http://127.0.0.1:1"))]), &|_| None)
+            .expect_err("refused");
+        assert!(err.iter().any(|d| d.path == Some(AttributePath::root("resource_manager_endpoint"))));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let c = resolve(&config(&[("client_secret", Value::string("hunter2"))]), &|_| None).expect("resolves");
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}
