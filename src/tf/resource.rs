@@ -57,11 +57,21 @@ pub trait Resource<D: Send + Sync>: Send + Sync {
         Diagnostics::new()
     }
 
-    async fn create(&self, data: &D, planned: &Value, config: &Value) -> ApplyOutcome;
+    // The writes and `read` answer with a diagnostic until the resource
+    // implements them: this build validates and plans only.
+    async fn create(&self, _data: &D, _planned: &Value, _config: &Value) -> ApplyOutcome {
+        ApplyOutcome::failed(Value::Null, unsupported(self.type_name(), "create"))
+    }
     /// `Ok(None)` when the object no longer exists (removed from state).
-    async fn read(&self, data: &D, state: &Value) -> Result<Option<Value>, Diagnostics>;
-    async fn update(&self, data: &D, prior: &Value, planned: &Value, config: &Value) -> ApplyOutcome;
-    async fn delete(&self, data: &D, prior: &Value) -> Diagnostics;
+    async fn read(&self, _data: &D, _state: &Value) -> Result<Option<Value>, Diagnostics> {
+        Err(unsupported(self.type_name(), "read"))
+    }
+    async fn update(&self, _data: &D, prior: &Value, _planned: &Value, _config: &Value) -> ApplyOutcome {
+        ApplyOutcome::failed(prior.clone(), unsupported(self.type_name(), "update"))
+    }
+    async fn delete(&self, _data: &D, _prior: &Value) -> Diagnostics {
+        unsupported(self.type_name(), "delete")
+    }
 
     /// The import capability, when the resource has it.
     fn importer(&self) -> Option<&dyn Import<D>> {

@@ -1,0 +1,1 @@
+terraform import aksudr_subnet_route_table_association.example /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-egress/providers/Microsoft.Network/virtualNetworks/vnet/subnets/aks

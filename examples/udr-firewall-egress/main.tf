@@ -1,0 +1,112 @@
+# AKS with egress through Azure Firewall, after Azure's tutorial "Limit network
+# traffic with Azure Firewall in AKS": a route table on the AKS subnet sends
+# 0.0.0.0/0 to the firewall's private IP, the firewall's own public IP keeps a
+# direct route to the Internet, and the cluster uses outbound_type
+# userDefinedRouting, so AKS creates no outbound public IP of its own.
+
+terraform {
+  required_providers {
+    aksudr = {
+      source = "aksudr/aksudr"
+    }
+  }
+}
+
+provider "aksudr" {}
+
+variable "resource_group_name" {
+  description = "The existing resource group for the route table and the cluster."
+  type        = string
+  default     = "rg-egress"
+}
+
+variable "location" {
+  type    = string
+  default = "westeurope"
+}
+
+variable "aks_subnet_id" {
+  description = "The existing subnet the AKS nodes join."
+  type        = string
+  default     = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-egress/providers/Microsoft.Network/virtualNetworks/vnet/subnets/aks"
+}
+
+variable "firewall_private_ip" {
+  description = "The firewall's private IP address in AzureFirewallSubnet: the next hop of all egress."
+  type        = string
+  default     = "10.0.4.4"
+}
+
+variable "firewall_public_ip" {
+  description = "The firewall's public IP address, which must stay reachable directly."
+  type        = string
+  default     = "20.50.60.70"
+}
+
+resource "aksudr_route_table" "egress" {
+  name                          = "rt-aks-egress"
+  resource_group_name           = var.resource_group_name
+  location                      = var.location
+  bgp_route_propagation_enabled = false
+  tags = {
+    purpose = "aks-egress"
+  }
+}
+
+# All egress from the AKS subnet goes to the firewall.
+resource "aksudr_firewall_route" "default" {
+  name                   = "default-to-firewall"
+  route_table_id         = aksudr_route_table.egress.id
+  address_prefix         = "0.0.0.0/0"
+  next_hop_type          = "VirtualAppliance"
+  next_hop_in_ip_address = var.firewall_private_ip
+}
+
+# The firewall's public IP is reached directly (asymmetric routing otherwise).
+resource "aksudr_route" "firewall_public_ip" {
+  name           = "firewall-public-ip"
+  route_table_id = aksudr_route_table.egress.id
+  address_prefix = "${var.firewall_public_ip}/32"
+  next_hop_type  = "Internet"
+}
+
+resource "aksudr_subnet_route_table_association" "aks" {
+  subnet_id      = var.aks_subnet_id
+  route_table_id = aksudr_route_table.egress.id
+}
+
+resource "aksudr_cluster" "aks" {
+  name                = "aks-egress"
+  resource_group_name = var.resource_group_name
+  location            = var.location
+  dns_prefix          = "aks-egress"
+
+  # Nodes must reach the API server through the firewall's public IP.
+  api_server_authorized_ip_ranges = ["${var.firewall_public_ip}/32"]
+
+  default_node_pool {
+    name           = "system"
+    vm_size        = "Standard_D2s_v5"
+    node_count     = 2
+    vnet_subnet_id = var.aks_subnet_id
+  }
+
+  network_profile {
+    network_plugin      = "azure"
+    network_plugin_mode = "overlay"
+    outbound_type       = "userDefinedRouting"
+    service_cidr        = "10.2.0.0/16"
+    dns_service_ip      = "10.2.0.10"
+    pod_cidr            = "10.244.0.0/16"
+  }
+
+  # The egress route must exist before AKS validates the subnet.
+  depends_on = [
+    aksudr_firewall_route.default,
+    aksudr_subnet_route_table_association.aks,
+  ]
+}
+
+output "cluster_id" {
+  value = aksudr_cluster.aks.id
+}

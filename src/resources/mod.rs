@@ -1,0 +1,244 @@
+//! The resource types, one file each, plus the attribute declarations and
+//! checks they share.
+
+pub mod cluster;
+pub mod firewall_route;
+pub mod route;
+pub mod route_table;
+pub mod subnet_route_table_association;
+
+use crate::arm::ids::{RouteTableId, SubnetId};
+use crate::provider::ProviderData;
+use crate::rules::{self, route::{RouteKind, RouteSpec}, Input};
+use crate::tf::diag::Diagnostics;
+use crate::tf::resource::Resource;
+use crate::tf::schema::{Attribute, Block, NestedBlock};
+use crate::tf::value::Value;
+
+/// Every resource type, in the order the docs list them.
+pub fn all() -> Vec<Box<dyn Resource<ProviderData>>> {
+    vec![
+        Box::new(cluster::ClusterResource::new()),
+        Box::new(route_table::RouteTableResource::new()),
+        Box::new(firewall_route::FirewallRouteResource::new()),
+        Box::new(route::RouteResource::new()),
+        Box::new(subnet_route_table_association::AssociationResource::new()),
+    ]
+}
+
+/// `id`, the ARM ID, known once created and never changing afterwards.
+pub(crate) fn id_attribute(what: &str) -> Attribute {
+    Attribute::string("id", &format!("The ARM resource ID of the {what}.")).computed().stable()
+}
+
+pub(crate) fn resource_group_attribute(what: &str) -> Attribute {
+    Attribute::string(
+        "resource_group_name",
+        &format!("The existing resource group of the {what}. Changing it forces replacement."),
+    )
+    .required()
+    .forces_replacement()
+    .check(check_resource_group_name)
+}
+
+pub(crate) fn location_attribute(what: &str) -> Attribute {
+    Attribute::string(
+        "location",
+        &format!(
+            "The Azure region of the {what}, e.g. `westeurope` or `West Europe` (both spellings are the same \
+             region and never show as a difference). Changing it forces replacement."
+        ),
+    )
+    .required()
+    .forces_replacement()
+    .equivalent(same_location)
+}
+
+pub(crate) fn tags_attribute() -> Attribute {
+    Attribute::string_map("tags", "Tags to assign. Updated in place.").optional()
+}
+
+pub(crate) fn route_table_id_attribute(what: &str) -> Attribute {
+    Attribute::string(
+        "route_table_id",
+        &format!(
+            "The ARM ID of the route table the {what} belongs to (`aksudr_route_table.<name>.id`). \
+             Changing it forces replacement."
+        ),
+    )
+    .required()
+    .forces_replacement()
+    .equivalent(crate::tf::schema::case_insensitive)
+    .check(check_route_table_id)
+}
+
+pub(crate) fn route_name_attribute() -> Attribute {
+    Attribute::string("name", "The route's name, unique within its route table. Changing it forces replacement.")
+        .required()
+        .forces_replacement()
+        .check(check_network_name)
+}
+
+pub(crate) fn route_next_hop_ip_attribute() -> Attribute {
+    Attribute::string(
+        "next_hop_in_ip_address",
+        "The IP address of the firewall or NVA. Required when `next_hop_type` is `VirtualAppliance`, \
+         not allowed otherwise. Updated in place.",
+    )
+    .optional()
+}
+
+/// Runs the route rules (R1-R4) on a route resource's configuration.
+pub(crate) fn check_route_config(kind: RouteKind, config: &Value) -> Diagnostics {
+    rules::route::check_route(&RouteSpec {
+        kind,
+        address_prefix: input_str(config, "address_prefix"),
+        next_hop_type: input_str(config, "next_hop_type"),
+        next_hop_ip: input_str(config, "next_hop_in_ip_address"),
+    })
+}
+
+/// A string attribute as the rules see it.
+pub(crate) fn input_str(v: &Value, name: &str) -> Input<String> {
+    match v.attr(name) {
+        Some(Value::String(s)) => Input::Known(s.clone()),
+        Some(Value::Unknown) => Input::Unknown,
+        _ => Input::Null,
+    }
+}
+
+/// The `timeouts` block with its defaults stated in each description.
+pub(crate) fn timeouts_block(create: &str, read: &str, update: &str, delete: &str) -> NestedBlock {
+    let attr = |name: &'static str, default: &str| {
+        Attribute::string(
+            name,
+            &format!("How long {name} may take, as a Go duration such as `90m` or `1h30m`. Default {default}."),
+        )
+        .optional()
+        .check(check_duration)
+    };
+    NestedBlock::single(
+        "timeouts",
+        Block::new("Time limits for each operation.")
+            .attr(attr("create", create))
+            .attr(attr("read", read))
+            .attr(attr("update", update))
+            .attr(attr("delete", delete)),
+    )
+}
+
+/// Region names as ARM compares them: case and spaces do not matter.
+pub fn normalize_location(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase()
+}
+
+fn same_location(a: &Value, b: &Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => normalize_location(x) == normalize_location(y),
+        _ => false,
+    }
+}
+
+pub(crate) fn check_route_table_id(s: &str) -> Result<(), String> {
+    RouteTableId::parse(s).map(|_| ()).map_err(|e| e.to_string())
+}
+
+pub(crate) fn check_subnet_id(s: &str) -> Result<(), String> {
+    SubnetId::parse(s).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Network resource names (route tables, routes): 1-80 characters of
+/// letters, digits, `_`, `.` and `-`, starting with a letter or digit and
+/// ending with a letter, digit or `_` (Azure's naming rules for
+/// Microsoft.Network).
+pub(crate) fn check_network_name(s: &str) -> Result<(), String> {
+    let valid_chars = s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    let first_ok = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let last_ok = s.chars().last().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    if s.is_empty() || s.len() > 80 || !valid_chars || !first_ok || !last_ok {
+        return Err(format!(
+            "{s:?} is not a valid name: use 1 to 80 letters, digits, underscores, periods or hyphens, \
+             starting with a letter or digit and ending with a letter, digit or underscore."
+        ));
+    }
+    Ok(())
+}
+
+/// Resource group names: 1-90 characters of letters, digits, `_`, `(`, `)`,
+/// `-` and `.`, not ending with a period.
+pub(crate) fn check_resource_group_name(s: &str) -> Result<(), String> {
+    let valid_chars = s.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '(' | ')' | '-' | '.'));
+    if s.is_empty() || s.chars().count() > 90 || !valid_chars || s.ends_with('.') {
+        return Err(format!(
+            "{s:?} is not a valid resource group name: use 1 to 90 letters, digits, underscores, parentheses, \
+             hyphens or periods, not ending with a period."
+        ));
+    }
+    Ok(())
+}
+
+/// Go duration syntax (`90m`, `1h30m`, `45s`), as Terraform users write
+/// timeouts.
+pub(crate) fn check_duration(s: &str) -> Result<(), String> {
+    parse_duration(s).map(|_| ()).ok_or_else(|| {
+        format!("{s:?} is not a duration: write a number with a unit, such as \"90m\", \"1h30m\" or \"45s\".")
+    })
+}
+
+/// Parses Go duration syntax into a `Duration`; `None` when malformed.
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        if num_len == 0 {
+            return None;
+        }
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let secs = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total += n * secs;
+    }
+    (total.is_finite() && total < 1e9).then(|| std::time::Duration::from_secs_f64(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90m"), Some(std::time::Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1h30m"), Some(std::time::Duration::from_secs(5400)));
+        for bad in ["", "90", "m", "1x", "1h-3m", "ü"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn names() {
+        assert!(check_network_name("rt-egress_1").is_ok());
+        assert!(check_network_name("route.").is_err());
+        assert!(check_network_name("-x").is_err());
+        assert!(check_network_name(&"a".repeat(81)).is_err());
+        assert!(check_resource_group_name("rg-egress").is_ok());
+        assert!(check_resource_group_name("rg.").is_err());
+    }
+
+    #[test]
+    fn locations_compare_loosely() {
+        assert!(same_location(&Value::string("West Europe"), &Value::string("westeurope")));
+        assert!(!same_location(&Value::string("West Europe"), &Value::string("northeurope")));
+    }
+}

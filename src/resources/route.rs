@@ -1,0 +1,71 @@
+//! `aksudr_route`: any other route, such as the firewall's public IP `/32`
+//! with next hop `Internet` from Azure's firewall tutorial, or a service tag.
+
+use async_trait::async_trait;
+
+use super::{check_route_config, id_attribute, route_name_attribute, route_next_hop_ip_attribute, route_table_id_attribute, timeouts_block};
+use crate::provider::ProviderData;
+use crate::rules::enums::NEXT_HOP_TYPES;
+use crate::rules::route::RouteKind;
+use crate::tf::diag::Diagnostics;
+use crate::tf::resource::Resource;
+use crate::tf::schema::{Attribute, Block, Schema};
+use crate::tf::value::Value;
+
+pub const TYPE_NAME: &str = "aksudr_route";
+
+pub struct RouteResource {
+    schema: Schema,
+}
+
+impl RouteResource {
+    pub fn new() -> Self {
+        let block = Block::new(
+            "A route in a route table, for anything other than the firewall default route — for example the \
+             firewall's public IP `/32` with next hop `Internet`. A default route (`0.0.0.0/0` or `::/0`) must \
+             go to a `VirtualAppliance` or `VirtualNetworkGateway`: AKS rejects a default route to `Internet`.",
+        )
+        .attr(id_attribute("route"))
+        .attr(route_name_attribute())
+        .attr(route_table_id_attribute("route"))
+        .attr(
+            Attribute::string(
+                "address_prefix",
+                "The destination: an IPv4 or IPv6 CIDR such as `20.1.2.3/32`, or an Azure service tag such as \
+                 `AzureCloud`. Updated in place.",
+            )
+            .required(),
+        )
+        .attr(
+            Attribute::string(
+                "next_hop_type",
+                "Where the traffic goes: `VirtualNetworkGateway`, `VnetLocal`, `Internet`, `VirtualAppliance` \
+                 or `None` (drop). Matched case-insensitively. Updated in place.",
+            )
+            .required()
+            .one_of(NEXT_HOP_TYPES),
+        )
+        .attr(route_next_hop_ip_attribute())
+        .block(timeouts_block("30m", "5m", "30m", "30m"));
+        RouteResource { schema: Schema::new(0, block) }
+    }
+}
+
+impl Default for RouteResource {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl Resource<ProviderData> for RouteResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    fn validate(&self, config: &Value) -> Diagnostics {
+        check_route_config(RouteKind::General, config)
+    }
+}

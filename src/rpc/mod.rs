@@ -1,0 +1,395 @@
+//! The tfplugin6 `Provider` service: one method per RPC, each decode →
+//! logic → encode. Problems in the user's configuration (or with Azure)
+//! travel back as diagnostics; a gRPC error means the protocol itself broke.
+
+mod convert;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use tonic::{Request, Response, Status};
+
+use crate::pb::tfplugin6 as pb;
+use crate::pb::tfplugin6::provider_server::Provider as ProviderRpc;
+use crate::plugin::StopSignal;
+use crate::provider::{self, ProviderData};
+use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tf::plan::plan;
+use crate::tf::resource::{PlanChange, Resource};
+use crate::tf::schema::Schema;
+use crate::tf::validate::validate;
+use crate::tf::value::Value;
+use crate::{log, tf};
+
+use convert::{decode, diagnostics, encode};
+
+type DynResource = Box<dyn Resource<ProviderData>>;
+
+/// The provider as Terraform sees it over gRPC.
+pub struct ProviderService {
+    provider_schema: Schema,
+    resources: BTreeMap<&'static str, DynResource>,
+    /// Set by ConfigureProvider; `None` before, or when the configuration
+    /// was still unknown.
+    data: RwLock<Option<Arc<ProviderData>>>,
+    stop: StopSignal,
+}
+
+impl ProviderService {
+    pub fn new(stop: StopSignal) -> Self {
+        ProviderService {
+            provider_schema: provider::schema(),
+            resources: provider::resources().into_iter().map(|r| (r.type_name(), r)).collect(),
+            data: RwLock::new(None),
+            stop,
+        }
+    }
+
+    fn resource(&self, type_name: &str) -> Result<&DynResource, Diagnostics> {
+        self.resources.get(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown resource type",
+                format!("This provider has no resource type {type_name:?}."),
+            )
+            .into()
+        })
+    }
+
+    fn data(&self) -> Option<Arc<ProviderData>> {
+        self.data.read().ok().and_then(|d| d.clone())
+    }
+
+    /// The configured provider, or the diagnostic explaining why there is none.
+    fn configured(&self) -> Result<Arc<ProviderData>, Diagnostics> {
+        self.data().ok_or_else(|| {
+            Diagnostic::error(
+                "Provider not configured",
+                "The aksudr provider's configuration was unknown when this operation ran (it depends on \
+                 values known only after apply). Apply the resources it depends on first, e.g. with -target.",
+            )
+            .into()
+        })
+    }
+}
+
+/// Per-attribute validation plus the resource's cross-attribute rules.
+fn validate_config(r: &dyn Resource<ProviderData>, config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    validate(&r.schema().block, config, &AttributePath::default(), &mut diags);
+    diags.extend(r.validate(config));
+    diags
+}
+
+fn ok<T>(t: T) -> Result<Response<T>, Status> {
+    Ok(Response::new(t))
+}
+
+#[tonic::async_trait]
+impl ProviderRpc for ProviderService {
+    async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> Result<Response<pb::get_metadata::Response>, Status> {
+        ok(pb::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            resources: self
+                .resources
+                .keys()
+                .map(|t| pb::get_metadata::ResourceMetadata { type_name: t.to_string() })
+                .collect(),
+            ..Default::default()
+        })
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        ok(pb::get_provider_schema::Response {
+            provider: Some(convert::schema(&self.provider_schema)),
+            resource_schemas: self.resources.iter().map(|(t, r)| (t.to_string(), convert::schema(r.schema()))).collect(),
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        })
+    }
+
+    async fn validate_provider_config(
+        &self,
+        req: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let req = req.into_inner();
+        let diags = match decode(req.config.as_ref(), &self.provider_schema.value_type(), "provider configuration") {
+            Err(d) => d.into(),
+            Ok(config) => {
+                let mut diags = Diagnostics::new();
+                validate(&self.provider_schema.block, &config, &AttributePath::default(), &mut diags);
+                diags
+            }
+        };
+        ok(pb::validate_provider_config::Response { diagnostics: diagnostics(&diags) })
+    }
+
+    async fn validate_resource_config(
+        &self,
+        req: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let diags = (|| -> Diagnostics {
+            let r = match self.resource(&req.type_name) {
+                Ok(r) => r,
+                Err(d) => return d,
+            };
+            match decode(req.config.as_ref(), &r.schema().value_type(), "configuration") {
+                Ok(config) => validate_config(r.as_ref(), &config),
+                Err(d) => d.into(),
+            }
+        })();
+        log::debug("validated resource configuration", &[("type", &req.type_name), ("diagnostics", &diags.0.len().to_string())]);
+        ok(pb::validate_resource_config::Response { diagnostics: diagnostics(&diags) })
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        req: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let d: Diagnostics = Diagnostic::error(
+            "Unknown data source",
+            format!("This provider has no data sources; {:?} does not exist.", req.into_inner().type_name),
+        )
+        .into();
+        ok(pb::validate_data_resource_config::Response { diagnostics: diagnostics(&d) })
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        req: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        let result = (|| -> Result<pb::DynamicValue, Diagnostics> {
+            let r = self.resource(&req.type_name)?;
+            let raw = req.raw_state.unwrap_or_default();
+            if raw.json.is_empty() {
+                return Err(Diagnostic::error(
+                    "Unsupported state format",
+                    "The state of this resource is in the flatmap format of Terraform 0.11, which this provider \
+                     never wrote. Remove it from state and import it again.",
+                )
+                .into());
+            }
+            let mut state: serde_json::Value = serde_json::from_slice(&raw.json)
+                .map_err(|e| Diagnostic::error("Malformed state", format!("The stored state is not JSON: {e}")))?;
+            let schema = r.schema();
+            if req.version > schema.version {
+                return Err(Diagnostic::error(
+                    "State written by a newer provider",
+                    format!(
+                        "This state has schema version {} but this provider knows version {}. Upgrade the provider.",
+                        req.version, schema.version
+                    ),
+                )
+                .into());
+            }
+            if req.version < schema.version {
+                let up = r.upgrader().ok_or_else(|| {
+                    Diagnostics::from(Diagnostic::error("No state upgrade", "This resource cannot upgrade its state."))
+                })?;
+                state = up.upgrade(req.version, state)?;
+            }
+            let bytes = serde_json::to_vec(&state)
+                .map_err(|e| Diagnostic::error("Internal error re-encoding state", e.to_string()))?;
+            let value = tf::json::decode(&bytes, &schema.value_type())
+                .map_err(|e| Diagnostic::error("Malformed state", e.to_string()))?;
+            Ok(encode(&value, &schema.value_type())?)
+        })();
+        ok(match result {
+            Ok(v) => pb::upgrade_resource_state::Response { upgraded_state: Some(v), diagnostics: vec![] },
+            Err(d) => pb::upgrade_resource_state::Response { upgraded_state: None, diagnostics: diagnostics(&d) },
+        })
+    }
+
+    async fn configure_provider(
+        &self,
+        req: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let req = req.into_inner();
+        let result = (|| -> Result<Option<ProviderData>, Diagnostics> {
+            let config = decode(req.config.as_ref(), &self.provider_schema.value_type(), "provider configuration")?;
+            if config.contains_unknown() {
+                return Ok(None);
+            }
+            let config = provider::resolve(&config, &|k| std::env::var(k).ok())?;
+            Ok(Some(ProviderData { config }))
+        })();
+        let diags = match result {
+            Ok(data) => {
+                log::info(
+                    "configured provider",
+                    &[("terraform_version", &req.terraform_version), ("deferred", &data.is_none().to_string())],
+                );
+                if let Ok(mut slot) = self.data.write() {
+                    *slot = data.map(Arc::new);
+                }
+                Diagnostics::new()
+            }
+            Err(d) => d,
+        };
+        ok(pb::configure_provider::Response { diagnostics: diagnostics(&diags) })
+    }
+
+    async fn read_resource(
+        &self,
+        req: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let req = req.into_inner();
+        let result = async {
+            let r = self.resource(&req.type_name)?;
+            let ty = r.schema().value_type();
+            let state = decode(req.current_state.as_ref(), &ty, "state")?;
+            let data = self.configured()?;
+            let new_state = r.read(&data, &state).await?.unwrap_or(Value::Null);
+            Ok::<_, Diagnostics>(encode(&new_state, &ty)?)
+        }
+        .await;
+        ok(match result {
+            Ok(v) => pb::read_resource::Response { new_state: Some(v), private: req.private, ..Default::default() },
+            Err(d) => pb::read_resource::Response {
+                new_state: req.current_state,
+                diagnostics: diagnostics(&d),
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn plan_resource_change(
+        &self,
+        req: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let req = req.into_inner();
+        let result = async {
+            let r = self.resource(&req.type_name)?;
+            let ty = r.schema().value_type();
+            let prior = decode(req.prior_state.as_ref(), &ty, "prior state")?;
+            let proposed = decode(req.proposed_new_state.as_ref(), &ty, "proposed state")?;
+            let config = decode(req.config.as_ref(), &ty, "configuration")?;
+            if proposed.is_null() {
+                return Ok((encode(&Value::Null, &ty)?, Vec::new(), Diagnostics::new()));
+            }
+            // Values unknown at validate time may be known now.
+            let mut diags = validate_config(r.as_ref(), &config);
+            if diags.has_errors() {
+                return Err(diags);
+            }
+            let planned = plan(&r.schema().block, &prior, &proposed, &config);
+            let mut change = PlanChange {
+                prior: &prior,
+                config: &config,
+                planned: planned.state,
+                requires_replace: planned.requires_replace,
+            };
+            let data = self.data();
+            diags.extend(r.modify_plan(data.as_deref(), &mut change).await);
+            if diags.has_errors() {
+                return Err(diags);
+            }
+            Ok((encode(&change.planned, &ty)?, change.requires_replace, diags))
+        }
+        .await;
+        ok(match result {
+            Ok((planned, replace, diags)) => pb::plan_resource_change::Response {
+                planned_state: Some(planned),
+                requires_replace: replace.iter().map(convert::path).collect(),
+                planned_private: req.prior_private,
+                diagnostics: diagnostics(&diags),
+                ..Default::default()
+            },
+            Err(d) => pb::plan_resource_change::Response { diagnostics: diagnostics(&d), ..Default::default() },
+        })
+    }
+
+    async fn apply_resource_change(
+        &self,
+        req: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let req = req.into_inner();
+        let result = async {
+            let r = self.resource(&req.type_name)?;
+            let ty = r.schema().value_type();
+            let prior = decode(req.prior_state.as_ref(), &ty, "prior state")?;
+            let planned = decode(req.planned_state.as_ref(), &ty, "planned state")?;
+            let config = decode(req.config.as_ref(), &ty, "configuration")?;
+            let data = self.configured()?;
+            let outcome = if planned.is_null() {
+                let d = r.delete(&data, &prior).await;
+                let state = if d.has_errors() { prior } else { Value::Null };
+                tf::resource::ApplyOutcome::failed(state, d)
+            } else if prior.is_null() {
+                r.create(&data, &planned, &config).await
+            } else {
+                r.update(&data, &prior, &planned, &config).await
+            };
+            Ok::<_, Diagnostics>((encode(&outcome.state, &ty)?, outcome.diagnostics))
+        }
+        .await;
+        ok(match result {
+            Ok((state, diags)) => pb::apply_resource_change::Response {
+                new_state: Some(state),
+                private: req.planned_private,
+                diagnostics: diagnostics(&diags),
+                legacy_type_system: false,
+            },
+            Err(d) => pb::apply_resource_change::Response {
+                new_state: req.prior_state,
+                diagnostics: diagnostics(&d),
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn import_resource_state(
+        &self,
+        req: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        let result = async {
+            let r = self.resource(&req.type_name)?;
+            let importer = r.importer().ok_or_else(|| {
+                Diagnostics::from(Diagnostic::error(
+                    "Import not supported",
+                    format!("{} cannot be imported by this build of the provider.", req.type_name),
+                ))
+            })?;
+            let data = self.configured()?;
+            let state = importer.import(&data, &req.id).await?;
+            Ok::<_, Diagnostics>(encode(&state, &r.schema().value_type())?)
+        }
+        .await;
+        ok(match result {
+            Ok(state) => pb::import_resource_state::Response {
+                imported_resources: vec![pb::import_resource_state::ImportedResource {
+                    type_name: req.type_name,
+                    state: Some(state),
+                    private: Vec::new(),
+                }],
+                ..Default::default()
+            },
+            Err(d) => pb::import_resource_state::Response { diagnostics: diagnostics(&d), ..Default::default() },
+        })
+    }
+
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        ok(pb::get_functions::Response { functions: HashMap::new(), diagnostics: vec![] })
+    }
+
+    async fn stop_provider(
+        &self,
+        _: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        log::info("stop requested: cancelling in-flight operations", &[]);
+        self.stop.stop();
+        ok(pb::stop_provider::Response { error: String::new() })
+    }
+}
+
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false }
+}
