@@ -1,4 +1,5 @@
 //! terraform-provider-aksudr: a Terraform provider for AKS clusters whose
 //! egress leaves through a user-defined route table to a firewall or NVA.
 pub mod pb;
+pub mod rules;
 pub mod tf;
