@@ -49,7 +49,9 @@ pub fn parse_subnet_id(id: &str) -> Result<SubnetId, String> {
         return Err("the ID has leading or trailing whitespace".to_string());
     }
     let Some(rest) = id.strip_prefix('/') else {
-        return Err(format!("the ID must start with \"/subscriptions/\"; expected {expected}"));
+        return Err(format!(
+            "the ID must start with \"/subscriptions/\"; expected {expected}"
+        ));
     };
     if rest.ends_with('/') {
         return Err("the ID must not end with \"/\"".to_string());
@@ -70,7 +72,10 @@ pub fn parse_subnet_id(id: &str) -> Result<SubnetId, String> {
     for (i, (segment, shape)) in segments.iter().zip(SUBNET_ID_SHAPE).enumerate() {
         match shape {
             Some(keyword) if !segment.eq_ignore_ascii_case(keyword) => {
-                return Err(format!("segment {} is \"{segment}\" where \"{keyword}\" was expected", i + 1));
+                return Err(format!(
+                    "segment {} is \"{segment}\" where \"{keyword}\" was expected",
+                    i + 1
+                ));
             }
             Some(_) => {}
             None if segment.trim().is_empty() => {
@@ -98,7 +103,10 @@ pub fn parse_subnet_id(id: &str) -> Result<SubnetId, String> {
 pub fn is_guid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();
     groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, len)| g.len() == len && g.bytes().all(|b| b.is_ascii_hexdigit()))
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The last non-empty segment of a resource ID: the resource's name.
@@ -107,6 +115,7 @@ pub fn resource_name(id: &str) -> &str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -132,7 +141,8 @@ mod tests {
 
     #[test]
     fn rejects_malformed_subnet_ids() {
-        let good_tail = "/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s";
+        let good_tail =
+            "/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s";
         let cases: Vec<(String, &str)> = vec![
             ("".into(), "empty"),
             ("   ".into(), "empty"),
@@ -181,7 +191,12 @@ mod tests {
         assert!(!is_guid("00000000111122223333444444444444"));
         assert!(!is_guid("0000000-01111-2222-3333-444444444444"));
         assert!(!is_guid(""));
-        assert_eq!(resource_name("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt-fw"), "rt-fw");
+        assert_eq!(
+            resource_name(
+                "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt-fw"
+            ),
+            "rt-fw"
+        );
         assert_eq!(resource_name("rt/"), "rt");
         assert_eq!(resource_name(""), "");
     }

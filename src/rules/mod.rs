@@ -1,7 +1,7 @@
 //! The UDR rules: pure checks of route and cluster configuration (and of the
 //! live route table) that the provider runs at validate, at plan and again
 //! before apply, so that a cluster whose egress cannot reach the firewall is
-//! refused before Azure spends twenty minutes failing to create it.
+//! refused at plan rather than late in a long cluster deployment.
 //!
 //! The rules know nothing of Terraform values or the wire protocol: callers
 //! translate configuration into the plain structs here, with every attribute
@@ -76,20 +76,15 @@ pub use enums::canonical;
 pub use route::{check_route, RouteKind, RouteSpec};
 
 /// A configuration input as the rules see it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Input<T> {
     /// Set to this value.
     Known(T),
     /// Not set in configuration.
+    #[default]
     Null,
     /// Set, but to a value not known until apply.
     Unknown,
-}
-
-impl<T> Default for Input<T> {
-    fn default() -> Self {
-        Input::Null
-    }
 }
 
 impl<T> Input<T> {
@@ -161,6 +156,7 @@ impl<T> From<Option<T>> for Input<T> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -180,5 +176,78 @@ mod tests {
         assert_eq!(Input::Known(1).as_ref(), Input::Known(&1));
         assert_eq!(Input::text("  ").present(), None);
         assert_eq!(Input::text("a").present(), Some("a"));
+        // Default must not require `T: Default`.
+        struct NoDefault;
+        assert!(Input::<NoDefault>::default().is_null());
+    }
+
+    /// Odd strings in every attribute must produce diagnostics, never panics.
+    #[test]
+    fn odd_inputs_do_not_panic() {
+        let odd = [
+            "",
+            " ",
+            "/",
+            "//",
+            "::",
+            ":::",
+            "0/0",
+            "/0",
+            "0.0.0.0/",
+            "1.2.3.4/ü",
+            "é/8",
+            "ü",
+            "𝔘𝔇ℜ",
+            "\u{0}",
+            "10.0.0.0/8\n",
+            "0.0.0.0/00",
+            "::/000",
+            "ffff::/0",
+            "[::1]",
+            "1.2.3.4%eth0",
+            "fe80::1%eth0",
+            "-",
+            "..",
+            ".a",
+            "a.",
+            "/subscriptions",
+            "/subscriptions/ü/resourceGroups/ü/providers/ü/ü/ü/ü/ü",
+        ];
+        for a in odd {
+            for b in odd {
+                for kind in [route::RouteKind::Firewall, route::RouteKind::General] {
+                    let spec = route::RouteSpec {
+                        kind,
+                        address_prefix: Input::text(a),
+                        next_hop_type: Input::text(b),
+                        next_hop_in_ip_address: Input::text(a),
+                    };
+                    let _ = route::check_route(&spec);
+                }
+                let spec = cluster::ClusterSpec {
+                    outbound_type: Input::text("userDefinedRouting"),
+                    network_plugin: Input::text("kubenet"),
+                    identity_type: Input::text(b),
+                    identity_ids: Input::Known(vec![a.to_string()]),
+                    vnet_subnet_id: Input::text(a),
+                    pod_cidr: Input::text(a),
+                    service_cidr: Input::text(b),
+                    dns_service_ip: Input::text(a),
+                    ..Default::default()
+                };
+                let _ = cluster::check_cluster(&spec);
+                let _ = cluster::outbound_type_change(a, b);
+                let table = egress::LiveRouteTable {
+                    id: b.to_string(),
+                    routes: vec![egress::LiveRoute {
+                        name: a.to_string(),
+                        address_prefix: a.to_string(),
+                        next_hop_type: b.to_string(),
+                        next_hop_ip: Some(a.to_string()),
+                    }],
+                };
+                let _ = egress::check_subnet_egress(a, Some(&table));
+            }
+        }
     }
 }

@@ -29,16 +29,14 @@ pub enum CidrError {
 impl fmt::Display for CidrError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CidrError::MissingPrefixLength => {
-                write!(f, "it has no prefix length (add one, e.g. `/32` for a single IPv4 address)")
-            }
+            CidrError::MissingPrefixLength => write!(f, "it has no prefix length"),
             CidrError::InvalidAddress(a) => write!(f, "`{a}` is not an IPv4 or IPv6 address"),
             CidrError::InvalidPrefixLength { text, max } => {
                 write!(f, "the prefix length `{text}` is not a number from 0 to {max}")
             }
             CidrError::HostBitsSet { network } => write!(
                 f,
-                "bits beyond the prefix length are set; the network address for this prefix length is `{network}`"
+                "bits beyond the prefix length are set; the network address for this prefix length is {network}"
             ),
         }
     }
@@ -94,9 +92,15 @@ impl Cidr {
             .parse()
             .map_err(|_| CidrError::InvalidAddress(addr_text.to_string()))?;
         let max = width(addr);
-        let bad_len = || CidrError::InvalidPrefixLength { text: len_text.to_string(), max };
+        let bad_len = || CidrError::InvalidPrefixLength {
+            text: len_text.to_string(),
+            max,
+        };
         // `u8::from_str` would accept `+8`; only plain digits are CIDR syntax.
-        if len_text.is_empty() || len_text.len() > 3 || !len_text.bytes().all(|b| b.is_ascii_digit()) {
+        if len_text.is_empty()
+            || len_text.len() > 3
+            || !len_text.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(bad_len());
         }
         let prefix_len: u8 = len_text.parse().map_err(|_| bad_len())?;
@@ -106,7 +110,10 @@ impl Cidr {
         let bits = to_bits(addr);
         let host = host_mask(prefix_len, max);
         if bits & host != 0 {
-            let network = Cidr { addr: from_bits(addr, bits & !host), prefix_len };
+            let network = Cidr {
+                addr: from_bits(addr, bits & !host),
+                prefix_len,
+            };
             return Err(CidrError::HostBitsSet { network });
         }
         Ok(Cidr { addr, prefix_len })
@@ -184,10 +191,13 @@ pub fn looks_like_address(text: &str) -> bool {
 /// Whether the tag exists is left to Azure.
 pub fn is_service_tag(text: &str) -> bool {
     text.starts_with(|c: char| c.is_ascii_alphabetic())
-        && text.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
+        && text
+            .split('.')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -220,20 +230,83 @@ mod tests {
             ("10.0.0.0", CidrError::MissingPrefixLength),
             ("fd00::", CidrError::MissingPrefixLength),
             ("10.0.0/8", CidrError::InvalidAddress("10.0.0".into())),
-            ("10.0.0.256/8", CidrError::InvalidAddress("10.0.0.256".into())),
+            (
+                "10.0.0.256/8",
+                CidrError::InvalidAddress("10.0.0.256".into()),
+            ),
             ("", CidrError::InvalidAddress("".into())),
             ("/8", CidrError::InvalidAddress("".into())),
             (" 10.0.0.0/8", CidrError::InvalidAddress(" 10.0.0.0".into())),
-            ("10.0.0.0/33", CidrError::InvalidPrefixLength { text: "33".into(), max: 32 }),
-            ("10.0.0.0/", CidrError::InvalidPrefixLength { text: "".into(), max: 32 }),
-            ("10.0.0.0/+8", CidrError::InvalidPrefixLength { text: "+8".into(), max: 32 }),
-            ("10.0.0.0/-1", CidrError::InvalidPrefixLength { text: "-1".into(), max: 32 }),
-            ("10.0.0.0/8/9", CidrError::InvalidPrefixLength { text: "8/9".into(), max: 32 }),
-            ("10.0.0.0/99999", CidrError::InvalidPrefixLength { text: "99999".into(), max: 32 }),
-            ("10.0.0.0/２", CidrError::InvalidPrefixLength { text: "２".into(), max: 32 }),
-            ("fd00::/129", CidrError::InvalidPrefixLength { text: "129".into(), max: 128 }),
-            ("fd00::/255", CidrError::InvalidPrefixLength { text: "255".into(), max: 128 }),
-            ("fd00::/256", CidrError::InvalidPrefixLength { text: "256".into(), max: 128 }),
+            (
+                "10.0.0.0/33",
+                CidrError::InvalidPrefixLength {
+                    text: "33".into(),
+                    max: 32,
+                },
+            ),
+            (
+                "10.0.0.0/",
+                CidrError::InvalidPrefixLength {
+                    text: "".into(),
+                    max: 32,
+                },
+            ),
+            (
+                "10.0.0.0/+8",
+                CidrError::InvalidPrefixLength {
+                    text: "+8".into(),
+                    max: 32,
+                },
+            ),
+            (
+                "10.0.0.0/-1",
+                CidrError::InvalidPrefixLength {
+                    text: "-1".into(),
+                    max: 32,
+                },
+            ),
+            (
+                "10.0.0.0/8/9",
+                CidrError::InvalidPrefixLength {
+                    text: "8/9".into(),
+                    max: 32,
+                },
+            ),
+            (
+                "10.0.0.0/99999",
+                CidrError::InvalidPrefixLength {
+                    text: "99999".into(),
+                    max: 32,
+                },
+            ),
+            (
+                "10.0.0.0/２",
+                CidrError::InvalidPrefixLength {
+                    text: "２".into(),
+                    max: 32,
+                },
+            ),
+            (
+                "fd00::/129",
+                CidrError::InvalidPrefixLength {
+                    text: "129".into(),
+                    max: 128,
+                },
+            ),
+            (
+                "fd00::/255",
+                CidrError::InvalidPrefixLength {
+                    text: "255".into(),
+                    max: 128,
+                },
+            ),
+            (
+                "fd00::/256",
+                CidrError::InvalidPrefixLength {
+                    text: "256".into(),
+                    max: 128,
+                },
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(Cidr::parse(text).as_ref(), Err(want), "{text}");
@@ -252,12 +325,14 @@ mod tests {
             ("::1/0", "::/0"),
         ] {
             match Cidr::parse(text) {
-                Err(CidrError::HostBitsSet { network: n }) => assert_eq!(n.to_string(), network, "{text}"),
+                Err(CidrError::HostBitsSet { network: n }) => {
+                    assert_eq!(n.to_string(), network, "{text}")
+                }
                 other => panic!("{text}: {other:?}"),
             }
         }
         let e = Cidr::parse("10.0.0.1/24").unwrap_err();
-        assert!(e.to_string().contains("`10.0.0.0/24`"), "{e}");
+        assert!(e.to_string().ends_with("is 10.0.0.0/24"), "{e}");
     }
 
     #[test]
@@ -288,9 +363,20 @@ mod tests {
         assert_eq!(c.nth(65535), Some(ip("10.0.255.255")));
         assert_eq!(c.nth(65536), None);
         assert_eq!(Cidr::parse("10.0.0.8/29").unwrap().nth(10), None);
-        assert_eq!(Cidr::parse("fd00:10::/108").unwrap().nth(10), Some(ip("fd00:10::a")));
-        assert_eq!(Cidr::parse("::/0").unwrap().nth(u128::MAX), Some(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")));
-        assert_eq!(Cidr::parse("0.0.0.0/0").unwrap().nth(u128::from(u32::MAX) + 1), None);
+        assert_eq!(
+            Cidr::parse("fd00:10::/108").unwrap().nth(10),
+            Some(ip("fd00:10::a"))
+        );
+        assert_eq!(
+            Cidr::parse("::/0").unwrap().nth(u128::MAX),
+            Some(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"))
+        );
+        assert_eq!(
+            Cidr::parse("0.0.0.0/0")
+                .unwrap()
+                .nth(u128::from(u32::MAX) + 1),
+            None
+        );
     }
 
     #[test]
@@ -316,11 +402,28 @@ mod tests {
 
     #[test]
     fn service_tag_syntax() {
-        for tag in ["AzureCloud", "Storage.WestEurope", "AzureMonitor", "AzureCloud.eastus2", "Sql", "A1"] {
+        for tag in [
+            "AzureCloud",
+            "Storage.WestEurope",
+            "AzureMonitor",
+            "AzureCloud.eastus2",
+            "Sql",
+            "A1",
+        ] {
             assert!(is_service_tag(tag), "{tag}");
             assert!(!looks_like_address(tag), "{tag}");
         }
-        for bad in ["", "1Azure", ".Storage", "Storage.", "Storage..WestEurope", "Azure Cloud", "Azure-Cloud", "Azure_Cloud", "Stórage"] {
+        for bad in [
+            "",
+            "1Azure",
+            ".Storage",
+            "Storage.",
+            "Storage..WestEurope",
+            "Azure Cloud",
+            "Azure-Cloud",
+            "Azure_Cloud",
+            "Stórage",
+        ] {
             assert!(!is_service_tag(bad), "{bad}");
         }
         for addr in ["10.0.0.0/8", "fd00::/8", "::/0", "10.0.0.1", "fe80::1"] {

@@ -1,7 +1,9 @@
 //! Rules R1-R4 for `aksudr_route` and `aksudr_firewall_route`: where the
 //! route points and whether Azure and AKS will accept it.
 
-use super::enums::{self, canonical, quoted_list, FIREWALL_NEXT_HOP_TYPES, NEXT_HOP_TYPES, VIRTUAL_APPLIANCE};
+use super::enums::{
+    self, canonical, quoted_list, FIREWALL_NEXT_HOP_TYPES, NEXT_HOP_TYPES, VIRTUAL_APPLIANCE,
+};
 use super::net::{is_service_tag, looks_like_address, Cidr, CidrError};
 use super::Input;
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
@@ -93,7 +95,7 @@ fn check_prefix(spec: &RouteSpec, diags: &mut Diagnostics) -> Prefix {
                     _ => "address_prefix = \"10.0.0.0/16\"".to_string(),
                 };
                 let code = if matches!(e, CidrError::HostBitsSet { .. }) {
-                    "Azure rejects it with InvalidCIDRNotation. "
+                    "Azure rejects prefixes with host bits set (InvalidCIDRNotation). "
                 } else {
                     ""
                 };
@@ -149,7 +151,11 @@ const FIREWALL_HOP_HINT: &str = "  next_hop_type          = \"VirtualAppliance\"
 
 /// Next-hop type check, R1 and R2. Returns the canonical next-hop type when
 /// it is known and acceptable for this route.
-fn check_next_hop_type(spec: &RouteSpec, prefix: &Prefix, diags: &mut Diagnostics) -> Option<&'static str> {
+fn check_next_hop_type(
+    spec: &RouteSpec,
+    prefix: &Prefix,
+    diags: &mut Diagnostics,
+) -> Option<&'static str> {
     let value = spec.next_hop_type.known_str()?;
     let at = AttributePath::root(paths::NEXT_HOP_TYPE);
     let hop = canonical(value, NEXT_HOP_TYPES);
@@ -207,7 +213,12 @@ fn check_next_hop_type(spec: &RouteSpec, prefix: &Prefix, diags: &mut Diagnostic
         }
         (RouteKind::General, Some(h)) => Some(h),
         (RouteKind::General, None) => {
-            enums::check_enum(diags, &spec.next_hop_type, NEXT_HOP_TYPES, paths::NEXT_HOP_TYPE);
+            enums::check_enum(
+                diags,
+                &spec.next_hop_type,
+                NEXT_HOP_TYPES,
+                paths::NEXT_HOP_TYPE,
+            );
             None
         }
     }
@@ -244,31 +255,30 @@ fn check_next_hop_ip(spec: &RouteSpec, hop: Option<&'static str>, diags: &mut Di
                 .at(at),
             );
         }
-        (_, Some(value)) => {
-            if value.parse::<IpAddr>().is_err() {
-                let hint = match value.split_once('/') {
-                    Some((addr, _)) if addr.parse::<IpAddr>().is_ok() => {
-                        format!("It is an address with a prefix length; write the address alone:\n  next_hop_in_ip_address = \"{addr}\"")
-                    }
-                    _ => "For example:\n  next_hop_in_ip_address = \"10.0.1.4\"".to_string(),
-                };
-                diags.push(
-                    Diagnostic::error(
-                        "Invalid next hop IP address (R3)",
-                        format!(
-                            "next_hop_in_ip_address must be an IPv4 or IPv6 address (the firewall or NVA's \
-                             private IP); \"{value}\" is not. {hint}"
-                        ),
-                    )
-                    .at(at),
-                );
-            }
+        (_, Some(value)) if value.parse::<IpAddr>().is_err() => {
+            let hint = match value.split_once('/') {
+                Some((addr, _)) if addr.parse::<IpAddr>().is_ok() => {
+                    format!("It is an address with a prefix length; write the address alone:\n  next_hop_in_ip_address = \"{addr}\"")
+                }
+                _ => "For example:\n  next_hop_in_ip_address = \"10.0.1.4\"".to_string(),
+            };
+            diags.push(
+                Diagnostic::error(
+                    "Invalid next hop IP address (R3)",
+                    format!(
+                        "next_hop_in_ip_address must be an IPv4 or IPv6 address (the firewall or NVA's \
+                         private IP); \"{value}\" is not. {hint}"
+                    ),
+                )
+                .at(at),
+            );
         }
         _ => {}
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use RouteKind::{Firewall, General};
@@ -283,12 +293,24 @@ mod tests {
     }
 
     fn spec(kind: RouteKind, prefix: &str, hop: &str, ip: &str) -> RouteSpec {
-        RouteSpec { kind, address_prefix: inp(prefix), next_hop_type: inp(hop), next_hop_in_ip_address: inp(ip) }
+        RouteSpec {
+            kind,
+            address_prefix: inp(prefix),
+            next_hop_type: inp(hop),
+            next_hop_in_ip_address: inp(ip),
+        }
     }
 
     /// Each error as (path, summary).
     fn errors(d: &Diagnostics) -> Vec<(String, String)> {
-        d.iter().map(|e| (e.path.as_ref().map(ToString::to_string).unwrap_or_default(), e.summary.clone())).collect()
+        d.iter()
+            .map(|e| {
+                (
+                    e.path.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    e.summary.clone(),
+                )
+            })
+            .collect()
     }
 
     const P: &str = paths::ADDRESS_PREFIX;
@@ -324,7 +346,11 @@ mod tests {
         ];
         for (kind, prefix, hop, ip) in cases {
             let d = check_route(&spec(kind, prefix, hop, ip));
-            assert!(d.is_empty(), "{kind:?} {prefix} {hop} {ip}: {:?}", errors(&d));
+            assert!(
+                d.is_empty(),
+                "{kind:?} {prefix} {hop} {ip}: {:?}",
+                errors(&d)
+            );
         }
     }
 
@@ -346,9 +372,23 @@ mod tests {
         ];
         for (kind, prefix, hop, ip) in cases {
             let d = check_route(&spec(kind, prefix, hop, ip));
-            assert!(d.is_empty(), "{kind:?} {prefix} {hop} {ip}: {:?}", errors(&d));
+            assert!(
+                d.is_empty(),
+                "{kind:?} {prefix} {hop} {ip}: {:?}",
+                errors(&d)
+            );
         }
     }
+
+    /// A table row: kind, prefix, next hop, next hop IP, and the expected
+    /// errors as (path, summary).
+    type Case<'a> = (
+        RouteKind,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a [(&'a str, &'a str)],
+    );
 
     #[test]
     fn rejected_routes() {
@@ -359,7 +399,7 @@ mod tests {
         let r3_bad = "Invalid next hop IP address (R3)";
         let r4 = "Invalid route address prefix (R4)";
         let bad_enum = "Unsupported next_hop_type value";
-        let cases: &[(RouteKind, &str, &str, &str, &[(&str, &str)])] = &[
+        let cases: &[Case<'_>] = &[
             // R1, on both resources, any casing, IPv4 and IPv6.
             (General, "0.0.0.0/0", "Internet", "-", &[(H, r1)]),
             (General, "0.0.0.0/0", "INTERNET", "-", &[(H, r1)]),
@@ -376,27 +416,99 @@ mod tests {
             (Firewall, "fd00::/8", "None", "-", &[(H, r2)]),
             (Firewall, "?", "internet", "-", &[(H, r2)]),
             (Firewall, "10.0.0.0/8", "Firewall", "-", &[(H, r2)]),
-            (Firewall, "0.0.0.0/0", "VirtualApplianceEcmp", "-", &[(H, r2)]),
+            (
+                Firewall,
+                "0.0.0.0/0",
+                "VirtualApplianceEcmp",
+                "-",
+                &[(H, r2)],
+            ),
             // Next-hop types Azure does not know.
             (General, "10.0.0.0/8", "Null", "-", &[(H, bad_enum)]),
             (General, "0.0.0.0/0", "Appliance", "-", &[(H, bad_enum)]),
             (General, "10.0.0.0/8", "", "-", &[(H, bad_enum)]),
             // R3.
-            (General, "0.0.0.0/0", "VirtualAppliance", "-", &[(I, r3_req)]),
-            (Firewall, "0.0.0.0/0", "VirtualAppliance", "", &[(I, r3_req)]),
-            (Firewall, "10.0.0.0/8", "virtualappliance", "  ", &[(I, r3_req)]),
-            (General, "10.0.0.0/8", "Internet", "10.0.0.4", &[(I, r3_forbid)]),
+            (
+                General,
+                "0.0.0.0/0",
+                "VirtualAppliance",
+                "-",
+                &[(I, r3_req)],
+            ),
+            (
+                Firewall,
+                "0.0.0.0/0",
+                "VirtualAppliance",
+                "",
+                &[(I, r3_req)],
+            ),
+            (
+                Firewall,
+                "10.0.0.0/8",
+                "virtualappliance",
+                "  ",
+                &[(I, r3_req)],
+            ),
+            (
+                General,
+                "10.0.0.0/8",
+                "Internet",
+                "10.0.0.4",
+                &[(I, r3_forbid)],
+            ),
             (General, "10.0.0.0/8", "None", "10.0.0.4", &[(I, r3_forbid)]),
-            (Firewall, "0.0.0.0/0", "VirtualNetworkGateway", "10.0.0.4", &[(I, r3_forbid)]),
-            (General, "0.0.0.0/0", "VirtualAppliance", "10.0.0.4/32", &[(I, r3_bad)]),
-            (General, "0.0.0.0/0", "VirtualAppliance", "10.0.0.256", &[(I, r3_bad)]),
-            (General, "0.0.0.0/0", "VirtualAppliance", "firewall", &[(I, r3_bad)]),
-            (General, "0.0.0.0/0", "VirtualAppliance", " 10.0.0.4", &[(I, r3_bad)]),
-            (Firewall, "::/0", "VirtualAppliance", "fd00::g", &[(I, r3_bad)]),
+            (
+                Firewall,
+                "0.0.0.0/0",
+                "VirtualNetworkGateway",
+                "10.0.0.4",
+                &[(I, r3_forbid)],
+            ),
+            (
+                General,
+                "0.0.0.0/0",
+                "VirtualAppliance",
+                "10.0.0.4/32",
+                &[(I, r3_bad)],
+            ),
+            (
+                General,
+                "0.0.0.0/0",
+                "VirtualAppliance",
+                "10.0.0.256",
+                &[(I, r3_bad)],
+            ),
+            (
+                General,
+                "0.0.0.0/0",
+                "VirtualAppliance",
+                "firewall",
+                &[(I, r3_bad)],
+            ),
+            (
+                General,
+                "0.0.0.0/0",
+                "VirtualAppliance",
+                " 10.0.0.4",
+                &[(I, r3_bad)],
+            ),
+            (
+                Firewall,
+                "::/0",
+                "VirtualAppliance",
+                "fd00::g",
+                &[(I, r3_bad)],
+            ),
             (General, "0.0.0.0/0", "?", "10.0.0", &[(I, r3_bad)]),
             // R4.
             (General, "10.0.0.1/24", "VnetLocal", "-", &[(P, r4)]),
-            (Firewall, "10.0.0.1/24", "VirtualAppliance", "10.0.0.4", &[(P, r4)]),
+            (
+                Firewall,
+                "10.0.0.1/24",
+                "VirtualAppliance",
+                "10.0.0.4",
+                &[(P, r4)],
+            ),
             (General, "fd00::1/64", "None", "-", &[(P, r4)]),
             (General, "10.0.0.0/33", "None", "-", &[(P, r4)]),
             (General, "fd00::/129", "None", "-", &[(P, r4)]),
@@ -407,16 +519,43 @@ mod tests {
             (General, "", "Internet", "-", &[(P, r4)]),
             (General, "_tag", "Internet", "-", &[(P, r4)]),
             (General, "Stórage", "Internet", "-", &[(P, r4)]),
-            (Firewall, "AzureCloud", "VirtualAppliance", "10.0.0.4", &[(P, r4)]),
+            (
+                Firewall,
+                "AzureCloud",
+                "VirtualAppliance",
+                "10.0.0.4",
+                &[(P, r4)],
+            ),
             (Firewall, "", "VirtualAppliance", "10.0.0.4", &[(P, r4)]),
             // Several at once, in attribute order.
-            (General, "10.0.0.1/8", "Internet", "10.0.0.4", &[(P, r4), (I, r3_forbid)]),
-            (Firewall, "AzureCloud", "Internet", "x", &[(P, r4), (H, r2), (I, r3_bad)]),
-            (General, "10.0.0.0/8", "Bogus", "nope", &[(H, bad_enum), (I, r3_bad)]),
+            (
+                General,
+                "10.0.0.1/8",
+                "Internet",
+                "10.0.0.4",
+                &[(P, r4), (I, r3_forbid)],
+            ),
+            (
+                Firewall,
+                "AzureCloud",
+                "Internet",
+                "x",
+                &[(P, r4), (H, r2), (I, r3_bad)],
+            ),
+            (
+                General,
+                "10.0.0.0/8",
+                "Bogus",
+                "nope",
+                &[(H, bad_enum), (I, r3_bad)],
+            ),
         ];
         for (kind, prefix, hop, ip, want) in cases {
             let d = check_route(&spec(*kind, prefix, hop, ip));
-            let want: Vec<(String, String)> = want.iter().map(|(p, s)| (p.to_string(), s.to_string())).collect();
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|(p, s)| (p.to_string(), s.to_string()))
+                .collect();
             assert_eq!(errors(&d), want, "{kind:?} {prefix:?} {hop:?} {ip:?}");
             assert!(d.has_errors());
         }
@@ -433,7 +572,10 @@ mod tests {
         let d = detail(General, "0.0.0.0/0", "internet", "-");
         assert!(d.contains("RouteTableInvalidNextHop"), "{d}");
         assert!(d.contains("\"Internet\""), "canonical casing: {d}");
-        assert!(d.contains("next_hop_type          = \"VirtualAppliance\""), "{d}");
+        assert!(
+            d.contains("next_hop_type          = \"VirtualAppliance\""),
+            "{d}"
+        );
 
         let d = detail(General, "0.0.0.0/0", "VirtualAppliance", "-");
         assert!(d.contains("MissingNextHopIpAddress"), "{d}");
@@ -452,11 +594,17 @@ mod tests {
         assert!(d.contains("next_hop_in_ip_address = \"10.0.0.4\""), "{d}");
 
         let d = detail(Firewall, "10.0.0.0/8", "Internet", "-");
-        assert!(d.contains("\"VirtualAppliance\", \"VirtualNetworkGateway\""), "{d}");
+        assert!(
+            d.contains("\"VirtualAppliance\", \"VirtualNetworkGateway\""),
+            "{d}"
+        );
         assert!(d.contains("aksudr_route"), "{d}");
 
         let d = detail(Firewall, "AzureCloud", "VirtualAppliance", "10.0.0.4");
-        assert!(d.contains("service tag") && d.contains("aksudr_route"), "{d}");
+        assert!(
+            d.contains("service tag") && d.contains("aksudr_route"),
+            "{d}"
+        );
 
         let d = detail(General, "10.0.0.0/8", "Bogus", "-");
         for v in NEXT_HOP_TYPES {
