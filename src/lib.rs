@@ -9,4 +9,5 @@ pub mod arm;
 pub mod pb;
 pub mod provider;
 pub mod resources;
+pub mod rules;
 pub mod tf;
