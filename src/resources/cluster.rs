@@ -283,6 +283,8 @@ pub(crate) fn cluster_spec(config: &Value) -> ClusterSpec {
         outbound_type: with_default(net, "outbound_type", "userDefinedRouting"),
         network_plugin: input_str(net, "network_plugin"),
         network_plugin_mode: input_str(net, "network_plugin_mode"),
+        network_policy: input_str(net, "network_policy"),
+        sku_tier: with_default(config, "sku_tier", "Free"),
         node_pool_type: with_default(pool, "type", "VirtualMachineScaleSets"),
         load_balancer_sku: with_default(net, "load_balancer_sku", "standard"),
         vnet_subnet_id: input_str(pool, "vnet_subnet_id"),

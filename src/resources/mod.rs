@@ -94,7 +94,7 @@ pub(crate) fn check_route_config(kind: RouteKind, config: &Value) -> Diagnostics
         kind,
         address_prefix: input_str(config, "address_prefix"),
         next_hop_type: input_str(config, "next_hop_type"),
-        next_hop_ip: input_str(config, "next_hop_in_ip_address"),
+        next_hop_in_ip_address: input_str(config, "next_hop_in_ip_address"),
     })
 }
 

@@ -72,11 +72,13 @@ impl ProviderService {
     }
 }
 
-/// Per-attribute validation plus the resource's cross-attribute rules.
+/// The resource's rules, then per-attribute validation for what the rules
+/// did not already report (the rules' messages are the more specific).
 fn validate_config(r: &dyn Resource<ProviderData>, config: &Value) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    validate(&r.schema().block, config, &AttributePath::default(), &mut diags);
-    diags.extend(r.validate(config));
+    let mut diags = r.validate(config);
+    let mut per_attribute = Diagnostics::new();
+    validate(&r.schema().block, config, &AttributePath::default(), &mut per_attribute);
+    diags.extend_unless_reported(per_attribute);
     diags
 }
 

@@ -7,7 +7,6 @@ use super::enums::{
     MANAGED_NAT_GATEWAY, NETWORK_PLUGINS, NETWORK_PLUGIN_MODES, NETWORK_POLICIES, NODE_POOL_TYPES,
     OUTBOUND_NONE, OUTBOUND_TYPES, SKU_TIERS, USER_ASSIGNED_NAT_GATEWAY, USER_DEFINED_ROUTING,
 };
-use super::ids::parse_subnet_id;
 use super::net::{Cidr, CidrError};
 use super::Input;
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
@@ -142,7 +141,6 @@ pub fn check_cluster(spec: &ClusterSpec) -> Diagnostics {
     check_enum(&mut diags, &spec.sku_tier, SKU_TIERS, paths::SKU_TIER);
 
     check_outbound_preconditions(spec, &e, &mut diags);
-    check_subnet_id_syntax(spec, &mut diags);
     check_kubenet_identity(spec, &e, &mut diags);
     check_cidrs(spec, &mut diags);
     diags
@@ -214,7 +212,7 @@ fn check_outbound_preconditions(spec: &ClusterSpec, e: &Enums, diags: &mut Diagn
             .at(AttributePath::parse(paths::LOAD_BALANCER_SKU)),
         );
     }
-    // A blank ID is reported by the syntax check instead.
+    // A blank ID is reported by the attribute's own ID check (resources::check_subnet_id).
     if spec.vnet_subnet_id.is_null() {
         diags.push(
             Diagnostic::error(
@@ -224,28 +222,6 @@ fn check_outbound_preconditions(spec: &ClusterSpec, e: &Enums, diags: &mut Diagn
                      the cluster must go into an existing subnet {}. Set it in default_node_pool:\n  \
                      vnet_subnet_id = azurerm_subnet.aks.id",
                     egress_setup(outbound)
-                ),
-            )
-            .at(AttributePath::parse(paths::VNET_SUBNET_ID)),
-        );
-    }
-}
-
-/// R5: a known subnet ID must be a well-formed subnet resource ID.
-fn check_subnet_id_syntax(spec: &ClusterSpec, diags: &mut Diagnostics) {
-    let Some(id) = spec.vnet_subnet_id.known_str() else {
-        return;
-    };
-    if let Err(why) = parse_subnet_id(id) {
-        diags.push(
-            Diagnostic::error(
-                "Invalid subnet ID (R5)",
-                format!(
-                    "vnet_subnet_id must be the resource ID of a subnet, \
-                     /subscriptions/{{subscription-guid}}/resourceGroups/{{resource-group}}/providers/\
-                     Microsoft.Network/virtualNetworks/{{vnet}}/subnets/{{subnet}}, but {why}. Reference the \
-                     subnet's id attribute rather than writing it by hand, e.g.:\n  vnet_subnet_id = \
-                     azurerm_subnet.aks.id"
                 ),
             )
             .at(AttributePath::parse(paths::VNET_SUBNET_ID)),
@@ -732,7 +708,6 @@ mod tests {
         let r5_sku = "outbound_type userDefinedRouting needs the standard load balancer SKU (R5)";
         let r5_subnet = "outbound_type userDefinedRouting needs an existing subnet (R5)";
         let r5_mnat = "managedNATGateway cannot use an existing subnet (R5)";
-        let r5_id = "Invalid subnet ID (R5)";
         let r6 = "kubenet with userDefinedRouting needs a user-assigned identity (R6)";
         let cases: Vec<Case> = vec![
             // Enumerated values.
@@ -769,26 +744,6 @@ mod tests {
                 vec![(NODE_POOL_TYPE, "outbound_type userAssignedNATGateway needs a VirtualMachineScaleSets node pool (R5)")],
             ),
             ("managedNATGateway with subnet", ClusterSpec { outbound_type: s("ManagedNATGateway"), ..udr() }, vec![(VNET_SUBNET_ID, r5_mnat)]),
-            // Subnet ID syntax, under any outbound type.
-            ("blank subnet id", ClusterSpec { vnet_subnet_id: s(""), ..udr() }, vec![(VNET_SUBNET_ID, r5_id)]),
-            (
-                "managedNATGateway with blank subnet id",
-                ClusterSpec { outbound_type: s("managedNATGateway"), vnet_subnet_id: s(""), ..udr() },
-                vec![(VNET_SUBNET_ID, r5_id)],
-            ),
-            (
-                "vnet id instead of subnet id",
-                ClusterSpec {
-                    vnet_subnet_id: s("/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v"),
-                    ..udr()
-                },
-                vec![(VNET_SUBNET_ID, r5_id)],
-            ),
-            (
-                "subnet name instead of id, loadBalancer",
-                ClusterSpec { outbound_type: s("loadBalancer"), vnet_subnet_id: s("aks-subnet"), ..udr() },
-                vec![(VNET_SUBNET_ID, r5_id)],
-            ),
             // R6.
             ("kubenet with system identity", ClusterSpec { identity_type: s("SystemAssigned"), ..kubenet() }, vec![(IDENTITY_TYPE, r6)]),
             ("kubenet with system identity, any case", ClusterSpec { network_plugin: s("KUBENET"), identity_type: s("systemassigned"), ..kubenet() }, vec![(IDENTITY_TYPE, r6)]),

@@ -3,7 +3,6 @@
 //! AKS verifies when it creates or updates a `userDefinedRouting` cluster.
 
 use super::enums::{self, quoted_list, FIREWALL_NEXT_HOP_TYPES};
-use super::ids::resource_name;
 use super::net::Cidr;
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
 
@@ -107,6 +106,11 @@ pub fn check_subnet_egress(subnet_id: &str, route_table: Option<&LiveRouteTable>
         );
     }
     diags
+}
+
+/// The last segment of an ARM ID: the resource's name, for messages.
+fn resource_name(id: &str) -> &str {
+    id.rsplit('/').find(|s| !s.is_empty()).unwrap_or(id)
 }
 
 #[cfg(test)]

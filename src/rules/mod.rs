@@ -66,7 +66,6 @@
 pub mod cluster;
 pub mod egress;
 pub mod enums;
-pub mod ids;
 pub mod net;
 pub mod route;
 

@@ -125,6 +125,19 @@ impl Diagnostics {
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
     }
+    /// Adds `other`'s diagnostics except errors on a path that already has
+    /// one: a user fixing an attribute needs the most specific message, not
+    /// every layer's opinion of it.
+    pub fn extend_unless_reported(&mut self, other: Diagnostics) {
+        for d in other.0 {
+            let dup = d.severity == Severity::Error
+                && d.path.is_some()
+                && self.0.iter().any(|e| e.severity == Severity::Error && e.path == d.path);
+            if !dup {
+                self.0.push(d);
+            }
+        }
+    }
 }
 
 impl From<Diagnostic> for Diagnostics {
