@@ -1,5 +1,10 @@
 //! The small provider framework: values and their wire codecs, schemas,
 //! diagnostics, the `Resource` trait and the standard planning behaviour.
 
+pub mod codec_error;
 pub mod diag;
+pub mod msgpack;
+pub mod typejson;
 pub mod value;
+
+pub use codec_error::CodecError;
