@@ -3,7 +3,10 @@
 
 pub mod codec_error;
 pub mod diag;
+pub mod json;
 pub mod msgpack;
+#[cfg(test)]
+mod test_values;
 pub mod typejson;
 pub mod value;
 
