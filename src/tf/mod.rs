@@ -1,9 +1,17 @@
 //! The small provider framework: values and their wire codecs, schemas,
 //! diagnostics, the `Resource` trait and the standard planning behaviour.
 
+pub mod codec_error;
 pub mod diag;
+pub mod json;
+pub mod msgpack;
 pub mod plan;
 pub mod resource;
 pub mod schema;
+#[cfg(test)]
+mod test_values;
+pub mod typejson;
 pub mod validate;
 pub mod value;
+
+pub use codec_error::CodecError;

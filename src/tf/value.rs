@@ -98,7 +98,8 @@ fn canonical_decimal(text: &str) -> Option<String> {
     if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
         return None;
     }
-    if exp.abs() > MAX_DIGITS {
+    // `unsigned_abs` because `i64::MIN.abs()` overflows.
+    if exp.unsigned_abs() > MAX_DIGITS as u64 {
         return None;
     }
     let digits: String = format!("{int_part}{frac_part}");
@@ -262,7 +263,7 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(Number::parse(input).map(|n| n.0), Some(want.to_string()), "{input}");
         }
-        for bad in ["", "-", "1.2.3", "abc", "1e", "NaN", "1e99999999"] {
+        for bad in ["", "-", "1.2.3", "abc", "1e", "NaN", "1e99999999", "1e-9223372036854775808"] {
             assert_eq!(Number::parse(bad), None, "{bad}");
         }
     }
