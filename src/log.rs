@@ -322,6 +322,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sensitive<T> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use time::macros::datetime;

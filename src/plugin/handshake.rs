@@ -170,6 +170,7 @@ pub fn reattach_json(addr: SocketAddr, pid: u32) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use std::collections::HashMap;

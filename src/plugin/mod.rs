@@ -333,6 +333,7 @@ pub struct UnimplementedProvider;
 impl Provider for UnimplementedProvider {}
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use std::ffi::OsString;

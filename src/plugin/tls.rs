@@ -166,6 +166,7 @@ impl ClientCertVerifier for ExactClientCert {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
