@@ -143,7 +143,7 @@ impl ProviderRpc for ProviderService {
                 Err(d) => d.into(),
             }
         })();
-        log::debug("validated resource configuration", &[("type", &req.type_name), ("diagnostics", &diags.0.len().to_string())]);
+        log::debug!("validated resource configuration", type_name = req.type_name, diagnostics = diags.0.len());
         ok(pb::validate_resource_config::Response { diagnostics: diagnostics(&diags) })
     }
 
@@ -221,9 +221,10 @@ impl ProviderRpc for ProviderService {
         })();
         let diags = match result {
             Ok(data) => {
-                log::info(
+                log::info!(
                     "configured provider",
-                    &[("terraform_version", &req.terraform_version), ("deferred", &data.is_none().to_string())],
+                    terraform_version = req.terraform_version,
+                    configuration_unknown = data.is_none()
                 );
                 if let Ok(mut slot) = self.data.write() {
                     *slot = data.map(Arc::new);
@@ -386,7 +387,7 @@ impl ProviderRpc for ProviderService {
         &self,
         _: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
-        log::info("stop requested: cancelling in-flight operations", &[]);
+        log::info!("stop requested: cancelling in-flight operations");
         self.stop.stop();
         ok(pb::stop_provider::Response { error: String::new() })
     }
