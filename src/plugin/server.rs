@@ -388,3 +388,103 @@ impl GrpcStdio for Stdio {
         Ok(Response::new(Box::pin(idle)))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::pb::plugin::grpc_controller_client::GrpcControllerClient;
+    use crate::pb::tfplugin6::get_metadata;
+    use crate::pb::tfplugin6::provider_client::ProviderClient;
+    use std::time::Instant;
+    use tokio::sync::Notify;
+
+    /// GetMetadata never answers; it tells the test when it has started.
+    struct HangingProvider {
+        entered: std::sync::Arc<Notify>,
+    }
+
+    #[tonic::async_trait]
+    impl Provider for HangingProvider {
+        async fn get_metadata(
+            &self,
+            _request: Request<get_metadata::Request>,
+        ) -> Result<Response<get_metadata::Response>, Status> {
+            self.entered.notify_one();
+            std::future::pending().await
+        }
+    }
+
+    async fn channel(addr: SocketAddr) -> tonic::transport::Channel {
+        tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn shutdown_returns_within_grace_despite_a_hung_request() {
+        let listener = PluginListener::bind(PortRange::ANY, None).await.unwrap();
+        let addr = listener.local_addr();
+        let entered = std::sync::Arc::new(Notify::new());
+        let provider = HangingProvider {
+            entered: entered.clone(),
+        };
+        let grace = Duration::from_millis(300);
+        let server = tokio::spawn(serve(
+            provider,
+            listener,
+            ServeOptions {
+                grace,
+                ..ServeOptions::default()
+            },
+        ));
+        let ch = channel(addr).await;
+        let hung = tokio::spawn({
+            let ch = ch.clone();
+            async move {
+                ProviderClient::new(ch)
+                    .get_metadata(get_metadata::Request {})
+                    .await
+            }
+        });
+        entered.notified().await;
+        let asked = Instant::now();
+        GrpcControllerClient::new(ch)
+            .shutdown(Empty {})
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(2), server)
+            .await
+            .expect("serve did not return after Shutdown")
+            .unwrap()
+            .unwrap();
+        let took = asked.elapsed();
+        assert!(took >= grace, "returned before the grace period: {took:?}");
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        hung.abort();
+    }
+
+    #[tokio::test]
+    async fn port_range_is_honoured() {
+        let busy = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let port = busy.local_addr().unwrap().port();
+        let only_busy = PortRange {
+            min: port,
+            max: port,
+        };
+        assert!(matches!(
+            PluginListener::bind(only_busy, None).await,
+            Err(PluginError::Bind { .. })
+        ));
+        let from_busy = PortRange {
+            min: port,
+            max: u16::MAX,
+        };
+        let l = PluginListener::bind(from_busy, None).await.unwrap();
+        assert!(l.local_addr().port() > port);
+        assert!(l.local_addr().ip().is_loopback());
+        assert!(l.handshake_line().ends_with("|grpc|"));
+    }
+}
