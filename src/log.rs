@@ -85,11 +85,7 @@ impl fmt::Display for Level {
 /// neither set, the threshold is info; Terraform drops provider lines
 /// anyway unless its own logging is on.
 pub fn parse_threshold(tf_log_provider: Option<&str>, tf_log: Option<&str>) -> Option<Level> {
-    let chosen = [tf_log_provider, tf_log]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .find(|v| !v.is_empty());
+    let chosen = [tf_log_provider, tf_log].into_iter().flatten().map(str::trim).find(|v| !v.is_empty());
     let Some(value) = chosen else {
         return Some(Level::Info);
     };
@@ -149,11 +145,7 @@ pub fn format_line(record: &Record<'_>, now: OffsetDateTime) -> String {
         obj.insert("@caller".into(), Value::from(caller));
     }
     for (key, value) in record.fields {
-        let key = if RESERVED.contains(key) {
-            format!("_{key}")
-        } else {
-            (*key).to_owned()
-        };
+        let key = if RESERVED.contains(key) { format!("_{key}") } else { (*key).to_owned() };
         obj.insert(key, value.clone());
     }
     // serde_json escapes control characters, so a message containing a
@@ -168,15 +160,11 @@ pub fn format_line(record: &Record<'_>, now: OffsetDateTime) -> String {
 /// digits, `Z` for UTC).
 pub fn format_timestamp(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    );
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
     // Formatting a UTC date with numeric components cannot fail short of a
     // year outside 0..=9999; fall back to RFC 3339 rather than panic.
-    t.format(&format).unwrap_or_else(|_| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    })
+    t.format(&format).unwrap_or_else(|_| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default())
 }
 
 /// Writes `record` to stderr if its level is enabled, as a single write
@@ -336,10 +324,7 @@ mod tests {
         assert_eq!(parse_threshold(None, Some("TRACE")), Some(Level::Trace));
         assert_eq!(parse_threshold(None, Some("1")), Some(Level::Trace));
         assert_eq!(parse_threshold(None, Some("OFF")), None);
-        assert_eq!(
-            parse_threshold(Some("ERROR"), Some("TRACE")),
-            Some(Level::Error)
-        );
+        assert_eq!(parse_threshold(Some("ERROR"), Some("TRACE")), Some(Level::Error));
         assert_eq!(parse_threshold(Some("off"), Some("TRACE")), None);
         assert_eq!(parse_threshold(Some(""), Some("WARN")), Some(Level::Warn));
         assert_eq!(parse_threshold(Some("Info"), None), Some(Level::Info));
@@ -365,11 +350,7 @@ mod tests {
 
     #[test]
     fn line_is_one_json_object_with_hclog_keys_first() {
-        let fields = [
-            ("rpc", value("ReadResource")),
-            ("attempt", value(&3)),
-            ("@level", value("spoof")),
-        ];
+        let fields = [("rpc", value("ReadResource")), ("attempt", value(&3)), ("@level", value("spoof"))];
         let rec = Record {
             level: Level::Warn,
             module: MODULE_SDK_PROTO,

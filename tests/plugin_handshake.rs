@@ -47,22 +47,12 @@ fn terraform_like_client_identity() -> ClientIdentity {
         rcgen::KeyUsagePurpose::KeyEncipherment,
         rcgen::KeyUsagePurpose::KeyCertSign,
     ];
-    params.extended_key_usages = vec![
-        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
-        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    params
-        .distinguished_name
-        .push(rcgen::DnType::OrganizationName, "HashiCorp");
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "localhost");
+    params.extended_key_usages =
+        vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth, rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    params.distinguished_name.push(rcgen::DnType::OrganizationName, "HashiCorp");
+    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
     let cert = params.self_signed(&key).unwrap();
-    ClientIdentity {
-        cert: cert.der().clone(),
-        key_der: key.serialize_der(),
-        pem: cert.pem(),
-    }
+    ClientIdentity { cert: cert.der().clone(), key_der: key.serialize_der(), pem: cert.pem() }
 }
 
 /// A running plugin process with its stdout open and stderr collected.
@@ -97,22 +87,14 @@ impl Plugin {
             let _ = stderr_pipe.read_to_string(&mut s).await;
             s
         });
-        Plugin {
-            child,
-            stdout,
-            stderr,
-        }
+        Plugin { child, stdout, stderr }
     }
 
     /// Starts the plugin as Terraform would, with AutoMTLS for `client`.
     fn spawn_mtls(client: &ClientIdentity) -> Plugin {
         Plugin::spawn(
             &[],
-            &[
-                (COOKIE_KEY, COOKIE),
-                ("PLUGIN_PROTOCOL_VERSIONS", "5,6"),
-                ("PLUGIN_CLIENT_CERT", &client.pem),
-            ],
+            &[(COOKIE_KEY, COOKIE), ("PLUGIN_PROTOCOL_VERSIONS", "5,6"), ("PLUGIN_CLIENT_CERT", &client.pem)],
         )
     }
 
@@ -151,10 +133,7 @@ struct Handshake {
 }
 
 fn parse_handshake(line: &str) -> Handshake {
-    assert!(
-        line.ends_with('\n'),
-        "handshake line not terminated: {line:?}"
-    );
+    assert!(line.ends_with('\n'), "handshake line not terminated: {line:?}");
     let fields: Vec<&str> = line.trim_end_matches('\n').split('|').collect();
     assert_eq!(fields.len(), 6, "{line:?}");
     assert_eq!(fields[0], "1");
@@ -163,17 +142,9 @@ fn parse_handshake(line: &str) -> Handshake {
     assert_eq!(fields[4], "grpc");
     let addr: SocketAddr = fields[3].parse().unwrap();
     assert!(addr.ip().is_loopback());
-    assert!(
-        !fields[5].contains('='),
-        "certificate must be unpadded base64"
-    );
-    let server_cert = (!fields[5].is_empty()).then(|| {
-        CertificateDer::from(
-            base64::engine::general_purpose::STANDARD_NO_PAD
-                .decode(fields[5])
-                .unwrap(),
-        )
-    });
+    assert!(!fields[5].contains('='), "certificate must be unpadded base64");
+    let server_cert = (!fields[5].is_empty())
+        .then(|| CertificateDer::from(base64::engine::general_purpose::STANDARD_NO_PAD.decode(fields[5]).unwrap()));
     Handshake { addr, server_cert }
 }
 
@@ -187,9 +158,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 fn presented(cert: &CertificateDer<'static>, key_der: &[u8]) -> Arc<CertifiedKey> {
     let key = provider()
         .key_provider
-        .load_private_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-            key_der.to_vec(),
-        )))
+        .load_private_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der.to_vec())))
         .unwrap();
     Arc::new(CertifiedKey::new(vec![cert.clone()], key))
 }
@@ -228,47 +197,30 @@ fn client_tls(
 
 /// A gRPC channel over our own TCP + rustls connector. Connection errors
 /// surface from the first RPC (or from here).
-async fn tls_channel(
-    addr: SocketAddr,
-    config: Arc<rustls::ClientConfig>,
-) -> Result<Channel, tonic::transport::Error> {
+async fn tls_channel(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> Result<Channel, tonic::transport::Error> {
     let connector = tower::service_fn(move |_uri: tonic::codegen::http::Uri| {
         let config = config.clone();
         async move {
             let tcp = tokio::net::TcpStream::connect(addr).await?;
             let name = ServerName::try_from("localhost").map_err(io::Error::other)?;
-            let tls = tokio_rustls::TlsConnector::from(config)
-                .connect(name, tcp)
-                .await?;
+            let tls = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await?;
             assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
             Ok::<_, io::Error>(hyper_util::rt::TokioIo::new(tls))
         }
     });
-    Endpoint::from_static("http://localhost")
-        .connect_timeout(STEP)
-        .connect_with_connector(connector)
-        .await
+    Endpoint::from_static("http://localhost").connect_timeout(STEP).connect_with_connector(connector).await
 }
 
 async fn plain_channel(addr: SocketAddr) -> Channel {
-    Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect_timeout(STEP)
-        .connect()
-        .await
-        .unwrap()
+    Endpoint::from_shared(format!("http://{addr}")).unwrap().connect_timeout(STEP).connect().await.unwrap()
 }
 
 /// go-plugin's client pings with a health check for service "plugin".
 async fn check_plugin_health(channel: Channel) -> Result<ServingStatus, tonic::Status> {
-    let reply = tokio::time::timeout(
-        STEP,
-        HealthClient::new(channel).check(HealthCheckRequest {
-            service: "plugin".into(),
-        }),
-    )
-    .await
-    .expect("health check timed out")?;
+    let reply =
+        tokio::time::timeout(STEP, HealthClient::new(channel).check(HealthCheckRequest { service: "plugin".into() }))
+            .await
+            .expect("health check timed out")?;
     Ok(reply.into_inner().status())
 }
 
@@ -277,27 +229,15 @@ async fn healthy_over_tls(
     identity: &ClientIdentity,
     version: &'static rustls::SupportedProtocolVersion,
 ) -> Channel {
-    let cert = hs
-        .server_cert
-        .as_ref()
-        .expect("TLS handshake line must carry a certificate");
+    let cert = hs.server_cert.as_ref().expect("TLS handshake line must carry a certificate");
     let me = presented(&identity.cert, &identity.key_der);
-    let channel = tls_channel(hs.addr, client_tls(cert, Some(me), version))
-        .await
-        .unwrap();
-    assert_eq!(
-        check_plugin_health(channel.clone()).await.unwrap(),
-        ServingStatus::Serving
-    );
+    let channel = tls_channel(hs.addr, client_tls(cert, Some(me), version)).await.unwrap();
+    assert_eq!(check_plugin_health(channel.clone()).await.unwrap(), ServingStatus::Serving);
     channel
 }
 
 fn send_signal(pid: u32, sig: &str) {
-    let ok = std::process::Command::new("kill")
-        .args([sig, &pid.to_string()])
-        .status()
-        .unwrap()
-        .success();
+    let ok = std::process::Command::new("kill").args([sig, &pid.to_string()]).status().unwrap().success();
     assert!(ok, "kill {sig} {pid} failed");
 }
 
@@ -309,20 +249,14 @@ async fn without_cookie_explains_and_exits_1() {
     assert_eq!(status.code(), Some(1));
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(stdout, "", "nothing may reach stdout");
-    assert!(
-        stderr.contains("terraform-provider-aksudr, a Terraform provider plugin"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("terraform-provider-aksudr, a Terraform provider plugin"), "{stderr}");
     assert!(stderr.contains("not by hand"), "{stderr}");
     assert!(stderr.contains("--debug"), "{stderr}");
 }
 
 #[tokio::test]
 async fn without_protocol_6_explains_and_exits_1() {
-    let plugin = Plugin::spawn(
-        &[],
-        &[(COOKIE_KEY, COOKIE), ("PLUGIN_PROTOCOL_VERSIONS", "4,5")],
-    );
+    let plugin = Plugin::spawn(&[], &[(COOKIE_KEY, COOKIE), ("PLUGIN_PROTOCOL_VERSIONS", "4,5")]);
     let (status, stdout, stderr) = plugin.exit_within(STEP).await;
     assert_eq!(status.code(), Some(1));
     assert_eq!(stdout, "");
@@ -341,25 +275,15 @@ async fn mtls_handshake_health_and_shutdown() {
 
     // go-plugin opens the stdio stream and keeps it open; it must not
     // produce data or end before shutdown.
-    let mut stdio = GrpcStdioClient::new(channel.clone())
-        .stream_stdio(())
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stdio = GrpcStdioClient::new(channel.clone()).stream_stdio(()).await.unwrap().into_inner();
 
     // Terraform forwards Ctrl-C to the plugin's process group and then stops
     // the provider over gRPC; the plugin must survive the signal.
     send_signal(plugin.pid(), "-INT");
-    assert_eq!(
-        check_plugin_health(channel.clone()).await.unwrap(),
-        ServingStatus::Serving
-    );
+    assert_eq!(check_plugin_health(channel.clone()).await.unwrap(), ServingStatus::Serving);
 
     let asked = Instant::now();
-    GrpcControllerClient::new(channel)
-        .shutdown(Empty {})
-        .await
-        .unwrap();
+    GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
     // The idle stdio stream ends cleanly (or with the connection) at shutdown.
     let next = tokio::time::timeout(STEP, stdio.message()).await.unwrap();
     assert!(matches!(next, Ok(None) | Err(_)), "{next:?}");
@@ -380,10 +304,7 @@ async fn mtls_over_tls12_works_too() {
     let mut plugin = Plugin::spawn_mtls(&client);
     let hs = parse_handshake(&plugin.line().await);
     let channel = healthy_over_tls(&hs, &client, &rustls::version::TLS12).await;
-    GrpcControllerClient::new(channel)
-        .shutdown(Empty {})
-        .await
-        .unwrap();
+    GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
     let (status, _, stderr) = plugin.exit_within(Duration::from_secs(2)).await;
     assert_eq!(status.code(), Some(0), "{stderr}");
 }
@@ -401,17 +322,11 @@ async fn refuses_other_or_missing_client_certificate() {
     let cert = hs.server_cert.clone().unwrap();
 
     let attempts = [
-        (
-            "another certificate",
-            Some(presented(&intruder.cert, &intruder.key_der)),
-        ),
+        ("another certificate", Some(presented(&intruder.cert, &intruder.key_der))),
         ("no certificate", None),
         // The expected certificate, but signing with a key that is not its
         // own: the handshake signature check must catch it.
-        (
-            "the certificate without its key",
-            Some(presented(&client.cert, &intruder.key_der)),
-        ),
+        ("the certificate without its key", Some(presented(&client.cert, &intruder.key_der))),
     ];
     for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
         for (what, offered) in &attempts {
@@ -425,10 +340,7 @@ async fn refuses_other_or_missing_client_certificate() {
     }
 
     let channel = healthy_over_tls(&hs, &client, &rustls::version::TLS13).await;
-    GrpcControllerClient::new(channel)
-        .shutdown(Empty {})
-        .await
-        .unwrap();
+    GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
     let (status, _, stderr) = plugin.exit_within(Duration::from_secs(2)).await;
     assert_eq!(status.code(), Some(0));
     assert!(stderr.contains("TLS handshake failed"), "{stderr}");
@@ -442,10 +354,7 @@ async fn stalled_client_does_not_block_others() {
     let hs = parse_handshake(&plugin.line().await);
     let _stalled = tokio::net::TcpStream::connect(hs.addr).await.unwrap();
     let channel = healthy_over_tls(&hs, &client, &rustls::version::TLS13).await;
-    GrpcControllerClient::new(channel)
-        .shutdown(Empty {})
-        .await
-        .unwrap();
+    GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
     let (status, _, _) = plugin.exit_within(Duration::from_secs(2)).await;
     assert_eq!(status.code(), Some(0));
 }
@@ -469,14 +378,8 @@ async fn plaintext_without_client_cert() {
     let hs = parse_handshake(&plugin.line().await);
     assert!(hs.server_cert.is_none());
     let channel = plain_channel(hs.addr).await;
-    assert_eq!(
-        check_plugin_health(channel.clone()).await.unwrap(),
-        ServingStatus::Serving
-    );
-    GrpcControllerClient::new(channel)
-        .shutdown(Empty {})
-        .await
-        .unwrap();
+    assert_eq!(check_plugin_health(channel.clone()).await.unwrap(), ServingStatus::Serving);
+    GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
     let (status, _, _) = plugin.exit_within(Duration::from_secs(2)).await;
     assert_eq!(status.code(), Some(0));
 }
@@ -503,18 +406,9 @@ async fn debug_mode_prints_reattach_and_serves_until_interrupted() {
     let addr: SocketAddr = entry["Addr"]["String"].as_str().unwrap().parse().unwrap();
 
     let channel = plain_channel(addr).await;
-    assert_eq!(
-        check_plugin_health(channel.clone()).await.unwrap(),
-        ServingStatus::Serving
-    );
-    GrpcControllerClient::new(channel.clone())
-        .shutdown(Empty {})
-        .await
-        .unwrap();
-    assert_eq!(
-        check_plugin_health(channel).await.unwrap(),
-        ServingStatus::Serving
-    );
+    assert_eq!(check_plugin_health(channel.clone()).await.unwrap(), ServingStatus::Serving);
+    GrpcControllerClient::new(channel.clone()).shutdown(Empty {}).await.unwrap();
+    assert_eq!(check_plugin_health(channel).await.unwrap(), ServingStatus::Serving);
 
     send_signal(plugin.pid(), "-INT");
     let (status, _, stderr) = plugin.exit_within(Duration::from_secs(2)).await;

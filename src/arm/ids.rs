@@ -230,8 +230,14 @@ mod tests {
         assert_eq!(id.to_string(), ok);
 
         let cases = [
-            (format!("/subscriptions/{SUB}/resourcegroups/rg/providers/Microsoft.Network/routeTables/rt"), "resourceGroups"),
-            ("/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt".to_string(), "GUID"),
+            (
+                format!("/subscriptions/{SUB}/resourcegroups/rg/providers/Microsoft.Network/routeTables/rt"),
+                "resourceGroups",
+            ),
+            (
+                "/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt".to_string(),
+                "GUID",
+            ),
             (format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/routeTables"), "segments"),
             (format!("subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt"), "start"),
             (format!("/subscriptions/{SUB}/resourceGroups//providers/Microsoft.Network/routeTables/rt"), "empty"),
@@ -245,7 +251,8 @@ mod tests {
 
     #[test]
     fn lenient_parsing_of_arm_responses_and_comparison() {
-        let from_arm = format!("/subscriptions/{SUB}/resourcegroups/RG/providers/microsoft.network/virtualNetworks/v/subnets/aks");
+        let from_arm =
+            format!("/subscriptions/{SUB}/resourcegroups/RG/providers/microsoft.network/virtualNetworks/v/subnets/aks");
         let a = SubnetId::parse_insensitive(&from_arm).expect("valid");
         let b = SubnetId::parse(&format!(
             "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/AKS"

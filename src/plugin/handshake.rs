@@ -13,8 +13,7 @@ use super::PluginError;
 /// the process was started by Terraform; Terraform's fixed handshake config.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
 /// Terraform's magic cookie value, the same for every provider.
-pub const MAGIC_COOKIE_VALUE: &str =
-    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// go-plugin's own protocol version, the first field of the handshake line.
 pub const CORE_PROTOCOL_VERSION: u32 = 1;
 /// The Terraform plugin protocol this provider speaks (tfplugin6).
@@ -64,26 +63,18 @@ impl HandshakeConfig {
         if let Some(offered) = non_empty(get("PLUGIN_PROTOCOL_VERSIONS")) {
             // go-plugin skips entries that are not numbers rather than
             // failing the whole list.
-            let speaks_ours = offered
-                .split(',')
-                .filter_map(|v| v.trim().parse::<u32>().ok())
-                .any(|v| v == APP_PROTOCOL_VERSION);
+            let speaks_ours =
+                offered.split(',').filter_map(|v| v.trim().parse::<u32>().ok()).any(|v| v == APP_PROTOCOL_VERSION);
             if !speaks_ours {
                 return Err(PluginError::UnsupportedProtocol { offered });
             }
         }
-        let ports = port_range(
-            non_empty(get("PLUGIN_MIN_PORT")),
-            non_empty(get("PLUGIN_MAX_PORT")),
-        )?;
+        let ports = port_range(non_empty(get("PLUGIN_MIN_PORT")), non_empty(get("PLUGIN_MAX_PORT")))?;
         let client_certs = match non_empty(get("PLUGIN_CLIENT_CERT")) {
             None => None,
             Some(pem) => Some(parse_client_certs(&pem)?),
         };
-        Ok(HandshakeConfig {
-            ports,
-            client_certs,
-        })
+        Ok(HandshakeConfig { ports, client_certs })
     }
 }
 
@@ -101,14 +92,9 @@ fn port_range(min: Option<String>, max: Option<String>) -> Result<PortRange, Plu
     }
     let parse = |name: &'static str, v: Option<String>, default: u16| match v {
         None => Ok(default),
-        Some(s) => s
-            .trim()
-            .parse::<u16>()
-            .map_err(|e| PluginError::InvalidEnv {
-                name,
-                value: s,
-                reason: e.to_string(),
-            }),
+        Some(s) => {
+            s.trim().parse::<u16>().map_err(|e| PluginError::InvalidEnv { name, value: s, reason: e.to_string() })
+        }
     };
     let lo = parse("PLUGIN_MIN_PORT", min, 1)?;
     let hi = parse("PLUGIN_MAX_PORT", max, u16::MAX)?;
@@ -125,13 +111,9 @@ fn port_range(min: Option<String>, max: Option<String>) -> Result<PortRange, Plu
 /// Parses the PEM in `PLUGIN_CLIENT_CERT`. go-plugin's own server adds every
 /// certificate in it to the accepted pool, so we accept each of them too.
 fn parse_client_certs(pem: &str) -> Result<Vec<CertificateDer<'static>>, PluginError> {
-    let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| PluginError::InvalidEnv {
-            name: "PLUGIN_CLIENT_CERT",
-            value: "(PEM)".into(),
-            reason: e.to_string(),
-        })?;
+    let certs = CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<Vec<_>, _>>().map_err(|e| {
+        PluginError::InvalidEnv { name: "PLUGIN_CLIENT_CERT", value: "(PEM)".into(), reason: e.to_string() }
+    })?;
     if certs.is_empty() {
         return Err(PluginError::InvalidEnv {
             name: "PLUGIN_CLIENT_CERT",
@@ -147,9 +129,8 @@ fn parse_client_certs(pem: &str) -> Result<Vec<CertificateDer<'static>>, PluginE
 /// DER in unpadded standard base64 (go-plugin decodes it with
 /// `base64.RawStdEncoding`), empty without TLS.
 pub fn handshake_line(addr: SocketAddr, server_cert_der: Option<&[u8]>) -> String {
-    let cert = server_cert_der
-        .map(|der| base64::engine::general_purpose::STANDARD_NO_PAD.encode(der))
-        .unwrap_or_default();
+    let cert =
+        server_cert_der.map(|der| base64::engine::general_purpose::STANDARD_NO_PAD.encode(der)).unwrap_or_default();
     format!("{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|tcp|{addr}|grpc|{cert}")
 }
 
@@ -176,10 +157,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| map.get(k).cloned()
     }
 
@@ -193,10 +171,7 @@ mod tests {
 
     #[test]
     fn cookie_is_required() {
-        assert!(matches!(
-            HandshakeConfig::from_env(env(&[])),
-            Err(PluginError::NotStartedByTerraform)
-        ));
+        assert!(matches!(HandshakeConfig::from_env(env(&[])), Err(PluginError::NotStartedByTerraform)));
         assert!(matches!(
             HandshakeConfig::from_env(env(&[(MAGIC_COOKIE_KEY, "nope")])),
             Err(PluginError::NotStartedByTerraform)
@@ -214,10 +189,7 @@ mod tests {
         }
         for bad in ["5", "4,5", "60", "x"] {
             let r = HandshakeConfig::from_env(env(&[COOKIE, ("PLUGIN_PROTOCOL_VERSIONS", bad)]));
-            assert!(
-                matches!(r, Err(PluginError::UnsupportedProtocol { ref offered }) if offered == bad),
-                "{bad:?}"
-            );
+            assert!(matches!(r, Err(PluginError::UnsupportedProtocol { ref offered }) if offered == bad), "{bad:?}");
         }
     }
 
@@ -230,22 +202,10 @@ mod tests {
         };
         assert_eq!(
             get(&[("PLUGIN_MIN_PORT", "10000"), ("PLUGIN_MAX_PORT", "25000")]).unwrap(),
-            PortRange {
-                min: 10000,
-                max: 25000
-            }
+            PortRange { min: 10000, max: 25000 }
         );
-        assert_eq!(
-            get(&[("PLUGIN_MIN_PORT", "20000")]).unwrap(),
-            PortRange {
-                min: 20000,
-                max: 65535
-            }
-        );
-        assert_eq!(
-            get(&[("PLUGIN_MAX_PORT", "3000")]).unwrap(),
-            PortRange { min: 1, max: 3000 }
-        );
+        assert_eq!(get(&[("PLUGIN_MIN_PORT", "20000")]).unwrap(), PortRange { min: 20000, max: 65535 });
+        assert_eq!(get(&[("PLUGIN_MAX_PORT", "3000")]).unwrap(), PortRange { min: 1, max: 3000 });
         assert!(get(&[("PLUGIN_MIN_PORT", "abc")]).is_err());
         assert!(get(&[("PLUGIN_MAX_PORT", "70000")]).is_err());
         assert!(get(&[("PLUGIN_MIN_PORT", "9"), ("PLUGIN_MAX_PORT", "8")]).is_err());
@@ -260,13 +220,7 @@ mod tests {
         let cfg = HandshakeConfig::from_env(env(&[COOKIE, ("PLUGIN_CLIENT_CERT", &two)])).unwrap();
         assert_eq!(cfg.client_certs.unwrap().len(), 2);
         let r = HandshakeConfig::from_env(env(&[COOKIE, ("PLUGIN_CLIENT_CERT", "garbage")]));
-        assert!(matches!(
-            r,
-            Err(PluginError::InvalidEnv {
-                name: "PLUGIN_CLIENT_CERT",
-                ..
-            })
-        ));
+        assert!(matches!(r, Err(PluginError::InvalidEnv { name: "PLUGIN_CLIENT_CERT", .. })));
     }
 
     #[test]
@@ -274,10 +228,7 @@ mod tests {
         let addr: SocketAddr = "127.0.0.1:41234".parse().unwrap();
         assert_eq!(handshake_line(addr, None), "1|6|tcp|127.0.0.1:41234|grpc|");
         // 4 bytes encode to 6 characters without the "==" padding.
-        assert_eq!(
-            handshake_line(addr, Some(&[0xde, 0xad, 0xbe, 0xef])),
-            "1|6|tcp|127.0.0.1:41234|grpc|3q2+7w"
-        );
+        assert_eq!(handshake_line(addr, Some(&[0xde, 0xad, 0xbe, 0xef])), "1|6|tcp|127.0.0.1:41234|grpc|3q2+7w");
     }
 
     #[test]

@@ -31,10 +31,7 @@ use crate::pb::tfplugin6::provider_server::Provider;
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
     /// The magic cookie is missing: a person ran the binary, not Terraform.
-    #[error(
-        "not started by Terraform (the {} environment variable is missing or wrong)",
-        handshake::MAGIC_COOKIE_KEY
-    )]
+    #[error("not started by Terraform (the {} environment variable is missing or wrong)", handshake::MAGIC_COOKIE_KEY)]
     NotStartedByTerraform,
     /// Terraform's `PLUGIN_PROTOCOL_VERSIONS` does not include 6.
     #[error(
@@ -147,10 +144,7 @@ fn in_runtime<F>(main: F) -> ExitCode
 where
     F: std::future::Future<Output = Result<(), PluginError>>,
 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("{BINARY_NAME}: {}", PluginError::Runtime(e));
@@ -187,11 +181,7 @@ async fn plugin_main<P: Provider>(provider: P, config: HandshakeConfig) -> Resul
         address = listener.local_addr().to_string(),
         tls = listener.server_certificate().is_some()
     );
-    let options = ServeOptions {
-        shutdown,
-        shutdown_rpc_exits: true,
-        ..ServeOptions::default()
-    };
+    let options = ServeOptions { shutdown, shutdown_rpc_exits: true, ..ServeOptions::default() };
     serve(provider, listener, options).await
 }
 
@@ -219,11 +209,7 @@ async fn debug_main<P: Provider>(provider: P) -> Result<(), PluginError> {
         .map_err(PluginError::Stdout)?;
         out.flush().map_err(PluginError::Stdout)?;
     }
-    let options = ServeOptions {
-        shutdown,
-        shutdown_rpc_exits: false,
-        ..ServeOptions::default()
-    };
+    let options = ServeOptions { shutdown, shutdown_rpc_exits: false, ..ServeOptions::default() };
     serve(provider, listener, options).await
 }
 
@@ -236,10 +222,7 @@ fn watch_signals(shutdown: StopSignal, interrupt_stops: bool) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let (mut interrupt, mut terminate) = match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
+        let (mut interrupt, mut terminate) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
             (Ok(i), Ok(t)) => (i, t),
             (Err(e), _) | (_, Err(e)) => {
                 log::warn!("cannot install signal handlers", error = e.to_string());

@@ -54,10 +54,7 @@ pub struct PluginListener {
 
 impl std::fmt::Debug for PluginListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginListener")
-            .field("addr", &self.addr)
-            .field("tls", &self.tls.is_some())
-            .finish()
+        f.debug_struct("PluginListener").field("addr", &self.addr).field("tls", &self.tls.is_some()).finish()
     }
 }
 
@@ -70,11 +67,7 @@ impl PluginListener {
         client_certs: Option<Vec<CertificateDer<'static>>>,
     ) -> Result<Self, PluginError> {
         let tcp = bind_in_range(ports).await?;
-        let addr = tcp.local_addr().map_err(|source| PluginError::Bind {
-            min: ports.min,
-            max: ports.max,
-            source,
-        })?;
+        let addr = tcp.local_addr().map_err(|source| PluginError::Bind { min: ports.min, max: ports.max, source })?;
         let tls = match client_certs {
             None => None,
             Some(certs) => {
@@ -112,11 +105,7 @@ async fn bind_in_range(ports: PortRange) -> Result<TcpListener, PluginError> {
             Err(e) => last_err = e,
         }
     }
-    Err(PluginError::Bind {
-        min: ports.min,
-        max: ports.max,
-        source: last_err,
-    })
+    Err(PluginError::Bind { min: ports.min, max: ports.max, source: last_err })
 }
 
 /// How [`serve`] ends.
@@ -137,11 +126,7 @@ pub struct ServeOptions {
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        ServeOptions {
-            shutdown: StopSignal::new(),
-            shutdown_rpc_exits: true,
-            grace: DEFAULT_SHUTDOWN_GRACE,
-        }
+        ServeOptions { shutdown: StopSignal::new(), shutdown_rpc_exits: true, grace: DEFAULT_SHUTDOWN_GRACE }
     }
 }
 
@@ -155,41 +140,24 @@ pub async fn serve<P: Provider>(
     listener: PluginListener,
     options: ServeOptions,
 ) -> Result<(), PluginError> {
-    let ServeOptions {
-        shutdown,
-        shutdown_rpc_exits,
-        grace,
-    } = options;
+    let ServeOptions { shutdown, shutdown_rpc_exits, grace } = options;
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
-        .await;
+    health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
 
-    let controller = Controller {
-        shutdown: shutdown.clone(),
-        exits: shutdown_rpc_exits,
-    };
-    let stdio = Stdio {
-        shutdown: shutdown.clone(),
-    };
+    let controller = Controller { shutdown: shutdown.clone(), exits: shutdown_rpc_exits };
+    let stdio = Stdio { shutdown: shutdown.clone() };
 
     let (ready_tx, mut ready_rx) = mpsc::channel::<Conn>(READY_QUEUE);
     let acceptor = listener.tls.map(|(acceptor, _)| acceptor);
     let accept_task = tokio::spawn(accept_loop(listener.tcp, acceptor, ready_tx));
-    let incoming = futures::stream::poll_fn(move |cx| {
-        ready_rx
-            .poll_recv(cx)
-            .map(|conn| conn.map(Ok::<_, io::Error>))
-    });
+    let incoming = futures::stream::poll_fn(move |cx| ready_rx.poll_recv(cx).map(|conn| conn.map(Ok::<_, io::Error>)));
 
     let router = tonic::transport::Server::builder()
         .add_service(health)
         .add_service(GrpcControllerServer::new(controller))
         .add_service(GrpcStdioServer::new(stdio))
-        .add_service(
-            ProviderServer::new(provider).max_decoding_message_size(MAX_RECV_MESSAGE_BYTES),
-        );
+        .add_service(ProviderServer::new(provider).max_decoding_message_size(MAX_RECV_MESSAGE_BYTES));
     let stopped = {
         let shutdown = shutdown.clone();
         async move { shutdown.stopped().await }
@@ -240,8 +208,7 @@ async fn accept_loop(tcp: TcpListener, tls: Option<TlsAcceptor>, ready: mpsc::Se
                 let ready = ready.clone();
                 tokio::spawn(async move {
                     let peer = peer.to_string();
-                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
-                    {
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                         Ok(Ok(tls_stream)) => {
                             // An error means the server is shutting down.
                             let _ = ready.send(Conn::Tls(Box::new(tls_stream))).await;
@@ -280,19 +247,12 @@ impl Connected for Conn {
 
     fn connect_info(&self) -> TcpConnectInfo {
         let tcp = self.tcp();
-        TcpConnectInfo {
-            local_addr: tcp.local_addr().ok(),
-            remote_addr: tcp.peer_addr().ok(),
-        }
+        TcpConnectInfo { local_addr: tcp.local_addr().ok(), remote_addr: tcp.peer_addr().ok() }
     }
 }
 
 impl AsyncRead for Conn {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
@@ -301,11 +261,7 @@ impl AsyncRead for Conn {
 }
 
 impl AsyncWrite for Conn {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
@@ -416,11 +372,7 @@ mod tests {
     }
 
     async fn channel(addr: SocketAddr) -> tonic::transport::Channel {
-        tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap()
+        tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap()
     }
 
     #[tokio::test]
@@ -428,33 +380,17 @@ mod tests {
         let listener = PluginListener::bind(PortRange::ANY, None).await.unwrap();
         let addr = listener.local_addr();
         let entered = std::sync::Arc::new(Notify::new());
-        let provider = HangingProvider {
-            entered: entered.clone(),
-        };
+        let provider = HangingProvider { entered: entered.clone() };
         let grace = Duration::from_millis(300);
-        let server = tokio::spawn(serve(
-            provider,
-            listener,
-            ServeOptions {
-                grace,
-                ..ServeOptions::default()
-            },
-        ));
+        let server = tokio::spawn(serve(provider, listener, ServeOptions { grace, ..ServeOptions::default() }));
         let ch = channel(addr).await;
         let hung = tokio::spawn({
             let ch = ch.clone();
-            async move {
-                ProviderClient::new(ch)
-                    .get_metadata(get_metadata::Request {})
-                    .await
-            }
+            async move { ProviderClient::new(ch).get_metadata(get_metadata::Request {}).await }
         });
         entered.notified().await;
         let asked = Instant::now();
-        GrpcControllerClient::new(ch)
-            .shutdown(Empty {})
-            .await
-            .unwrap();
+        GrpcControllerClient::new(ch).shutdown(Empty {}).await.unwrap();
         tokio::time::timeout(Duration::from_secs(2), server)
             .await
             .expect("serve did not return after Shutdown")
@@ -470,18 +406,9 @@ mod tests {
     async fn port_range_is_honoured() {
         let busy = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
         let port = busy.local_addr().unwrap().port();
-        let only_busy = PortRange {
-            min: port,
-            max: port,
-        };
-        assert!(matches!(
-            PluginListener::bind(only_busy, None).await,
-            Err(PluginError::Bind { .. })
-        ));
-        let from_busy = PortRange {
-            min: port,
-            max: u16::MAX,
-        };
+        let only_busy = PortRange { min: port, max: port };
+        assert!(matches!(PluginListener::bind(only_busy, None).await, Err(PluginError::Bind { .. })));
+        let from_busy = PortRange { min: port, max: u16::MAX };
         let l = PluginListener::bind(from_busy, None).await.unwrap();
         assert!(l.local_addr().port() > port);
         assert!(l.local_addr().ip().is_loopback());

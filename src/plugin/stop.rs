@@ -115,10 +115,7 @@ mod tests {
     async fn or_stopped_cancels_pending_work() {
         let s = StopSignal::new();
         let s2 = s.clone();
-        let task = tokio::spawn(async move {
-            s2.or_stopped(tokio::time::sleep(Duration::from_secs(3600)))
-                .await
-        });
+        let task = tokio::spawn(async move { s2.or_stopped(tokio::time::sleep(Duration::from_secs(3600))).await });
         s.stop();
         assert_eq!(task.await.unwrap(), Err(Stopped));
     }

@@ -21,9 +21,7 @@ pub struct ServerIdentity {
 
 impl std::fmt::Debug for ServerIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerIdentity")
-            .field("cert_len", &self.cert.len())
-            .finish_non_exhaustive()
+        f.debug_struct("ServerIdentity").field("cert_len", &self.cert.len()).finish_non_exhaustive()
     }
 }
 
@@ -37,9 +35,7 @@ impl std::fmt::Debug for ServerIdentity {
 pub fn generate_server_identity() -> Result<ServerIdentity, PluginError> {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()])?;
-    params.subject_alt_names.push(rcgen::SanType::IpAddress(
-        std::net::Ipv4Addr::LOCALHOST.into(),
-    ));
+    params.subject_alt_names.push(rcgen::SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
     let mut dn = rcgen::DistinguishedName::new();
     dn.push(rcgen::DnType::CommonName, "localhost");
     dn.push(rcgen::DnType::OrganizationName, super::BINARY_NAME);
@@ -101,10 +97,7 @@ impl ExactClientCert {
     /// A verifier admitting exactly `expected`, checking signatures with
     /// `provider`'s algorithms.
     pub fn new(expected: Vec<CertificateDer<'static>>, provider: &CryptoProvider) -> Self {
-        ExactClientCert {
-            expected,
-            algorithms: provider.signature_verification_algorithms,
-        }
+        ExactClientCert { expected, algorithms: provider.signature_verification_algorithms }
     }
 }
 
@@ -129,16 +122,10 @@ impl ClientCertVerifier for ExactClientCert {
         _intermediates: &[CertificateDer<'_>],
         _now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        if self
-            .expected
-            .iter()
-            .any(|c| c.as_ref() == end_entity.as_ref())
-        {
+        if self.expected.iter().any(|c| c.as_ref() == end_entity.as_ref()) {
             Ok(ClientCertVerified::assertion())
         } else {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::ApplicationVerificationFailure,
-            ))
+            Err(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
         }
     }
 
@@ -177,12 +164,9 @@ mod tests {
         // own trust anchor, which is how go-plugin's client treats it.
         let mut roots = rustls::RootCertStore::empty();
         roots.add(id.cert.clone()).unwrap();
-        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
-            Arc::new(roots),
-            crypto_provider(),
-        )
-        .build()
-        .unwrap();
+        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), crypto_provider())
+            .build()
+            .unwrap();
         let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
         rustls::client::danger::ServerCertVerifier::verify_server_cert(
             verifier.as_ref(),
@@ -205,8 +189,6 @@ mod tests {
         assert!(v.verify_client_cert(&b, &[], UnixTime::now()).is_err());
         assert!(v.client_auth_mandatory());
         assert!(v.root_hint_subjects().is_empty());
-        assert!(v
-            .supported_verify_schemes()
-            .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+        assert!(v.supported_verify_schemes().contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
     }
 }

@@ -6,10 +6,16 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use super::{check_subnet_id, id_attribute, input_str, location_attribute, resource_group_attribute, tags_attribute, timeouts_block};
+use super::{
+    check_subnet_id, id_attribute, input_str, location_attribute, resource_group_attribute, tags_attribute,
+    timeouts_block,
+};
 use crate::provider::ProviderData;
 use crate::rules::cluster::{check_cluster, outbound_type_change, ClusterSpec, OutboundChange};
-use crate::rules::enums::{IDENTITY_TYPES, LOAD_BALANCER_SKUS, NETWORK_PLUGINS, NETWORK_PLUGIN_MODES, NETWORK_POLICIES, NODE_POOL_TYPES, OUTBOUND_TYPES, SKU_TIERS};
+use crate::rules::enums::{
+    IDENTITY_TYPES, LOAD_BALANCER_SKUS, NETWORK_PLUGINS, NETWORK_PLUGIN_MODES, NETWORK_POLICIES, NODE_POOL_TYPES,
+    OUTBOUND_TYPES, SKU_TIERS,
+};
 use crate::rules::Input;
 use crate::tf::diag::{AttributePath, Diagnostics};
 use crate::tf::resource::{PlanChange, Resource};
@@ -311,7 +317,8 @@ impl Resource<ProviderData> for ClusterResource {
     /// R8: some outbound-type changes are made in place, the rest replace.
     async fn modify_plan(&self, _data: Option<&ProviderData>, plan: &mut PlanChange<'_>) -> Diagnostics {
         let path = || AttributePath::parse("network_profile[0].outbound_type");
-        let outbound = |v: &Value| first(v, "network_profile").attr("outbound_type").and_then(Value::as_str).map(str::to_string);
+        let outbound =
+            |v: &Value| first(v, "network_profile").attr("outbound_type").and_then(Value::as_str).map(str::to_string);
         if let (Some(from), Some(to)) = (outbound(plan.prior), outbound(&plan.planned)) {
             if outbound_type_change(&from, &to) == OutboundChange::Replace && !plan.requires_replace.contains(&path()) {
                 plan.requires_replace.push(path());

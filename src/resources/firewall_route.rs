@@ -3,10 +3,13 @@
 
 use async_trait::async_trait;
 
-use super::{check_route_config, id_attribute, route_name_attribute, route_next_hop_ip_attribute, route_table_id_attribute, timeouts_block};
+use super::{
+    check_route_config, id_attribute, route_name_attribute, route_next_hop_ip_attribute, route_table_id_attribute,
+    timeouts_block,
+};
 use crate::provider::ProviderData;
-use crate::rules::route::RouteKind;
 use crate::rules::enums::FIREWALL_NEXT_HOP_TYPES;
+use crate::rules::route::RouteKind;
 use crate::tf::diag::Diagnostics;
 use crate::tf::resource::Resource;
 use crate::tf::schema::{Attribute, Block, Schema};

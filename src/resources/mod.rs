@@ -9,7 +9,11 @@ pub mod subnet_route_table_association;
 
 use crate::arm::ids::{RouteTableId, SubnetId};
 use crate::provider::ProviderData;
-use crate::rules::{self, route::{RouteKind, RouteSpec}, Input};
+use crate::rules::{
+    self,
+    route::{RouteKind, RouteSpec},
+    Input,
+};
 use crate::tf::diag::Diagnostics;
 use crate::tf::resource::Resource;
 use crate::tf::schema::{Attribute, Block, NestedBlock};

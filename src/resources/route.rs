@@ -3,7 +3,10 @@
 
 use async_trait::async_trait;
 
-use super::{check_route_config, id_attribute, route_name_attribute, route_next_hop_ip_attribute, route_table_id_attribute, timeouts_block};
+use super::{
+    check_route_config, id_attribute, route_name_attribute, route_next_hop_ip_attribute, route_table_id_attribute,
+    timeouts_block,
+};
 use crate::provider::ProviderData;
 use crate::rules::enums::NEXT_HOP_TYPES;
 use crate::rules::route::RouteKind;

@@ -4,7 +4,9 @@
 
 use async_trait::async_trait;
 
-use super::{check_network_name, id_attribute, location_attribute, resource_group_attribute, tags_attribute, timeouts_block};
+use super::{
+    check_network_name, id_attribute, location_attribute, resource_group_attribute, tags_attribute, timeouts_block,
+};
 use crate::provider::ProviderData;
 use crate::tf::resource::Resource;
 use crate::tf::schema::{Attribute, Block, Schema};

@@ -47,11 +47,8 @@ impl ProviderService {
 
     fn resource(&self, type_name: &str) -> Result<&DynResource, Diagnostics> {
         self.resources.get(type_name).ok_or_else(|| {
-            Diagnostic::error(
-                "Unknown resource type",
-                format!("This provider has no resource type {type_name:?}."),
-            )
-            .into()
+            Diagnostic::error("Unknown resource type", format!("This provider has no resource type {type_name:?}."))
+                .into()
         })
     }
 
@@ -88,7 +85,10 @@ fn ok<T>(t: T) -> Result<Response<T>, Status> {
 
 #[tonic::async_trait]
 impl ProviderRpc for ProviderService {
-    async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> Result<Response<pb::get_metadata::Response>, Status> {
+    async fn get_metadata(
+        &self,
+        _: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
         ok(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
             resources: self
@@ -106,7 +106,11 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
         ok(pb::get_provider_schema::Response {
             provider: Some(convert::schema(&self.provider_schema)),
-            resource_schemas: self.resources.iter().map(|(t, r)| (t.to_string(), convert::schema(r.schema()))).collect(),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(t, r)| (t.to_string(), convert::schema(r.schema())))
+                .collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         })

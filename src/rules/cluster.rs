@@ -3,9 +3,9 @@
 //! which outbound-type changes AKS can make in place.
 
 use super::enums::{
-    self, check_enum, quoted_list, IDENTITY_TYPES, LOAD_BALANCER, LOAD_BALANCER_SKUS,
-    MANAGED_NAT_GATEWAY, NETWORK_PLUGINS, NETWORK_PLUGIN_MODES, NETWORK_POLICIES, NODE_POOL_TYPES,
-    OUTBOUND_NONE, OUTBOUND_TYPES, SKU_TIERS, USER_ASSIGNED_NAT_GATEWAY, USER_DEFINED_ROUTING,
+    self, check_enum, quoted_list, IDENTITY_TYPES, LOAD_BALANCER, LOAD_BALANCER_SKUS, MANAGED_NAT_GATEWAY,
+    NETWORK_PLUGINS, NETWORK_PLUGIN_MODES, NETWORK_POLICIES, NODE_POOL_TYPES, OUTBOUND_NONE, OUTBOUND_TYPES, SKU_TIERS,
+    USER_ASSIGNED_NAT_GATEWAY, USER_DEFINED_ROUTING,
 };
 use super::net::{Cidr, CidrError};
 use super::Input;
@@ -67,19 +67,11 @@ pub struct ClusterSpec {
 
 /// Outbound types that leave egress to the user and so need a subnet of the
 /// user's own (R5).
-const BYO_EGRESS_OUTBOUND_TYPES: &[&str] = &[
-    USER_DEFINED_ROUTING,
-    USER_ASSIGNED_NAT_GATEWAY,
-    OUTBOUND_NONE,
-];
+const BYO_EGRESS_OUTBOUND_TYPES: &[&str] = &[USER_DEFINED_ROUTING, USER_ASSIGNED_NAT_GATEWAY, OUTBOUND_NONE];
 
 /// Outbound types AKS can switch between on a running cluster (R8).
-const IN_PLACE_OUTBOUND_TYPES: &[&str] = &[
-    LOAD_BALANCER,
-    USER_DEFINED_ROUTING,
-    USER_ASSIGNED_NAT_GATEWAY,
-    OUTBOUND_NONE,
-];
+const IN_PLACE_OUTBOUND_TYPES: &[&str] =
+    &[LOAD_BALANCER, USER_DEFINED_ROUTING, USER_ASSIGNED_NAT_GATEWAY, OUTBOUND_NONE];
 
 /// The canonical enumerated values of a spec that passed their value checks;
 /// `None` where unknown, null or invalid.
@@ -95,49 +87,19 @@ struct Enums {
 pub fn check_cluster(spec: &ClusterSpec) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let e = Enums {
-        outbound_type: check_enum(
-            &mut diags,
-            &spec.outbound_type,
-            OUTBOUND_TYPES,
-            paths::OUTBOUND_TYPE,
-        ),
-        network_plugin: check_enum(
-            &mut diags,
-            &spec.network_plugin,
-            NETWORK_PLUGINS,
-            paths::NETWORK_PLUGIN,
-        ),
+        outbound_type: check_enum(&mut diags, &spec.outbound_type, OUTBOUND_TYPES, paths::OUTBOUND_TYPE),
+        network_plugin: check_enum(&mut diags, &spec.network_plugin, NETWORK_PLUGINS, paths::NETWORK_PLUGIN),
         load_balancer_sku: check_enum(
             &mut diags,
             &spec.load_balancer_sku,
             LOAD_BALANCER_SKUS,
             paths::LOAD_BALANCER_SKU,
         ),
-        node_pool_type: check_enum(
-            &mut diags,
-            &spec.node_pool_type,
-            NODE_POOL_TYPES,
-            paths::NODE_POOL_TYPE,
-        ),
-        identity_type: check_enum(
-            &mut diags,
-            &spec.identity_type,
-            IDENTITY_TYPES,
-            paths::IDENTITY_TYPE,
-        ),
+        node_pool_type: check_enum(&mut diags, &spec.node_pool_type, NODE_POOL_TYPES, paths::NODE_POOL_TYPE),
+        identity_type: check_enum(&mut diags, &spec.identity_type, IDENTITY_TYPES, paths::IDENTITY_TYPE),
     };
-    check_enum(
-        &mut diags,
-        &spec.network_plugin_mode,
-        NETWORK_PLUGIN_MODES,
-        paths::NETWORK_PLUGIN_MODE,
-    );
-    check_enum(
-        &mut diags,
-        &spec.network_policy,
-        NETWORK_POLICIES,
-        paths::NETWORK_POLICY,
-    );
+    check_enum(&mut diags, &spec.network_plugin_mode, NETWORK_PLUGIN_MODES, paths::NETWORK_PLUGIN_MODE);
+    check_enum(&mut diags, &spec.network_policy, NETWORK_POLICIES, paths::NETWORK_POLICY);
     check_enum(&mut diags, &spec.sku_tier, SKU_TIERS, paths::SKU_TIER);
 
     check_outbound_preconditions(spec, &e, &mut diags);
@@ -246,14 +208,10 @@ fn check_kubenet_identity(spec: &ClusterSpec, e: &Enums, diags: &mut Diagnostics
                }\nor use network_plugin = \"azure\".";
     let summary = "kubenet with userDefinedRouting needs a user-assigned identity (R6)";
     let (path, found) = match (&spec.identity_type, e.identity_type) {
-        (Input::Null, _) => (
-            paths::NETWORK_PLUGIN,
-            "This cluster has no identity block.".to_string(),
-        ),
-        (_, Some("SystemAssigned")) => (
-            paths::IDENTITY_TYPE,
-            "This cluster's identity is \"SystemAssigned\".".to_string(),
-        ),
+        (Input::Null, _) => (paths::NETWORK_PLUGIN, "This cluster has no identity block.".to_string()),
+        (_, Some("SystemAssigned")) => {
+            (paths::IDENTITY_TYPE, "This cluster's identity is \"SystemAssigned\".".to_string())
+        }
         (_, Some(_)) => {
             let empty = match &spec.identity_ids {
                 Input::Known(ids) => ids.iter().all(|id| id.trim().is_empty()),
@@ -263,17 +221,12 @@ fn check_kubenet_identity(spec: &ClusterSpec, e: &Enums, diags: &mut Diagnostics
             if !empty {
                 return;
             }
-            (
-                paths::IDENTITY_IDS,
-                "The identity is \"UserAssigned\" but identity_ids lists no identity.".to_string(),
-            )
+            (paths::IDENTITY_IDS, "The identity is \"UserAssigned\" but identity_ids lists no identity.".to_string())
         }
         // Unknown, or an invalid value already reported.
         (_, None) => return,
     };
-    diags.push(
-        Diagnostic::error(summary, format!("{why} {found} {fix}")).at(AttributePath::parse(path)),
-    );
+    diags.push(Diagnostic::error(summary, format!("{why} {found} {fix}")).at(AttributePath::parse(path)));
 }
 
 /// Parses a known CIDR attribute, reporting an error at `path` when it is
@@ -311,20 +264,9 @@ fn parse_cidr_input(
 
 /// R7.
 fn check_cidrs(spec: &ClusterSpec, diags: &mut Diagnostics) {
-    let pod = parse_cidr_input(
-        &spec.pod_cidr,
-        paths::POD_CIDR,
-        "Invalid pod CIDR (R7)",
-        "10.244.0.0/16",
-        diags,
-    );
-    let service = parse_cidr_input(
-        &spec.service_cidr,
-        paths::SERVICE_CIDR,
-        "Invalid service CIDR (R7)",
-        "10.0.0.0/16",
-        diags,
-    );
+    let pod = parse_cidr_input(&spec.pod_cidr, paths::POD_CIDR, "Invalid pod CIDR (R7)", "10.244.0.0/16", diags);
+    let service =
+        parse_cidr_input(&spec.service_cidr, paths::SERVICE_CIDR, "Invalid service CIDR (R7)", "10.0.0.0/16", diags);
     if let (Some(pod), Some(service)) = (pod, service) {
         if pod.overlaps(&service) {
             diags.push(
@@ -359,10 +301,7 @@ fn check_cidrs(spec: &ClusterSpec, diags: &mut Diagnostics) {
         return;
     };
     if let Some(service) = service.filter(|s| !s.contains(ip)) {
-        let suggestion = service
-            .nth(10)
-            .map(|s| format!("  dns_service_ip = \"{s}\""))
-            .unwrap_or_default();
+        let suggestion = service.nth(10).map(|s| format!("  dns_service_ip = \"{s}\"")).unwrap_or_default();
         diags.push(
             Diagnostic::error(
                 "DNS service IP outside the service CIDR (R7)",
@@ -398,9 +337,7 @@ pub enum OutboundChange {
 pub fn outbound_type_change(from: &str, to: &str) -> OutboundChange {
     if from.eq_ignore_ascii_case(to) {
         OutboundChange::Unchanged
-    } else if enums::is_one_of(from, IN_PLACE_OUTBOUND_TYPES)
-        && enums::is_one_of(to, IN_PLACE_OUTBOUND_TYPES)
-    {
+    } else if enums::is_one_of(from, IN_PLACE_OUTBOUND_TYPES) && enums::is_one_of(to, IN_PLACE_OUTBOUND_TYPES) {
         OutboundChange::InPlace
     } else {
         OutboundChange::Replace
@@ -417,8 +354,7 @@ pub fn in_place_outbound_types() -> String {
 mod tests {
     use super::*;
 
-    const SUBNET: &str =
-        "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-aks/providers/\
+    const SUBNET: &str = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-aks/providers/\
                           Microsoft.Network/virtualNetworks/vnet-spoke/subnets/aks";
 
     /// A cluster that passes every rule: Azure's UDR tutorial with CNI.
@@ -456,14 +392,7 @@ mod tests {
 
     /// Each error as (path, summary).
     fn errors(d: &Diagnostics) -> Vec<(String, String)> {
-        d.iter()
-            .map(|e| {
-                (
-                    e.path.as_ref().map(ToString::to_string).unwrap_or_default(),
-                    e.summary.clone(),
-                )
-            })
-            .collect()
+        d.iter().map(|e| (e.path.as_ref().map(ToString::to_string).unwrap_or_default(), e.summary.clone())).collect()
     }
 
     fn assert_clean(name: &str, spec: &ClusterSpec) {
@@ -495,50 +424,20 @@ mod tests {
                     ..udr()
                 },
             ),
-            (
-                "kubenet lower-case identity",
-                ClusterSpec {
-                    identity_type: s("userassigned"),
-                    ..kubenet()
-                },
-            ),
+            ("kubenet lower-case identity", ClusterSpec { identity_type: s("userassigned"), ..kubenet() }),
             (
                 "kubenet with loadBalancer",
-                ClusterSpec {
-                    outbound_type: s("loadBalancer"),
-                    identity_type: s("SystemAssigned"),
-                    ..kubenet()
-                },
+                ClusterSpec { outbound_type: s("loadBalancer"), identity_type: s("SystemAssigned"), ..kubenet() },
             ),
             (
                 "defaults for pool type and sku",
-                ClusterSpec {
-                    node_pool_type: Input::Null,
-                    load_balancer_sku: Input::Null,
-                    ..udr()
-                },
+                ClusterSpec { node_pool_type: Input::Null, load_balancer_sku: Input::Null, ..udr() },
             ),
-            (
-                "userAssignedNATGateway",
-                ClusterSpec {
-                    outbound_type: s("userAssignedNATGateway"),
-                    ..udr()
-                },
-            ),
-            (
-                "none",
-                ClusterSpec {
-                    outbound_type: s("none"),
-                    ..udr()
-                },
-            ),
+            ("userAssignedNATGateway", ClusterSpec { outbound_type: s("userAssignedNATGateway"), ..udr() }),
+            ("none", ClusterSpec { outbound_type: s("none"), ..udr() }),
             (
                 "managedNATGateway in a managed vnet",
-                ClusterSpec {
-                    outbound_type: s("managedNATGateway"),
-                    vnet_subnet_id: Input::Null,
-                    ..udr()
-                },
+                ClusterSpec { outbound_type: s("managedNATGateway"), vnet_subnet_id: Input::Null, ..udr() },
             ),
             (
                 "loadBalancer with basic sku and availability set, no subnet",
@@ -552,11 +451,7 @@ mod tests {
             ),
             (
                 "default outbound with no subnet",
-                ClusterSpec {
-                    outbound_type: Input::Null,
-                    vnet_subnet_id: Input::Null,
-                    ..udr()
-                },
+                ClusterSpec { outbound_type: Input::Null, vnet_subnet_id: Input::Null, ..udr() },
             ),
             (
                 "ipv6 cidrs",
@@ -576,13 +471,7 @@ mod tests {
                     ..udr()
                 },
             ),
-            (
-                "lower-case segments in subnet id",
-                ClusterSpec {
-                    vnet_subnet_id: s(&SUBNET.to_lowercase()),
-                    ..udr()
-                },
-            ),
+            ("lower-case segments in subnet id", ClusterSpec { vnet_subnet_id: s(&SUBNET.to_lowercase()), ..udr() }),
         ];
         for (name, spec) in &cases {
             assert_clean(name, spec);
@@ -608,13 +497,7 @@ mod tests {
         };
         let cases: Vec<(&str, ClusterSpec)> = vec![
             ("everything unknown", all_unknown.clone()),
-            (
-                "unknown subnet under UDR",
-                ClusterSpec {
-                    vnet_subnet_id: Input::Unknown,
-                    ..udr()
-                },
-            ),
+            ("unknown subnet under UDR", ClusterSpec { vnet_subnet_id: Input::Unknown, ..udr() }),
             (
                 "unknown outbound type with a non-UDR-ready config",
                 ClusterSpec {
@@ -625,72 +508,24 @@ mod tests {
                     ..kubenet()
                 },
             ),
-            (
-                "unknown plugin with system identity",
-                ClusterSpec {
-                    network_plugin: Input::Unknown,
-                    ..udr()
-                },
-            ),
+            ("unknown plugin with system identity", ClusterSpec { network_plugin: Input::Unknown, ..udr() }),
             (
                 "kubenet with unknown identity type",
-                ClusterSpec {
-                    identity_type: Input::Unknown,
-                    identity_ids: Input::Null,
-                    ..kubenet()
-                },
+                ClusterSpec { identity_type: Input::Unknown, identity_ids: Input::Null, ..kubenet() },
             ),
-            (
-                "kubenet with unknown identity ids",
-                ClusterSpec {
-                    identity_ids: Input::Unknown,
-                    ..kubenet()
-                },
-            ),
+            ("kubenet with unknown identity ids", ClusterSpec { identity_ids: Input::Unknown, ..kubenet() }),
             (
                 "unknown service cidr",
-                ClusterSpec {
-                    service_cidr: Input::Unknown,
-                    dns_service_ip: s("192.168.0.10"),
-                    ..udr()
-                },
+                ClusterSpec { service_cidr: Input::Unknown, dns_service_ip: s("192.168.0.10"), ..udr() },
             ),
-            (
-                "unknown pod cidr",
-                ClusterSpec {
-                    pod_cidr: Input::Unknown,
-                    ..udr()
-                },
-            ),
-            (
-                "unknown dns ip",
-                ClusterSpec {
-                    dns_service_ip: Input::Unknown,
-                    ..udr()
-                },
-            ),
+            ("unknown pod cidr", ClusterSpec { pod_cidr: Input::Unknown, ..udr() }),
+            ("unknown dns ip", ClusterSpec { dns_service_ip: Input::Unknown, ..udr() }),
             (
                 "managedNATGateway with unknown subnet",
-                ClusterSpec {
-                    outbound_type: s("managedNATGateway"),
-                    vnet_subnet_id: Input::Unknown,
-                    ..udr()
-                },
+                ClusterSpec { outbound_type: s("managedNATGateway"), vnet_subnet_id: Input::Unknown, ..udr() },
             ),
-            (
-                "unknown pool type under UDR",
-                ClusterSpec {
-                    node_pool_type: Input::Unknown,
-                    ..udr()
-                },
-            ),
-            (
-                "unknown sku under UDR",
-                ClusterSpec {
-                    load_balancer_sku: Input::Unknown,
-                    ..udr()
-                },
-            ),
+            ("unknown pool type under UDR", ClusterSpec { node_pool_type: Input::Unknown, ..udr() }),
+            ("unknown sku under UDR", ClusterSpec { load_balancer_sku: Input::Unknown, ..udr() }),
         ];
         for (name, spec) in &cases {
             assert_clean(name, spec);
@@ -703,29 +538,77 @@ mod tests {
     #[test]
     fn rejected_clusters() {
         use paths::*;
-        let r5_pool =
-            "outbound_type userDefinedRouting needs a VirtualMachineScaleSets node pool (R5)";
+        let r5_pool = "outbound_type userDefinedRouting needs a VirtualMachineScaleSets node pool (R5)";
         let r5_sku = "outbound_type userDefinedRouting needs the standard load balancer SKU (R5)";
         let r5_subnet = "outbound_type userDefinedRouting needs an existing subnet (R5)";
         let r5_mnat = "managedNATGateway cannot use an existing subnet (R5)";
         let r6 = "kubenet with userDefinedRouting needs a user-assigned identity (R6)";
         let cases: Vec<Case> = vec![
             // Enumerated values.
-            ("bad outbound type", ClusterSpec { outbound_type: s("udr"), ..udr() }, vec![(OUTBOUND_TYPE, "Unsupported outbound_type value")]),
-            ("bad plugin", ClusterSpec { network_plugin: s("cni"), ..udr() }, vec![(NETWORK_PLUGIN, "Unsupported network_plugin value")]),
-            ("bad plugin mode", ClusterSpec { network_plugin_mode: s("underlay"), ..udr() }, vec![(NETWORK_PLUGIN_MODE, "Unsupported network_plugin_mode value")]),
-            ("bad policy", ClusterSpec { network_policy: s("antrea"), ..udr() }, vec![(NETWORK_POLICY, "Unsupported network_policy value")]),
-            ("bad lb sku", ClusterSpec { load_balancer_sku: s("gateway"), ..udr() }, vec![(LOAD_BALANCER_SKU, "Unsupported load_balancer_sku value")]),
-            ("bad sku tier", ClusterSpec { sku_tier: s("Paid"), ..udr() }, vec![(SKU_TIER, "Unsupported sku_tier value")]),
-            ("bad pool type", ClusterSpec { node_pool_type: s("VMSS"), ..udr() }, vec![(NODE_POOL_TYPE, "Unsupported type value")]),
-            ("bad identity type", ClusterSpec { identity_type: s("SystemAssigned, UserAssigned"), ..udr() }, vec![(IDENTITY_TYPE, "Unsupported type value")]),
+            (
+                "bad outbound type",
+                ClusterSpec { outbound_type: s("udr"), ..udr() },
+                vec![(OUTBOUND_TYPE, "Unsupported outbound_type value")],
+            ),
+            (
+                "bad plugin",
+                ClusterSpec { network_plugin: s("cni"), ..udr() },
+                vec![(NETWORK_PLUGIN, "Unsupported network_plugin value")],
+            ),
+            (
+                "bad plugin mode",
+                ClusterSpec { network_plugin_mode: s("underlay"), ..udr() },
+                vec![(NETWORK_PLUGIN_MODE, "Unsupported network_plugin_mode value")],
+            ),
+            (
+                "bad policy",
+                ClusterSpec { network_policy: s("antrea"), ..udr() },
+                vec![(NETWORK_POLICY, "Unsupported network_policy value")],
+            ),
+            (
+                "bad lb sku",
+                ClusterSpec { load_balancer_sku: s("gateway"), ..udr() },
+                vec![(LOAD_BALANCER_SKU, "Unsupported load_balancer_sku value")],
+            ),
+            (
+                "bad sku tier",
+                ClusterSpec { sku_tier: s("Paid"), ..udr() },
+                vec![(SKU_TIER, "Unsupported sku_tier value")],
+            ),
+            (
+                "bad pool type",
+                ClusterSpec { node_pool_type: s("VMSS"), ..udr() },
+                vec![(NODE_POOL_TYPE, "Unsupported type value")],
+            ),
+            (
+                "bad identity type",
+                ClusterSpec { identity_type: s("SystemAssigned, UserAssigned"), ..udr() },
+                vec![(IDENTITY_TYPE, "Unsupported type value")],
+            ),
             // R5, for each outbound type that needs a subnet.
-            ("udr on availability set", ClusterSpec { node_pool_type: s("AvailabilitySet"), ..udr() }, vec![(NODE_POOL_TYPE, r5_pool)]),
-            ("udr on basic lb", ClusterSpec { load_balancer_sku: s("Basic"), ..udr() }, vec![(LOAD_BALANCER_SKU, r5_sku)]),
-            ("udr without subnet", ClusterSpec { vnet_subnet_id: Input::Null, ..udr() }, vec![(VNET_SUBNET_ID, r5_subnet)]),
+            (
+                "udr on availability set",
+                ClusterSpec { node_pool_type: s("AvailabilitySet"), ..udr() },
+                vec![(NODE_POOL_TYPE, r5_pool)],
+            ),
+            (
+                "udr on basic lb",
+                ClusterSpec { load_balancer_sku: s("Basic"), ..udr() },
+                vec![(LOAD_BALANCER_SKU, r5_sku)],
+            ),
+            (
+                "udr without subnet",
+                ClusterSpec { vnet_subnet_id: Input::Null, ..udr() },
+                vec![(VNET_SUBNET_ID, r5_subnet)],
+            ),
             (
                 "udr with everything wrong",
-                ClusterSpec { node_pool_type: s("availabilityset"), load_balancer_sku: s("BASIC"), vnet_subnet_id: Input::Null, ..udr() },
+                ClusterSpec {
+                    node_pool_type: s("availabilityset"),
+                    load_balancer_sku: s("BASIC"),
+                    vnet_subnet_id: Input::Null,
+                    ..udr()
+                },
                 vec![(NODE_POOL_TYPE, r5_pool), (LOAD_BALANCER_SKU, r5_sku), (VNET_SUBNET_ID, r5_subnet)],
             ),
             (
@@ -740,31 +623,103 @@ mod tests {
             ),
             (
                 "userAssignedNATGateway on availability set",
-                ClusterSpec { outbound_type: s("userAssignedNATGateway"), node_pool_type: s("AvailabilitySet"), ..udr() },
-                vec![(NODE_POOL_TYPE, "outbound_type userAssignedNATGateway needs a VirtualMachineScaleSets node pool (R5)")],
+                ClusterSpec {
+                    outbound_type: s("userAssignedNATGateway"),
+                    node_pool_type: s("AvailabilitySet"),
+                    ..udr()
+                },
+                vec![(
+                    NODE_POOL_TYPE,
+                    "outbound_type userAssignedNATGateway needs a VirtualMachineScaleSets node pool (R5)",
+                )],
             ),
-            ("managedNATGateway with subnet", ClusterSpec { outbound_type: s("ManagedNATGateway"), ..udr() }, vec![(VNET_SUBNET_ID, r5_mnat)]),
-            // R6.
-            ("kubenet with system identity", ClusterSpec { identity_type: s("SystemAssigned"), ..kubenet() }, vec![(IDENTITY_TYPE, r6)]),
-            ("kubenet with system identity, any case", ClusterSpec { network_plugin: s("KUBENET"), identity_type: s("systemassigned"), ..kubenet() }, vec![(IDENTITY_TYPE, r6)]),
-            ("kubenet without identity block", ClusterSpec { identity_type: Input::Null, identity_ids: Input::Null, ..kubenet() }, vec![(NETWORK_PLUGIN, r6)]),
-            ("kubenet with no identity ids", ClusterSpec { identity_ids: Input::Null, ..kubenet() }, vec![(IDENTITY_IDS, r6)]),
-            ("kubenet with empty identity ids", ClusterSpec { identity_ids: Input::Known(vec![]), ..kubenet() }, vec![(IDENTITY_IDS, r6)]),
-            ("kubenet with blank identity id", ClusterSpec { identity_ids: Input::Known(vec![String::new()]), ..kubenet() }, vec![(IDENTITY_IDS, r6)]),
-            // R7.
-            ("pod cidr host bits", ClusterSpec { pod_cidr: s("10.244.0.1/16"), ..udr() }, vec![(POD_CIDR, "Invalid pod CIDR (R7)")]),
-            ("pod cidr garbage", ClusterSpec { pod_cidr: s("10.244.0.0"), ..udr() }, vec![(POD_CIDR, "Invalid pod CIDR (R7)")]),
-            ("service cidr too long", ClusterSpec { service_cidr: s("10.0.0.0/40"), ..udr() }, vec![(SERVICE_CIDR, "Invalid service CIDR (R7)")]),
-            ("service cidr v6 host bits", ClusterSpec { service_cidr: s("fd00::1/108"), dns_service_ip: s("fd00::a"), ..udr() }, vec![(SERVICE_CIDR, "Invalid service CIDR (R7)")]),
-            ("overlap", ClusterSpec { pod_cidr: s("10.0.0.0/8"), ..udr() }, vec![(SERVICE_CIDR, "Pod and service CIDRs overlap (R7)")]),
             (
-                "v6 overlap",
-                ClusterSpec { pod_cidr: s("fd00::/64"), service_cidr: s("fd00::/108"), dns_service_ip: s("fd00::a"), ..udr() },
+                "managedNATGateway with subnet",
+                ClusterSpec { outbound_type: s("ManagedNATGateway"), ..udr() },
+                vec![(VNET_SUBNET_ID, r5_mnat)],
+            ),
+            // R6.
+            (
+                "kubenet with system identity",
+                ClusterSpec { identity_type: s("SystemAssigned"), ..kubenet() },
+                vec![(IDENTITY_TYPE, r6)],
+            ),
+            (
+                "kubenet with system identity, any case",
+                ClusterSpec { network_plugin: s("KUBENET"), identity_type: s("systemassigned"), ..kubenet() },
+                vec![(IDENTITY_TYPE, r6)],
+            ),
+            (
+                "kubenet without identity block",
+                ClusterSpec { identity_type: Input::Null, identity_ids: Input::Null, ..kubenet() },
+                vec![(NETWORK_PLUGIN, r6)],
+            ),
+            (
+                "kubenet with no identity ids",
+                ClusterSpec { identity_ids: Input::Null, ..kubenet() },
+                vec![(IDENTITY_IDS, r6)],
+            ),
+            (
+                "kubenet with empty identity ids",
+                ClusterSpec { identity_ids: Input::Known(vec![]), ..kubenet() },
+                vec![(IDENTITY_IDS, r6)],
+            ),
+            (
+                "kubenet with blank identity id",
+                ClusterSpec { identity_ids: Input::Known(vec![String::new()]), ..kubenet() },
+                vec![(IDENTITY_IDS, r6)],
+            ),
+            // R7.
+            (
+                "pod cidr host bits",
+                ClusterSpec { pod_cidr: s("10.244.0.1/16"), ..udr() },
+                vec![(POD_CIDR, "Invalid pod CIDR (R7)")],
+            ),
+            (
+                "pod cidr garbage",
+                ClusterSpec { pod_cidr: s("10.244.0.0"), ..udr() },
+                vec![(POD_CIDR, "Invalid pod CIDR (R7)")],
+            ),
+            (
+                "service cidr too long",
+                ClusterSpec { service_cidr: s("10.0.0.0/40"), ..udr() },
+                vec![(SERVICE_CIDR, "Invalid service CIDR (R7)")],
+            ),
+            (
+                "service cidr v6 host bits",
+                ClusterSpec { service_cidr: s("fd00::1/108"), dns_service_ip: s("fd00::a"), ..udr() },
+                vec![(SERVICE_CIDR, "Invalid service CIDR (R7)")],
+            ),
+            (
+                "overlap",
+                ClusterSpec { pod_cidr: s("10.0.0.0/8"), ..udr() },
                 vec![(SERVICE_CIDR, "Pod and service CIDRs overlap (R7)")],
             ),
-            ("dns outside", ClusterSpec { dns_service_ip: s("10.1.0.10"), ..udr() }, vec![(DNS_SERVICE_IP, "DNS service IP outside the service CIDR (R7)")]),
-            ("dns other family", ClusterSpec { dns_service_ip: s("fd00::a"), ..udr() }, vec![(DNS_SERVICE_IP, "DNS service IP outside the service CIDR (R7)")]),
-            ("dns not an ip", ClusterSpec { dns_service_ip: s("10.0.0.10/32"), ..udr() }, vec![(DNS_SERVICE_IP, "Invalid DNS service IP (R7)")]),
+            (
+                "v6 overlap",
+                ClusterSpec {
+                    pod_cidr: s("fd00::/64"),
+                    service_cidr: s("fd00::/108"),
+                    dns_service_ip: s("fd00::a"),
+                    ..udr()
+                },
+                vec![(SERVICE_CIDR, "Pod and service CIDRs overlap (R7)")],
+            ),
+            (
+                "dns outside",
+                ClusterSpec { dns_service_ip: s("10.1.0.10"), ..udr() },
+                vec![(DNS_SERVICE_IP, "DNS service IP outside the service CIDR (R7)")],
+            ),
+            (
+                "dns other family",
+                ClusterSpec { dns_service_ip: s("fd00::a"), ..udr() },
+                vec![(DNS_SERVICE_IP, "DNS service IP outside the service CIDR (R7)")],
+            ),
+            (
+                "dns not an ip",
+                ClusterSpec { dns_service_ip: s("10.0.0.10/32"), ..udr() },
+                vec![(DNS_SERVICE_IP, "Invalid DNS service IP (R7)")],
+            ),
             (
                 "dns not an ip, service cidr invalid",
                 ClusterSpec { service_cidr: s("bogus"), dns_service_ip: s("x"), ..udr() },
@@ -773,82 +728,42 @@ mod tests {
         ];
         for (name, spec, want) in cases {
             let d = check_cluster(&spec);
-            let want: Vec<(String, String)> = want
-                .iter()
-                .map(|(p, s)| (p.to_string(), s.to_string()))
-                .collect();
+            let want: Vec<(String, String)> = want.iter().map(|(p, s)| (p.to_string(), s.to_string())).collect();
             assert_eq!(errors(&d), want, "{name}");
             assert!(d.has_errors(), "{name}");
         }
     }
 
     fn first_detail(spec: &ClusterSpec) -> String {
-        check_cluster(spec)
-            .0
-            .first()
-            .map(|e| e.detail.clone())
-            .unwrap_or_default()
+        check_cluster(spec).0.first().map(|e| e.detail.clone()).unwrap_or_default()
     }
 
     #[test]
     fn details_explain_and_cite_azure() {
-        let d = first_detail(&ClusterSpec {
-            identity_type: s("SystemAssigned"),
-            ..kubenet()
-        });
+        let d = first_detail(&ClusterSpec { identity_type: s("SystemAssigned"), ..kubenet() });
         assert!(d.contains("CustomRouteTableWithUnsupportedMSIType"), "{d}");
         assert!(d.contains("type         = \"UserAssigned\""), "{d}");
 
-        let d = first_detail(&ClusterSpec {
-            identity_type: Input::Null,
-            ..kubenet()
-        });
+        let d = first_detail(&ClusterSpec { identity_type: Input::Null, ..kubenet() });
         assert!(d.contains("no identity block"), "{d}");
 
-        let d = first_detail(&ClusterSpec {
-            vnet_subnet_id: Input::Null,
-            ..udr()
-        });
+        let d = first_detail(&ClusterSpec { vnet_subnet_id: Input::Null, ..udr() });
         assert!(d.contains("vnet_subnet_id = "), "{d}");
         assert!(d.contains("aksudr_subnet_route_table_association"), "{d}");
 
-        let d = first_detail(&ClusterSpec {
-            outbound_type: s("managedNATGateway"),
-            ..udr()
-        });
-        assert!(
-            d.contains("AKS-managed virtual network") && d.contains("userAssignedNATGateway"),
-            "{d}"
-        );
+        let d = first_detail(&ClusterSpec { outbound_type: s("managedNATGateway"), ..udr() });
+        assert!(d.contains("AKS-managed virtual network") && d.contains("userAssignedNATGateway"), "{d}");
 
-        let d = first_detail(&ClusterSpec {
-            vnet_subnet_id: s("/subscriptions/x/resourceGroups/rg"),
-            ..udr()
-        });
-        assert!(d.contains("4 segments where a subnet ID has 10"), "{d}");
-
-        let d = first_detail(&ClusterSpec {
-            load_balancer_sku: s("basic"),
-            ..udr()
-        });
+        let d = first_detail(&ClusterSpec { load_balancer_sku: s("basic"), ..udr() });
         assert!(d.contains("load_balancer_sku = \"standard\""), "{d}");
 
-        let d = first_detail(&ClusterSpec {
-            pod_cidr: s("10.244.0.1/16"),
-            ..udr()
-        });
+        let d = first_detail(&ClusterSpec { pod_cidr: s("10.244.0.1/16"), ..udr() });
         assert!(d.contains("pod_cidr = \"10.244.0.0/16\""), "{d}");
 
-        let d = first_detail(&ClusterSpec {
-            service_cidr: s("172.16.0.0/16"),
-            ..udr()
-        });
+        let d = first_detail(&ClusterSpec { service_cidr: s("172.16.0.0/16"), ..udr() });
         assert!(d.contains("dns_service_ip = \"172.16.0.10\""), "{d}");
 
-        let d = first_detail(&ClusterSpec {
-            outbound_type: s("UDR"),
-            ..udr()
-        });
+        let d = first_detail(&ClusterSpec { outbound_type: s("UDR"), ..udr() });
         for v in OUTBOUND_TYPES {
             assert!(d.contains(&format!("\"{v}\"")), "{d}");
         }

@@ -60,11 +60,7 @@ pub fn check_subnet_egress(subnet_id: &str, route_table: Option<&LiveRouteTable>
         return diags;
     };
     let table_name = resource_name(&table.id);
-    let defaults: Vec<&LiveRoute> = table
-        .routes
-        .iter()
-        .filter(|r| is_ipv4_default(&r.address_prefix))
-        .collect();
+    let defaults: Vec<&LiveRoute> = table.routes.iter().filter(|r| is_ipv4_default(&r.address_prefix)).collect();
     if defaults.is_empty() {
         diags.push(
             Diagnostic::error(
@@ -118,11 +114,9 @@ fn resource_name(id: &str) -> &str {
 mod tests {
     use super::*;
 
-    const SUBNET: &str =
-        "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/\
+    const SUBNET: &str = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/\
                           Microsoft.Network/virtualNetworks/vnet/subnets/aks";
-    const TABLE: &str =
-        "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/\
+    const TABLE: &str = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/\
                          Microsoft.Network/routeTables/rt-egress";
 
     fn route(name: &str, prefix: &str, hop: &str, ip: Option<&str>) -> LiveRoute {
@@ -135,10 +129,7 @@ mod tests {
     }
 
     fn table(routes: Vec<LiveRoute>) -> LiveRouteTable {
-        LiveRouteTable {
-            id: TABLE.into(),
-            routes,
-        }
+        LiveRouteTable { id: TABLE.into(), routes }
     }
 
     #[test]
@@ -146,29 +137,14 @@ mod tests {
         let cases = [
             // Azure's tutorial: default to the firewall, firewall public IP to the Internet.
             vec![
-                route(
-                    "fw-default",
-                    "0.0.0.0/0",
-                    "VirtualAppliance",
-                    Some("10.42.1.4"),
-                ),
+                route("fw-default", "0.0.0.0/0", "VirtualAppliance", Some("10.42.1.4")),
                 route("fw-internet", "20.61.1.7/32", "Internet", None),
             ],
-            vec![route(
-                "default",
-                "0.0.0.0/0",
-                "virtualappliance",
-                Some("10.42.1.4"),
-            )],
+            vec![route("default", "0.0.0.0/0", "virtualappliance", Some("10.42.1.4"))],
             vec![route("default", "0.0.0.0/0", "VIRTUALNETWORKGATEWAY", None)],
             // IPv6 default routes are not what AKS checks; an Internet one is left alone.
             vec![
-                route(
-                    "default",
-                    "0.0.0.0/0",
-                    "VirtualAppliance",
-                    Some("10.42.1.4"),
-                ),
+                route("default", "0.0.0.0/0", "VirtualAppliance", Some("10.42.1.4")),
                 route("v6", "::/0", "Internet", None),
             ],
             vec![
@@ -189,16 +165,8 @@ mod tests {
         let no_default = "Route table has no default route (UDR egress)";
         let bad_hop = "Default route does not go to the firewall (UDR egress)";
         let cases: Vec<(Option<LiveRouteTable>, Vec<&str>, &str)> = vec![
-            (
-                None,
-                vec![no_table],
-                "ExistingRouteTableNotAssociatedWithSubnet",
-            ),
-            (
-                Some(table(vec![])),
-                vec![no_default],
-                "RouteTableMissingDefaultRouteError",
-            ),
+            (None, vec![no_table], "ExistingRouteTableNotAssociatedWithSubnet"),
+            (Some(table(vec![])), vec![no_default], "RouteTableMissingDefaultRouteError"),
             (
                 Some(table(vec![
                     route("v6", "::/0", "VirtualAppliance", Some("fd00::4")),
@@ -208,30 +176,13 @@ mod tests {
                 "RouteTableMissingDefaultRouteError",
             ),
             (
-                Some(table(vec![route(
-                    "bad",
-                    "0.0.0.0/1",
-                    "VirtualAppliance",
-                    Some("10.0.0.4"),
-                )])),
+                Some(table(vec![route("bad", "0.0.0.0/1", "VirtualAppliance", Some("10.0.0.4"))])),
                 vec![no_default],
                 "rt-egress",
             ),
-            (
-                Some(table(vec![route("d", "0.0.0.0/0", "Internet", None)])),
-                vec![bad_hop],
-                "RouteTableInvalidNextHop",
-            ),
-            (
-                Some(table(vec![route("d", "0.0.0.0/0", "none", None)])),
-                vec![bad_hop],
-                "\"d\"",
-            ),
-            (
-                Some(table(vec![route("d", "0.0.0.0/0", "VnetLocal", None)])),
-                vec![bad_hop],
-                "rt-egress",
-            ),
+            (Some(table(vec![route("d", "0.0.0.0/0", "Internet", None)])), vec![bad_hop], "RouteTableInvalidNextHop"),
+            (Some(table(vec![route("d", "0.0.0.0/0", "none", None)])), vec![bad_hop], "\"d\""),
+            (Some(table(vec![route("d", "0.0.0.0/0", "VnetLocal", None)])), vec![bad_hop], "rt-egress"),
             (
                 Some(table(vec![
                     route("a", "0.0.0.0/0", "Internet", None),
@@ -246,17 +197,12 @@ mod tests {
             let got: Vec<&str> = d.iter().map(|e| e.summary.as_str()).collect();
             assert_eq!(got, want, "{t:?}");
             for e in d.iter() {
-                assert_eq!(
-                    e.path,
-                    Some(AttributePath::parse("default_node_pool[0].vnet_subnet_id"))
-                );
+                assert_eq!(e.path, Some(AttributePath::parse("default_node_pool[0].vnet_subnet_id")));
                 assert!(e.detail.contains(needle), "{needle}: {}", e.detail);
             }
         }
         let d = check_subnet_egress(SUBNET, None);
-        assert!(d.0[0]
-            .detail
-            .contains("aksudr_subnet_route_table_association"));
+        assert!(d.0[0].detail.contains("aksudr_subnet_route_table_association"));
         assert!(d.0[0].detail.contains("\"aks\""), "names the subnet");
         let d = check_subnet_egress(SUBNET, Some(&table(vec![])));
         assert!(d.0[0].detail.contains("aksudr_firewall_route"));
@@ -267,10 +213,7 @@ mod tests {
         for id in ["", "/", "x", "ü/ß"] {
             let t = LiveRouteTable {
                 id: id.into(),
-                routes: vec![
-                    route("", "", "", None),
-                    route("é", "0.0.0.0/0", "", Some("")),
-                ],
+                routes: vec![route("", "", "", None), route("é", "0.0.0.0/0", "", Some(""))],
             };
             let d = check_subnet_egress(id, Some(&t));
             assert!(d.has_errors());

@@ -5,24 +5,13 @@ use super::Input;
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
 
 /// Route next-hop types (`Microsoft.Network/routeTables/routes`).
-pub const NEXT_HOP_TYPES: &[&str] = &[
-    "VirtualNetworkGateway",
-    "VnetLocal",
-    "Internet",
-    "VirtualAppliance",
-    "None",
-];
+pub const NEXT_HOP_TYPES: &[&str] = &["VirtualNetworkGateway", "VnetLocal", "Internet", "VirtualAppliance", "None"];
 /// Next-hop types that send traffic to a firewall or NVA (directly or through
 /// a gateway): the only ones AKS accepts on the default route of a UDR subnet.
 pub const FIREWALL_NEXT_HOP_TYPES: &[&str] = &["VirtualAppliance", "VirtualNetworkGateway"];
 /// AKS `networkProfile.outboundType` values.
-pub const OUTBOUND_TYPES: &[&str] = &[
-    "loadBalancer",
-    "userDefinedRouting",
-    "managedNATGateway",
-    "userAssignedNATGateway",
-    "none",
-];
+pub const OUTBOUND_TYPES: &[&str] =
+    &["loadBalancer", "userDefinedRouting", "managedNATGateway", "userAssignedNATGateway", "none"];
 /// AKS `networkProfile.networkPlugin` values.
 pub const NETWORK_PLUGINS: &[&str] = &["azure", "kubenet", "none"];
 /// AKS `networkProfile.networkPluginMode` values.
@@ -56,10 +45,7 @@ pub const OUTBOUND_NONE: &str = "none";
 /// Matches `value` against `allowed` ignoring ASCII case, as Azure does, and
 /// returns the allowed value in Azure's canonical casing.
 pub fn canonical<'a>(value: &str, allowed: &[&'a str]) -> Option<&'a str> {
-    allowed
-        .iter()
-        .copied()
-        .find(|a| a.eq_ignore_ascii_case(value))
+    allowed.iter().copied().find(|a| a.eq_ignore_ascii_case(value))
 }
 
 /// Whether `value` is one of `allowed`, ignoring ASCII case.
@@ -69,11 +55,7 @@ pub fn is_one_of(value: &str, allowed: &[&str]) -> bool {
 
 /// `allowed` as a readable list: `"a"`, `"b"`, `"c"`.
 pub fn quoted_list(allowed: &[&str]) -> String {
-    allowed
-        .iter()
-        .map(|a| format!("\"{a}\""))
-        .collect::<Vec<_>>()
-        .join(", ")
+    allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ")
 }
 
 /// Checks an enumerated input: a known value outside `allowed` is an error at
@@ -120,25 +102,13 @@ mod tests {
             ("Null", NEXT_HOP_TYPES, None),
             ("VirtualApplianceEcmp", NEXT_HOP_TYPES, None),
             ("internet", FIREWALL_NEXT_HOP_TYPES, None),
-            (
-                "USERDEFINEDROUTING",
-                OUTBOUND_TYPES,
-                Some("userDefinedRouting"),
-            ),
-            (
-                "ManagedNatGateway",
-                OUTBOUND_TYPES,
-                Some("managedNATGateway"),
-            ),
+            ("USERDEFINEDROUTING", OUTBOUND_TYPES, Some("userDefinedRouting")),
+            ("ManagedNatGateway", OUTBOUND_TYPES, Some("managedNATGateway")),
             ("Kubenet", NETWORK_PLUGINS, Some("kubenet")),
             ("Overlay", NETWORK_PLUGIN_MODES, Some("overlay")),
             ("Cilium", NETWORK_POLICIES, Some("cilium")),
             ("Standard", LOAD_BALANCER_SKUS, Some("standard")),
-            (
-                "virtualmachinescalesets",
-                NODE_POOL_TYPES,
-                Some("VirtualMachineScaleSets"),
-            ),
+            ("virtualmachinescalesets", NODE_POOL_TYPES, Some("VirtualMachineScaleSets")),
             ("userassigned", IDENTITY_TYPES, Some("UserAssigned")),
             ("SystemAssigned, UserAssigned", IDENTITY_TYPES, None),
             ("premium", SKU_TIERS, Some("Premium")),
@@ -154,19 +124,12 @@ mod tests {
     #[test]
     fn check_enum_reports_allowed_values_at_path() {
         let mut d = Diagnostics::new();
-        let got = check_enum(
-            &mut d,
-            &Input::Known("udr".to_string()),
-            OUTBOUND_TYPES,
-            "network_profile[0].outbound_type",
-        );
+        let got =
+            check_enum(&mut d, &Input::Known("udr".to_string()), OUTBOUND_TYPES, "network_profile[0].outbound_type");
         assert_eq!(got, None);
         assert_eq!(d.0.len(), 1);
         let e = &d.0[0];
-        assert_eq!(
-            e.path,
-            Some(AttributePath::parse("network_profile[0].outbound_type"))
-        );
+        assert_eq!(e.path, Some(AttributePath::parse("network_profile[0].outbound_type")));
         assert_eq!(e.summary, "Unsupported outbound_type value");
         assert!(e.detail.contains("\"userDefinedRouting\""), "{}", e.detail);
         assert!(e.detail.contains("\"udr\""), "{}", e.detail);
@@ -177,12 +140,7 @@ mod tests {
             assert!(d.is_empty());
         }
         let mut d = Diagnostics::new();
-        let got = check_enum(
-            &mut d,
-            &Input::Known("NONE".to_string()),
-            OUTBOUND_TYPES,
-            "x",
-        );
+        let got = check_enum(&mut d, &Input::Known("NONE".to_string()), OUTBOUND_TYPES, "x");
         assert_eq!(got, Some("none"));
         assert!(d.is_empty());
     }

@@ -88,19 +88,11 @@ impl Cidr {
                 Err(_) => Err(CidrError::InvalidAddress(text.to_string())),
             };
         };
-        let addr: IpAddr = addr_text
-            .parse()
-            .map_err(|_| CidrError::InvalidAddress(addr_text.to_string()))?;
+        let addr: IpAddr = addr_text.parse().map_err(|_| CidrError::InvalidAddress(addr_text.to_string()))?;
         let max = width(addr);
-        let bad_len = || CidrError::InvalidPrefixLength {
-            text: len_text.to_string(),
-            max,
-        };
+        let bad_len = || CidrError::InvalidPrefixLength { text: len_text.to_string(), max };
         // `u8::from_str` would accept `+8`; only plain digits are CIDR syntax.
-        if len_text.is_empty()
-            || len_text.len() > 3
-            || !len_text.bytes().all(|b| b.is_ascii_digit())
-        {
+        if len_text.is_empty() || len_text.len() > 3 || !len_text.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad_len());
         }
         let prefix_len: u8 = len_text.parse().map_err(|_| bad_len())?;
@@ -110,10 +102,7 @@ impl Cidr {
         let bits = to_bits(addr);
         let host = host_mask(prefix_len, max);
         if bits & host != 0 {
-            let network = Cidr {
-                addr: from_bits(addr, bits & !host),
-                prefix_len,
-            };
+            let network = Cidr { addr: from_bits(addr, bits & !host), prefix_len };
             return Err(CidrError::HostBitsSet { network });
         }
         Ok(Cidr { addr, prefix_len })
@@ -191,9 +180,7 @@ pub fn looks_like_address(text: &str) -> bool {
 /// Whether the tag exists is left to Azure.
 pub fn is_service_tag(text: &str) -> bool {
     text.starts_with(|c: char| c.is_ascii_alphabetic())
-        && text
-            .split('.')
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
+        && text.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 #[cfg(test)]
@@ -230,83 +217,20 @@ mod tests {
             ("10.0.0.0", CidrError::MissingPrefixLength),
             ("fd00::", CidrError::MissingPrefixLength),
             ("10.0.0/8", CidrError::InvalidAddress("10.0.0".into())),
-            (
-                "10.0.0.256/8",
-                CidrError::InvalidAddress("10.0.0.256".into()),
-            ),
+            ("10.0.0.256/8", CidrError::InvalidAddress("10.0.0.256".into())),
             ("", CidrError::InvalidAddress("".into())),
             ("/8", CidrError::InvalidAddress("".into())),
             (" 10.0.0.0/8", CidrError::InvalidAddress(" 10.0.0.0".into())),
-            (
-                "10.0.0.0/33",
-                CidrError::InvalidPrefixLength {
-                    text: "33".into(),
-                    max: 32,
-                },
-            ),
-            (
-                "10.0.0.0/",
-                CidrError::InvalidPrefixLength {
-                    text: "".into(),
-                    max: 32,
-                },
-            ),
-            (
-                "10.0.0.0/+8",
-                CidrError::InvalidPrefixLength {
-                    text: "+8".into(),
-                    max: 32,
-                },
-            ),
-            (
-                "10.0.0.0/-1",
-                CidrError::InvalidPrefixLength {
-                    text: "-1".into(),
-                    max: 32,
-                },
-            ),
-            (
-                "10.0.0.0/8/9",
-                CidrError::InvalidPrefixLength {
-                    text: "8/9".into(),
-                    max: 32,
-                },
-            ),
-            (
-                "10.0.0.0/99999",
-                CidrError::InvalidPrefixLength {
-                    text: "99999".into(),
-                    max: 32,
-                },
-            ),
-            (
-                "10.0.0.0/２",
-                CidrError::InvalidPrefixLength {
-                    text: "２".into(),
-                    max: 32,
-                },
-            ),
-            (
-                "fd00::/129",
-                CidrError::InvalidPrefixLength {
-                    text: "129".into(),
-                    max: 128,
-                },
-            ),
-            (
-                "fd00::/255",
-                CidrError::InvalidPrefixLength {
-                    text: "255".into(),
-                    max: 128,
-                },
-            ),
-            (
-                "fd00::/256",
-                CidrError::InvalidPrefixLength {
-                    text: "256".into(),
-                    max: 128,
-                },
-            ),
+            ("10.0.0.0/33", CidrError::InvalidPrefixLength { text: "33".into(), max: 32 }),
+            ("10.0.0.0/", CidrError::InvalidPrefixLength { text: "".into(), max: 32 }),
+            ("10.0.0.0/+8", CidrError::InvalidPrefixLength { text: "+8".into(), max: 32 }),
+            ("10.0.0.0/-1", CidrError::InvalidPrefixLength { text: "-1".into(), max: 32 }),
+            ("10.0.0.0/8/9", CidrError::InvalidPrefixLength { text: "8/9".into(), max: 32 }),
+            ("10.0.0.0/99999", CidrError::InvalidPrefixLength { text: "99999".into(), max: 32 }),
+            ("10.0.0.0/２", CidrError::InvalidPrefixLength { text: "２".into(), max: 32 }),
+            ("fd00::/129", CidrError::InvalidPrefixLength { text: "129".into(), max: 128 }),
+            ("fd00::/255", CidrError::InvalidPrefixLength { text: "255".into(), max: 128 }),
+            ("fd00::/256", CidrError::InvalidPrefixLength { text: "256".into(), max: 128 }),
         ];
         for (text, want) in cases {
             assert_eq!(Cidr::parse(text).as_ref(), Err(want), "{text}");
@@ -363,20 +287,9 @@ mod tests {
         assert_eq!(c.nth(65535), Some(ip("10.0.255.255")));
         assert_eq!(c.nth(65536), None);
         assert_eq!(Cidr::parse("10.0.0.8/29").unwrap().nth(10), None);
-        assert_eq!(
-            Cidr::parse("fd00:10::/108").unwrap().nth(10),
-            Some(ip("fd00:10::a"))
-        );
-        assert_eq!(
-            Cidr::parse("::/0").unwrap().nth(u128::MAX),
-            Some(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"))
-        );
-        assert_eq!(
-            Cidr::parse("0.0.0.0/0")
-                .unwrap()
-                .nth(u128::from(u32::MAX) + 1),
-            None
-        );
+        assert_eq!(Cidr::parse("fd00:10::/108").unwrap().nth(10), Some(ip("fd00:10::a")));
+        assert_eq!(Cidr::parse("::/0").unwrap().nth(u128::MAX), Some(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")));
+        assert_eq!(Cidr::parse("0.0.0.0/0").unwrap().nth(u128::from(u32::MAX) + 1), None);
     }
 
     #[test]
@@ -402,14 +315,7 @@ mod tests {
 
     #[test]
     fn service_tag_syntax() {
-        for tag in [
-            "AzureCloud",
-            "Storage.WestEurope",
-            "AzureMonitor",
-            "AzureCloud.eastus2",
-            "Sql",
-            "A1",
-        ] {
+        for tag in ["AzureCloud", "Storage.WestEurope", "AzureMonitor", "AzureCloud.eastus2", "Sql", "A1"] {
             assert!(is_service_tag(tag), "{tag}");
             assert!(!looks_like_address(tag), "{tag}");
         }

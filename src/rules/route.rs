@@ -1,9 +1,7 @@
 //! Rules R1-R4 for `aksudr_route` and `aksudr_firewall_route`: where the
 //! route points and whether Azure and AKS will accept it.
 
-use super::enums::{
-    self, canonical, quoted_list, FIREWALL_NEXT_HOP_TYPES, NEXT_HOP_TYPES, VIRTUAL_APPLIANCE,
-};
+use super::enums::{self, canonical, quoted_list, FIREWALL_NEXT_HOP_TYPES, NEXT_HOP_TYPES, VIRTUAL_APPLIANCE};
 use super::net::{is_service_tag, looks_like_address, Cidr, CidrError};
 use super::Input;
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
@@ -137,7 +135,9 @@ fn check_prefix(spec: &RouteSpec, diags: &mut Diagnostics) -> Prefix {
                      For example:\n  address_prefix = \"0.0.0.0/0\""
                 )
             } else {
-                format!("address_prefix must be {what}; \"{text}\" is not. For example:\n  address_prefix = \"0.0.0.0/0\"")
+                format!(
+                    "address_prefix must be {what}; \"{text}\" is not. For example:\n  address_prefix = \"0.0.0.0/0\""
+                )
             };
             diags.push(Diagnostic::error("Invalid route address prefix (R4)", detail).at(at));
             Prefix::Undecided
@@ -151,11 +151,7 @@ const FIREWALL_HOP_HINT: &str = "  next_hop_type          = \"VirtualAppliance\"
 
 /// Next-hop type check, R1 and R2. Returns the canonical next-hop type when
 /// it is known and acceptable for this route.
-fn check_next_hop_type(
-    spec: &RouteSpec,
-    prefix: &Prefix,
-    diags: &mut Diagnostics,
-) -> Option<&'static str> {
+fn check_next_hop_type(spec: &RouteSpec, prefix: &Prefix, diags: &mut Diagnostics) -> Option<&'static str> {
     let value = spec.next_hop_type.known_str()?;
     let at = AttributePath::root(paths::NEXT_HOP_TYPE);
     let hop = canonical(value, NEXT_HOP_TYPES);
@@ -213,12 +209,7 @@ fn check_next_hop_type(
         }
         (RouteKind::General, Some(h)) => Some(h),
         (RouteKind::General, None) => {
-            enums::check_enum(
-                diags,
-                &spec.next_hop_type,
-                NEXT_HOP_TYPES,
-                paths::NEXT_HOP_TYPE,
-            );
+            enums::check_enum(diags, &spec.next_hop_type, NEXT_HOP_TYPES, paths::NEXT_HOP_TYPE);
             None
         }
     }
@@ -293,24 +284,12 @@ mod tests {
     }
 
     fn spec(kind: RouteKind, prefix: &str, hop: &str, ip: &str) -> RouteSpec {
-        RouteSpec {
-            kind,
-            address_prefix: inp(prefix),
-            next_hop_type: inp(hop),
-            next_hop_in_ip_address: inp(ip),
-        }
+        RouteSpec { kind, address_prefix: inp(prefix), next_hop_type: inp(hop), next_hop_in_ip_address: inp(ip) }
     }
 
     /// Each error as (path, summary).
     fn errors(d: &Diagnostics) -> Vec<(String, String)> {
-        d.iter()
-            .map(|e| {
-                (
-                    e.path.as_ref().map(ToString::to_string).unwrap_or_default(),
-                    e.summary.clone(),
-                )
-            })
-            .collect()
+        d.iter().map(|e| (e.path.as_ref().map(ToString::to_string).unwrap_or_default(), e.summary.clone())).collect()
     }
 
     const P: &str = paths::ADDRESS_PREFIX;
@@ -346,11 +325,7 @@ mod tests {
         ];
         for (kind, prefix, hop, ip) in cases {
             let d = check_route(&spec(kind, prefix, hop, ip));
-            assert!(
-                d.is_empty(),
-                "{kind:?} {prefix} {hop} {ip}: {:?}",
-                errors(&d)
-            );
+            assert!(d.is_empty(), "{kind:?} {prefix} {hop} {ip}: {:?}", errors(&d));
         }
     }
 
@@ -372,23 +347,13 @@ mod tests {
         ];
         for (kind, prefix, hop, ip) in cases {
             let d = check_route(&spec(kind, prefix, hop, ip));
-            assert!(
-                d.is_empty(),
-                "{kind:?} {prefix} {hop} {ip}: {:?}",
-                errors(&d)
-            );
+            assert!(d.is_empty(), "{kind:?} {prefix} {hop} {ip}: {:?}", errors(&d));
         }
     }
 
     /// A table row: kind, prefix, next hop, next hop IP, and the expected
     /// errors as (path, summary).
-    type Case<'a> = (
-        RouteKind,
-        &'a str,
-        &'a str,
-        &'a str,
-        &'a [(&'a str, &'a str)],
-    );
+    type Case<'a> = (RouteKind, &'a str, &'a str, &'a str, &'a [(&'a str, &'a str)]);
 
     #[test]
     fn rejected_routes() {
@@ -416,99 +381,27 @@ mod tests {
             (Firewall, "fd00::/8", "None", "-", &[(H, r2)]),
             (Firewall, "?", "internet", "-", &[(H, r2)]),
             (Firewall, "10.0.0.0/8", "Firewall", "-", &[(H, r2)]),
-            (
-                Firewall,
-                "0.0.0.0/0",
-                "VirtualApplianceEcmp",
-                "-",
-                &[(H, r2)],
-            ),
+            (Firewall, "0.0.0.0/0", "VirtualApplianceEcmp", "-", &[(H, r2)]),
             // Next-hop types Azure does not know.
             (General, "10.0.0.0/8", "Null", "-", &[(H, bad_enum)]),
             (General, "0.0.0.0/0", "Appliance", "-", &[(H, bad_enum)]),
             (General, "10.0.0.0/8", "", "-", &[(H, bad_enum)]),
             // R3.
-            (
-                General,
-                "0.0.0.0/0",
-                "VirtualAppliance",
-                "-",
-                &[(I, r3_req)],
-            ),
-            (
-                Firewall,
-                "0.0.0.0/0",
-                "VirtualAppliance",
-                "",
-                &[(I, r3_req)],
-            ),
-            (
-                Firewall,
-                "10.0.0.0/8",
-                "virtualappliance",
-                "  ",
-                &[(I, r3_req)],
-            ),
-            (
-                General,
-                "10.0.0.0/8",
-                "Internet",
-                "10.0.0.4",
-                &[(I, r3_forbid)],
-            ),
+            (General, "0.0.0.0/0", "VirtualAppliance", "-", &[(I, r3_req)]),
+            (Firewall, "0.0.0.0/0", "VirtualAppliance", "", &[(I, r3_req)]),
+            (Firewall, "10.0.0.0/8", "virtualappliance", "  ", &[(I, r3_req)]),
+            (General, "10.0.0.0/8", "Internet", "10.0.0.4", &[(I, r3_forbid)]),
             (General, "10.0.0.0/8", "None", "10.0.0.4", &[(I, r3_forbid)]),
-            (
-                Firewall,
-                "0.0.0.0/0",
-                "VirtualNetworkGateway",
-                "10.0.0.4",
-                &[(I, r3_forbid)],
-            ),
-            (
-                General,
-                "0.0.0.0/0",
-                "VirtualAppliance",
-                "10.0.0.4/32",
-                &[(I, r3_bad)],
-            ),
-            (
-                General,
-                "0.0.0.0/0",
-                "VirtualAppliance",
-                "10.0.0.256",
-                &[(I, r3_bad)],
-            ),
-            (
-                General,
-                "0.0.0.0/0",
-                "VirtualAppliance",
-                "firewall",
-                &[(I, r3_bad)],
-            ),
-            (
-                General,
-                "0.0.0.0/0",
-                "VirtualAppliance",
-                " 10.0.0.4",
-                &[(I, r3_bad)],
-            ),
-            (
-                Firewall,
-                "::/0",
-                "VirtualAppliance",
-                "fd00::g",
-                &[(I, r3_bad)],
-            ),
+            (Firewall, "0.0.0.0/0", "VirtualNetworkGateway", "10.0.0.4", &[(I, r3_forbid)]),
+            (General, "0.0.0.0/0", "VirtualAppliance", "10.0.0.4/32", &[(I, r3_bad)]),
+            (General, "0.0.0.0/0", "VirtualAppliance", "10.0.0.256", &[(I, r3_bad)]),
+            (General, "0.0.0.0/0", "VirtualAppliance", "firewall", &[(I, r3_bad)]),
+            (General, "0.0.0.0/0", "VirtualAppliance", " 10.0.0.4", &[(I, r3_bad)]),
+            (Firewall, "::/0", "VirtualAppliance", "fd00::g", &[(I, r3_bad)]),
             (General, "0.0.0.0/0", "?", "10.0.0", &[(I, r3_bad)]),
             // R4.
             (General, "10.0.0.1/24", "VnetLocal", "-", &[(P, r4)]),
-            (
-                Firewall,
-                "10.0.0.1/24",
-                "VirtualAppliance",
-                "10.0.0.4",
-                &[(P, r4)],
-            ),
+            (Firewall, "10.0.0.1/24", "VirtualAppliance", "10.0.0.4", &[(P, r4)]),
             (General, "fd00::1/64", "None", "-", &[(P, r4)]),
             (General, "10.0.0.0/33", "None", "-", &[(P, r4)]),
             (General, "fd00::/129", "None", "-", &[(P, r4)]),
@@ -519,43 +412,16 @@ mod tests {
             (General, "", "Internet", "-", &[(P, r4)]),
             (General, "_tag", "Internet", "-", &[(P, r4)]),
             (General, "Stórage", "Internet", "-", &[(P, r4)]),
-            (
-                Firewall,
-                "AzureCloud",
-                "VirtualAppliance",
-                "10.0.0.4",
-                &[(P, r4)],
-            ),
+            (Firewall, "AzureCloud", "VirtualAppliance", "10.0.0.4", &[(P, r4)]),
             (Firewall, "", "VirtualAppliance", "10.0.0.4", &[(P, r4)]),
             // Several at once, in attribute order.
-            (
-                General,
-                "10.0.0.1/8",
-                "Internet",
-                "10.0.0.4",
-                &[(P, r4), (I, r3_forbid)],
-            ),
-            (
-                Firewall,
-                "AzureCloud",
-                "Internet",
-                "x",
-                &[(P, r4), (H, r2), (I, r3_bad)],
-            ),
-            (
-                General,
-                "10.0.0.0/8",
-                "Bogus",
-                "nope",
-                &[(H, bad_enum), (I, r3_bad)],
-            ),
+            (General, "10.0.0.1/8", "Internet", "10.0.0.4", &[(P, r4), (I, r3_forbid)]),
+            (Firewall, "AzureCloud", "Internet", "x", &[(P, r4), (H, r2), (I, r3_bad)]),
+            (General, "10.0.0.0/8", "Bogus", "nope", &[(H, bad_enum), (I, r3_bad)]),
         ];
         for (kind, prefix, hop, ip, want) in cases {
             let d = check_route(&spec(*kind, prefix, hop, ip));
-            let want: Vec<(String, String)> = want
-                .iter()
-                .map(|(p, s)| (p.to_string(), s.to_string()))
-                .collect();
+            let want: Vec<(String, String)> = want.iter().map(|(p, s)| (p.to_string(), s.to_string())).collect();
             assert_eq!(errors(&d), want, "{kind:?} {prefix:?} {hop:?} {ip:?}");
             assert!(d.has_errors());
         }
@@ -572,10 +438,7 @@ mod tests {
         let d = detail(General, "0.0.0.0/0", "internet", "-");
         assert!(d.contains("RouteTableInvalidNextHop"), "{d}");
         assert!(d.contains("\"Internet\""), "canonical casing: {d}");
-        assert!(
-            d.contains("next_hop_type          = \"VirtualAppliance\""),
-            "{d}"
-        );
+        assert!(d.contains("next_hop_type          = \"VirtualAppliance\""), "{d}");
 
         let d = detail(General, "0.0.0.0/0", "VirtualAppliance", "-");
         assert!(d.contains("MissingNextHopIpAddress"), "{d}");
@@ -594,17 +457,11 @@ mod tests {
         assert!(d.contains("next_hop_in_ip_address = \"10.0.0.4\""), "{d}");
 
         let d = detail(Firewall, "10.0.0.0/8", "Internet", "-");
-        assert!(
-            d.contains("\"VirtualAppliance\", \"VirtualNetworkGateway\""),
-            "{d}"
-        );
+        assert!(d.contains("\"VirtualAppliance\", \"VirtualNetworkGateway\""), "{d}");
         assert!(d.contains("aksudr_route"), "{d}");
 
         let d = detail(Firewall, "AzureCloud", "VirtualAppliance", "10.0.0.4");
-        assert!(
-            d.contains("service tag") && d.contains("aksudr_route"),
-            "{d}"
-        );
+        assert!(d.contains("service tag") && d.contains("aksudr_route"), "{d}");
 
         let d = detail(General, "10.0.0.0/8", "Bogus", "-");
         for v in NEXT_HOP_TYPES {

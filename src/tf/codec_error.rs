@@ -29,10 +29,7 @@ fn at_prefix(path: &AttributePath) -> String {
 
 impl CodecError {
     pub fn new(path: AttributePath, message: impl Into<String>) -> CodecError {
-        CodecError {
-            path,
-            message: message.into(),
-        }
+        CodecError { path, message: message.into() }
     }
 
     pub(crate) fn at(steps: &[Step], message: impl Into<String>) -> CodecError {
@@ -101,14 +98,8 @@ mod tests {
 
     #[test]
     fn message_names_the_path_when_there_is_one() {
-        let e = CodecError::new(
-            AttributePath::parse("network_profile[0].outbound_type"),
-            "expected string",
-        );
-        assert_eq!(
-            e.to_string(),
-            "at network_profile[0].outbound_type: expected string"
-        );
+        let e = CodecError::new(AttributePath::parse("network_profile[0].outbound_type"), "expected string");
+        assert_eq!(e.to_string(), "at network_profile[0].outbound_type: expected string");
         assert_eq!(CodecError::at(&[], "bad input").to_string(), "bad input");
     }
 

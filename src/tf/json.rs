@@ -12,29 +12,20 @@ use super::value::{Number, Type, Value};
 
 /// Decodes JSON text as a value of type `ty`.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
-    let json: Json = serde_json::from_slice(bytes)
-        .map_err(|e| CodecError::at(&[], format!("invalid JSON: {e}")))?;
+    let json: Json = serde_json::from_slice(bytes).map_err(|e| CodecError::at(&[], format!("invalid JSON: {e}")))?;
     decode_json(&json, ty)
 }
 
 /// Decodes already-parsed JSON as a value of type `ty`. Numbers keep every
 /// digit (the crate builds serde_json with `arbitrary_precision`).
 pub fn decode_json(json: &Json, ty: &Type) -> Result<Value, CodecError> {
-    Decoder {
-        path: Vec::new(),
-        depth: 0,
-    }
-    .value(json, ty)
+    Decoder { path: Vec::new(), depth: 0 }.value(json, ty)
 }
 
 /// Encodes `v`, which must conform to `ty` and be wholly known, as JSON.
 /// Object attributes missing from `v` are written as null.
 pub fn encode(v: &Value, ty: &Type) -> Result<Json, CodecError> {
-    Encoder {
-        path: Vec::new(),
-        depth: 0,
-    }
-    .value(v, ty)
+    Encoder { path: Vec::new(), depth: 0 }.value(v, ty)
 }
 
 fn json_kind(json: &Json) -> &'static str {
@@ -88,9 +79,7 @@ impl Decoder {
             (Type::Bool, Json::Bool(b)) => Ok(Value::Bool(*b)),
             (Type::Bool, Json::String(s)) if s == "true" => Ok(Value::Bool(true)),
             (Type::Bool, Json::String(s)) if s == "false" => Ok(Value::Bool(false)),
-            (Type::Bool, Json::String(s)) => {
-                Err(self.err(format!("expected bool, found string {}", preview(s))))
-            }
+            (Type::Bool, Json::String(s)) => Err(self.err(format!("expected bool, found string {}", preview(s)))),
             (Type::Bool, other) => Err(self.mismatch("bool", other)),
             (Type::Number, Json::Number(n)) => self.number(n.as_str()).map(Value::Number),
             (Type::Number, Json::String(s)) => self.number(s).map(Value::Number),
@@ -104,11 +93,7 @@ impl Decoder {
             (Type::Set(et), Json::Array(items)) => self.elements(items, |_| et).map(Value::Set),
             (Type::Tuple(ets), Json::Array(items)) => {
                 if items.len() != ets.len() {
-                    return Err(self.err(format!(
-                        "expected a tuple of {} elements, found {}",
-                        ets.len(),
-                        items.len()
-                    )));
+                    return Err(self.err(format!("expected a tuple of {} elements, found {}", ets.len(), items.len())));
                 }
                 self.elements(items, |i| &ets[i]).map(Value::Tuple)
             }
@@ -131,9 +116,7 @@ impl Decoder {
                 Err(self.mismatch(&format!("a JSON object for a {}", type_kind(ty)), other))
             }
             (Type::Dynamic, Json::Object(fields)) => self.dynamic(fields),
-            (Type::Dynamic, other) => {
-                Err(self.mismatch("a {\"value\", \"type\"} object for a dynamic value", other))
-            }
+            (Type::Dynamic, other) => Err(self.mismatch("a {\"value\", \"type\"} object for a dynamic value", other)),
         }
     }
 
@@ -145,8 +128,7 @@ impl Decoder {
         self.enter()?;
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            self.path
-                .push(Step::Index(i64::try_from(i).unwrap_or(i64::MAX)));
+            self.path.push(Step::Index(i64::try_from(i).unwrap_or(i64::MAX)));
             out.push(self.value(item, elem_type(i))?);
             self.path.pop();
         }
@@ -156,11 +138,7 @@ impl Decoder {
 
     /// Attributes the JSON leaves out are null; ones the type lacks are an
     /// error, as in cty, and the caller decides whether to drop them first.
-    fn object(
-        &mut self,
-        attrs: &Map<String, Json>,
-        atys: &BTreeMap<String, Type>,
-    ) -> Result<Value, CodecError> {
+    fn object(&mut self, attrs: &Map<String, Json>, atys: &BTreeMap<String, Type>) -> Result<Value, CodecError> {
         if let Some(extra) = attrs.keys().find(|k| !atys.contains_key(*k)) {
             return Err(self.err(format!("unsupported attribute {}", preview(extra))));
         }
@@ -222,9 +200,7 @@ impl Encoder {
 
     fn value(&mut self, v: &Value, ty: &Type) -> Result<Json, CodecError> {
         Ok(match (v, ty) {
-            (Value::Unknown, _) => {
-                return Err(self.err("an unknown value cannot be written as JSON"))
-            }
+            (Value::Unknown, _) => return Err(self.err("an unknown value cannot be written as JSON")),
             (Value::Null, _) => Json::Null,
             // cty writes "value" before "type"; serde_json keeps insertion
             // order here (`preserve_order`).
@@ -239,17 +215,16 @@ impl Encoder {
             }
             (other, Type::Dynamic) => {
                 return Err(self.err(format!(
-                "a known value of dynamic type must be Value::Dynamic carrying its type, found {}",
-                value_kind(other)
-            )))
+                    "a known value of dynamic type must be Value::Dynamic carrying its type, found {}",
+                    value_kind(other)
+                )))
             }
             (Value::Bool(b), Type::Bool) => Json::Bool(*b),
-            (Value::Number(n), Type::Number) => Json::Number(n.as_str().parse().map_err(|e| {
-                self.err(format!(
-                    "number {} is not valid JSON: {e}",
-                    preview(n.as_str())
-                ))
-            })?),
+            (Value::Number(n), Type::Number) => Json::Number(
+                n.as_str()
+                    .parse()
+                    .map_err(|e| self.err(format!("number {} is not valid JSON: {e}", preview(n.as_str()))))?,
+            ),
             (Value::String(s), Type::String) => Json::String(s.clone()),
             (Value::List(items), Type::List(et)) | (Value::Set(items), Type::Set(et)) => {
                 self.elements(items, |_| et)?
@@ -283,35 +258,21 @@ impl Encoder {
                 let mut out = Map::new();
                 for (name, aty) in atys {
                     self.path.push(Step::Attr(name.clone()));
-                    out.insert(
-                        name.clone(),
-                        self.value(attrs.get(name).unwrap_or(&Value::Null), aty)?,
-                    );
+                    out.insert(name.clone(), self.value(attrs.get(name).unwrap_or(&Value::Null), aty)?);
                     self.path.pop();
                 }
                 self.leave();
                 Json::Object(out)
             }
-            (v, ty) => {
-                return Err(self.err(format!(
-                    "expected {} value, found {}",
-                    type_kind(ty),
-                    value_kind(v)
-                )))
-            }
+            (v, ty) => return Err(self.err(format!("expected {} value, found {}", type_kind(ty), value_kind(v)))),
         })
     }
 
-    fn elements<'t>(
-        &mut self,
-        items: &[Value],
-        elem_type: impl Fn(usize) -> &'t Type,
-    ) -> Result<Json, CodecError> {
+    fn elements<'t>(&mut self, items: &[Value], elem_type: impl Fn(usize) -> &'t Type) -> Result<Json, CodecError> {
         self.enter()?;
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            self.path
-                .push(Step::Index(i64::try_from(i).unwrap_or(i64::MAX)));
+            self.path.push(Step::Index(i64::try_from(i).unwrap_or(i64::MAX)));
             out.push(self.value(item, elem_type(i))?);
             self.path.pop();
         }
@@ -339,10 +300,7 @@ mod tests {
             ("zones", Type::set(Type::String)),
             (
                 "network_profile",
-                Type::list(obj_type(&[
-                    ("outbound_type", Type::String),
-                    ("pod_cidrs", Type::list(Type::String)),
-                ])),
+                Type::list(obj_type(&[("outbound_type", Type::String), ("pod_cidrs", Type::list(Type::String))])),
             ),
             ("pair", Type::Tuple(vec![Type::String, Type::Number])),
             ("extra", Type::Dynamic),
@@ -367,7 +325,12 @@ mod tests {
             "extra": {"value": {"a": [1, 2.5]}, "type": ["object", {"a": ["list", "number"]}]}
         }"#;
         let want = obj(&[
-            ("id", Value::string("/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c")),
+            (
+                "id",
+                Value::string(
+                    "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c",
+                ),
+            ),
             ("enabled", Value::Bool(true)),
             ("node_count", Value::int(3)),
             ("max_pods", num("123456789012345678901234567890")),
@@ -398,18 +361,10 @@ mod tests {
         assert_eq!(got, want);
         // Written back, the numbers keep their digits.
         let text = encode(&got, &state_type()).expect("encode").to_string();
+        assert!(text.contains(r#""max_pods":123456789012345678901234567890,"#), "{text}");
+        assert!(text.contains(r#""huge":18446744073709551617.000001,"#), "{text}");
         assert!(
-            text.contains(r#""max_pods":123456789012345678901234567890,"#),
-            "{text}"
-        );
-        assert!(
-            text.contains(r#""huge":18446744073709551617.000001,"#),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                r#""extra":{"value":{"a":[1,2.5]},"type":["object",{"a":["list","number"]}]}"#
-            ),
+            text.contains(r#""extra":{"value":{"a":[1,2.5]},"type":["object",{"a":["list","number"]}]}"#),
             "{text}"
         );
         assert_eq!(decode(text.as_bytes(), &state_type()), Ok(want));
@@ -420,20 +375,12 @@ mod tests {
         let cases: &[(&str, Type, Value)] = &[
             ("\"true\"", Type::Bool, Value::Bool(true)),
             ("\"false\"", Type::Bool, Value::Bool(false)),
-            (
-                "\"12.50\"",
-                Type::Number,
-                Value::Number(Number::parse("12.5").expect("number")),
-            ),
+            ("\"12.50\"", Type::Number, Value::Number(Number::parse("12.5").expect("number"))),
             ("1.50", Type::String, Value::string("1.50")),
             ("true", Type::String, Value::string("true")),
             ("null", Type::Dynamic, Value::Null),
             ("null", Type::list(Type::String), Value::Null),
-            (
-                "{}",
-                obj_type(&[("a", Type::Number)]),
-                obj(&[("a", Value::Null)]),
-            ),
+            ("{}", obj_type(&[("a", Type::Number)]), obj(&[("a", Value::Null)])),
         ];
         for (text, ty, want) in cases {
             assert_eq!(decode(text.as_bytes(), ty).as_ref(), Ok(want), "{text}");
@@ -447,30 +394,14 @@ mod tests {
             (Value::Null, Type::String, "null"),
             (num("-0.5"), Type::Number, "-0.5"),
             (num("1e30"), Type::Number, "1000000000000000000000000000000"),
-            (
-                Value::Set(vec![Value::Bool(true)]),
-                Type::set(Type::Bool),
-                "[true]",
-            ),
+            (Value::Set(vec![Value::Bool(true)]), Type::set(Type::Bool), "[true]"),
             (
                 obj(&[("b", Value::int(1)), ("a", Value::string("x"))]),
-                obj_type(&[
-                    ("b", Type::Number),
-                    ("a", Type::String),
-                    ("c", Type::list(Type::String)),
-                ]),
+                obj_type(&[("b", Type::Number), ("a", Type::String), ("c", Type::list(Type::String))]),
                 r#"{"a":"x","b":1,"c":null}"#,
             ),
-            (
-                dynamic(Type::String, Value::string("x")),
-                Type::Dynamic,
-                r#"{"value":"x","type":"string"}"#,
-            ),
-            (
-                dynamic(Type::Number, Value::Null),
-                Type::Dynamic,
-                r#"{"value":null,"type":"number"}"#,
-            ),
+            (dynamic(Type::String, Value::string("x")), Type::Dynamic, r#"{"value":"x","type":"string"}"#),
+            (dynamic(Type::Number, Value::Null), Type::Dynamic, r#"{"value":null,"type":"number"}"#),
         ];
         for (v, ty, want) in cases {
             assert_eq!(encode(&v, &ty).map(|j| j.to_string()).as_deref(), Ok(want));
@@ -483,11 +414,7 @@ mod tests {
         for ty in &round_trip_types() {
             for v in variants(ty).into_iter().filter(|v| !v.contains_unknown()) {
                 let json = encode(&v, ty).unwrap_or_else(|e| panic!("encode {v:?}: {e}"));
-                assert_eq!(
-                    decode(json.to_string().as_bytes(), ty).as_ref(),
-                    Ok(&v),
-                    "{json}"
-                );
+                assert_eq!(decode(json.to_string().as_bytes(), ty).as_ref(), Ok(&v), "{json}");
                 count += 1;
             }
         }
@@ -502,34 +429,14 @@ mod tests {
             ("[1,".into(), Type::list(Type::Number), "invalid JSON"),
             ("{} {}".into(), Type::map(Type::String), "invalid JSON"),
             ("1".into(), Type::Bool, "expected bool, found number"),
-            (
-                "\"yes\"".into(),
-                Type::Bool,
-                "expected bool, found string \"yes\"",
-            ),
+            ("\"yes\"".into(), Type::Bool, "expected bool, found string \"yes\""),
             ("\"abc\"".into(), Type::Number, "invalid number \"abc\""),
             ("1e99999".into(), Type::Number, "invalid number"),
             ("[]".into(), Type::String, "expected string, found array"),
-            (
-                "{}".into(),
-                Type::list(Type::String),
-                "expected an array for a list, found object",
-            ),
-            (
-                "[]".into(),
-                Type::map(Type::String),
-                "expected a JSON object for a map, found array",
-            ),
-            (
-                r#"{"a":1}"#.into(),
-                Type::map(Type::Bool),
-                "at [\"a\"]: expected bool, found number",
-            ),
-            (
-                r#"["a"]"#.into(),
-                Type::Tuple(vec![Type::String, Type::String]),
-                "tuple of 2 elements, found 1",
-            ),
+            ("{}".into(), Type::list(Type::String), "expected an array for a list, found object"),
+            ("[]".into(), Type::map(Type::String), "expected a JSON object for a map, found array"),
+            (r#"{"a":1}"#.into(), Type::map(Type::Bool), "at [\"a\"]: expected bool, found number"),
+            (r#"["a"]"#.into(), Type::Tuple(vec![Type::String, Type::String]), "tuple of 2 elements, found 1"),
             (
                 r#"{"id":"x","legacy_field":1}"#.into(),
                 obj_type(&[("id", Type::String)]),
@@ -537,57 +444,20 @@ mod tests {
             ),
             (
                 r#"{"network_profile":[{"outbound_type":[]}]}"#.into(),
-                obj_type(&[(
-                    "network_profile",
-                    Type::list(obj_type(&[("outbound_type", Type::String)])),
-                )]),
+                obj_type(&[("network_profile", Type::list(obj_type(&[("outbound_type", Type::String)])))]),
                 "at network_profile[0].outbound_type: expected string, found array",
             ),
-            (
-                "\"x\"".into(),
-                Type::Dynamic,
-                "expected a {\"value\", \"type\"} object for a dynamic value",
-            ),
-            (
-                r#"{"value":1}"#.into(),
-                Type::Dynamic,
-                "needs both \"value\" and \"type\"",
-            ),
-            (
-                r#"{"type":"number"}"#.into(),
-                Type::Dynamic,
-                "needs both \"value\" and \"type\"",
-            ),
-            (
-                r#"{"value":1,"type":"number","x":0}"#.into(),
-                Type::Dynamic,
-                "invalid key \"x\"",
-            ),
-            (
-                r#"{"value":1,"type":"num"}"#.into(),
-                Type::Dynamic,
-                "unknown primitive type \"num\"",
-            ),
-            (
-                r#"{"value":"a","type":"number"}"#.into(),
-                Type::Dynamic,
-                "invalid number \"a\"",
-            ),
-            (
-                format!("{}\"x\"{}", "[".repeat(100), "]".repeat(100)),
-                deep,
-                "nested deeper than 64 levels",
-            ),
-            (
-                format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
-                Type::list(Type::String),
-                "invalid JSON",
-            ),
+            ("\"x\"".into(), Type::Dynamic, "expected a {\"value\", \"type\"} object for a dynamic value"),
+            (r#"{"value":1}"#.into(), Type::Dynamic, "needs both \"value\" and \"type\""),
+            (r#"{"type":"number"}"#.into(), Type::Dynamic, "needs both \"value\" and \"type\""),
+            (r#"{"value":1,"type":"number","x":0}"#.into(), Type::Dynamic, "invalid key \"x\""),
+            (r#"{"value":1,"type":"num"}"#.into(), Type::Dynamic, "unknown primitive type \"num\""),
+            (r#"{"value":"a","type":"number"}"#.into(), Type::Dynamic, "invalid number \"a\""),
+            (format!("{}\"x\"{}", "[".repeat(100), "]".repeat(100)), deep, "nested deeper than 64 levels"),
+            (format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)), Type::list(Type::String), "invalid JSON"),
         ];
         for (text, ty, want) in cases {
-            let err = decode(text.as_bytes(), &ty)
-                .expect_err(&text[..text.len().min(40)])
-                .to_string();
+            let err = decode(text.as_bytes(), &ty).expect_err(&text[..text.len().min(40)]).to_string();
             assert!(err.contains(want), "{err:?} should contain {want:?}");
         }
     }
@@ -596,41 +466,21 @@ mod tests {
     fn encode_rejects_unknowns_and_mismatches() {
         let ty = obj_type(&[("a", Type::list(Type::String)), ("d", Type::Dynamic)]);
         let cases: Vec<(Value, Type, &str)> = vec![
-            (
-                Value::Unknown,
-                Type::String,
-                "an unknown value cannot be written as JSON",
-            ),
+            (Value::Unknown, Type::String, "an unknown value cannot be written as JSON"),
             (
                 obj(&[("a", Value::List(vec![Value::string("x"), Value::Unknown]))]),
                 ty.clone(),
                 "at a[1]: an unknown value cannot be written as JSON",
             ),
-            (
-                dynamic(Type::String, Value::Unknown),
-                Type::Dynamic,
-                "unknown value cannot",
-            ),
+            (dynamic(Type::String, Value::Unknown), Type::Dynamic, "unknown value cannot"),
             (
                 obj(&[("d", Value::string("x"))]),
                 ty.clone(),
                 "at d: a known value of dynamic type must be Value::Dynamic",
             ),
-            (
-                obj(&[("z", Value::Null)]),
-                ty,
-                "unsupported attribute \"z\"",
-            ),
-            (
-                Value::Bool(true),
-                Type::Number,
-                "expected number value, found bool",
-            ),
-            (
-                Value::Tuple(vec![]),
-                Type::Tuple(vec![Type::Bool]),
-                "tuple type has 1 elements",
-            ),
+            (obj(&[("z", Value::Null)]), ty, "unsupported attribute \"z\""),
+            (Value::Bool(true), Type::Number, "expected number value, found bool"),
+            (Value::Tuple(vec![]), Type::Tuple(vec![Type::Bool]), "tuple type has 1 elements"),
         ];
         for (v, ty, want) in cases {
             let err = encode(&v, &ty).expect_err(&format!("{v:?}")).to_string();

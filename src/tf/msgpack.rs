@@ -23,18 +23,10 @@ const PREALLOC_LIMIT: usize = 1024;
 
 /// Decodes a msgpack `DynamicValue` of type `ty`.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
-    let mut d = Decoder {
-        input: bytes,
-        pos: 0,
-        path: Vec::new(),
-        depth: 0,
-    };
+    let mut d = Decoder { input: bytes, pos: 0, path: Vec::new(), depth: 0 };
     let v = d.value(ty)?;
     if d.pos != bytes.len() {
-        return Err(CodecError::at(
-            &[],
-            format!("{} unexpected bytes after the value", bytes.len() - d.pos),
-        ));
+        return Err(CodecError::at(&[], format!("{} unexpected bytes after the value", bytes.len() - d.pos)));
     }
     Ok(v)
 }
@@ -42,11 +34,7 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
 /// Encodes `v`, which must conform to `ty`, as a msgpack `DynamicValue`.
 /// Object attributes missing from `v` are written as null.
 pub fn encode(v: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
-    let mut e = Encoder {
-        out: Vec::new(),
-        path: Vec::new(),
-        depth: 0,
-    };
+    let mut e = Encoder { out: Vec::new(), path: Vec::new(), depth: 0 };
     e.value(v, ty)?;
     Ok(e.out)
 }
@@ -146,10 +134,7 @@ impl<'a> Decoder<'a> {
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
         if n > self.remaining() {
-            return Err(self.err(format!(
-                "needs {n} more bytes but only {} remain",
-                self.remaining()
-            )));
+            return Err(self.err(format!("needs {n} more bytes but only {} remain", self.remaining())));
         }
         let bytes = &self.input[self.pos..self.pos + n];
         self.pos += n;
@@ -198,10 +183,7 @@ impl<'a> Decoder<'a> {
             0xc6 => Head::Bin(self.len(4)?),
             0xc7..=0xc9 => {
                 let len = self.len(1 << (m - 0xc7))?;
-                Head::Ext {
-                    tag: i8::from_be_bytes(self.array()?),
-                    len,
-                }
+                Head::Ext { tag: i8::from_be_bytes(self.array()?), len }
             }
             0xca => Head::Float32(f32::from_be_bytes(self.array()?)),
             0xcb => Head::Float64(f64::from_be_bytes(self.array()?)),
@@ -213,10 +195,7 @@ impl<'a> Decoder<'a> {
             0xd1 => Head::Int(i64::from(i16::from_be_bytes(self.array()?))),
             0xd2 => Head::Int(i64::from(i32::from_be_bytes(self.array()?))),
             0xd3 => Head::Int(i64::from_be_bytes(self.array()?)),
-            0xd4..=0xd8 => Head::Ext {
-                tag: i8::from_be_bytes(self.array()?),
-                len: 1 << (m - 0xd4),
-            },
+            0xd4..=0xd8 => Head::Ext { tag: i8::from_be_bytes(self.array()?), len: 1 << (m - 0xd4) },
             0xd9 => Head::Str(self.len(1)?),
             0xda => Head::Str(self.len(2)?),
             0xdb => Head::Str(self.len(4)?),
@@ -245,10 +224,9 @@ impl<'a> Decoder<'a> {
     /// element takes at least one byte.
     fn array_len(&self, head: Head, expected: &str) -> Result<usize, CodecError> {
         match head {
-            Head::Array(n) if n > self.remaining() => Err(self.err(format!(
-                "array claims {n} elements but only {} bytes remain",
-                self.remaining()
-            ))),
+            Head::Array(n) if n > self.remaining() => {
+                Err(self.err(format!("array claims {n} elements but only {} bytes remain", self.remaining())))
+            }
             Head::Array(n) => Ok(n),
             other => Err(self.mismatch(expected, other)),
         }
@@ -257,10 +235,9 @@ impl<'a> Decoder<'a> {
     /// The entry count of a map; every entry takes at least two bytes.
     fn map_len(&self, head: Head, expected: &str) -> Result<usize, CodecError> {
         match head {
-            Head::Map(n) if n > self.remaining() / 2 => Err(self.err(format!(
-                "map claims {n} entries but only {} bytes remain",
-                self.remaining()
-            ))),
+            Head::Map(n) if n > self.remaining() / 2 => {
+                Err(self.err(format!("map claims {n} entries but only {} bytes remain", self.remaining())))
+            }
             Head::Map(n) => Ok(n),
             other => Err(self.mismatch(expected, other)),
         }
@@ -270,10 +247,7 @@ impl<'a> Decoder<'a> {
         let bytes = self.take(len)?;
         match std::str::from_utf8(bytes) {
             Ok(s) => Ok(s.to_string()),
-            Err(e) => Err(self.err(format!(
-                "string is not valid UTF-8 (byte {})",
-                e.valid_up_to()
-            ))),
+            Err(e) => Err(self.err(format!("string is not valid UTF-8 (byte {})", e.valid_up_to()))),
         }
     }
 
@@ -309,10 +283,7 @@ impl<'a> Decoder<'a> {
             Type::Tuple(ets) => {
                 let n = self.array_len(head, "tuple")?;
                 if n != ets.len() {
-                    return Err(self.err(format!(
-                        "expected a tuple of {} elements, found {n}",
-                        ets.len()
-                    )));
+                    return Err(self.err(format!("expected a tuple of {} elements, found {n}", ets.len())));
                 }
                 self.elements(n, |i| &ets[i]).map(Value::Tuple)
             }
@@ -331,26 +302,21 @@ impl<'a> Decoder<'a> {
         if len <= 1 || tag == REFINED_UNKNOWN_EXT {
             Ok(Value::Unknown)
         } else {
-            Err(self.err(format!(
-                "unsupported msgpack extension type {tag} with {len} bytes"
-            )))
+            Err(self.err(format!("unsupported msgpack extension type {tag} with {len} bytes")))
         }
     }
 
     fn number(&mut self, head: Head) -> Result<Number, CodecError> {
         match head {
             Head::Int(i) => Ok(Number::from_i64(i)),
-            Head::Uint(u) => {
-                Number::parse(&u.to_string()).ok_or_else(|| self.err(format!("invalid number {u}")))
-            }
+            Head::Uint(u) => Number::parse(&u.to_string()).ok_or_else(|| self.err(format!("invalid number {u}"))),
             Head::Float32(f) => self.float(f64::from(f)),
             Head::Float64(f) => self.float(f),
             // cty writes numbers that fit neither int64 nor float64 exactly
             // as their decimal text.
             Head::Str(n) | Head::Bin(n) => {
                 let text = self.text(n)?;
-                Number::parse(&text)
-                    .ok_or_else(|| self.err(format!("invalid number {}", preview(&text))))
+                Number::parse(&text).ok_or_else(|| self.err(format!("invalid number {}", preview(&text))))
             }
             other => Err(self.mismatch("number", other)),
         }
@@ -360,16 +326,11 @@ impl<'a> Decoder<'a> {
         number_from_float(f).ok_or_else(|| self.err(format!("number {f} is not finite")))
     }
 
-    fn elements<'t>(
-        &mut self,
-        n: usize,
-        elem_type: impl Fn(usize) -> &'t Type,
-    ) -> Result<Vec<Value>, CodecError> {
+    fn elements<'t>(&mut self, n: usize, elem_type: impl Fn(usize) -> &'t Type) -> Result<Vec<Value>, CodecError> {
         self.enter()?;
         let mut out = Vec::with_capacity(n.min(PREALLOC_LIMIT));
         for i in 0..n {
-            self.path
-                .push(Step::Index(i64::try_from(i).unwrap_or(i64::MAX)));
+            self.path.push(Step::Index(i64::try_from(i).unwrap_or(i64::MAX)));
             out.push(self.value(elem_type(i))?);
             self.path.pop();
         }
@@ -429,9 +390,7 @@ impl<'a> Decoder<'a> {
     fn dynamic(&mut self, head: Head) -> Result<Value, CodecError> {
         let n = self.array_len(head, "a [type, value] array for a dynamic value")?;
         if n != 2 {
-            return Err(self.err(format!(
-                "a dynamic value must be a [type, value] array, found {n} elements"
-            )));
+            return Err(self.err(format!("a dynamic value must be a [type, value] array, found {n} elements")));
         }
         self.enter()?;
         let type_json = match self.head()? {
@@ -479,13 +438,7 @@ impl Encoder {
         w16: u8,
         w32: u8,
     ) -> Result<(), CodecError> {
-        match (
-            fix,
-            w8,
-            u8::try_from(len),
-            u16::try_from(len),
-            u32::try_from(len),
-        ) {
+        match (fix, w8, u8::try_from(len), u16::try_from(len), u32::try_from(len)) {
             (Some((marker, max)), _, Ok(n), _, _) if len <= max => self.out.push(marker | n),
             (_, Some(marker), Ok(n), _, _) => self.out.extend_from_slice(&[marker, n]),
             (_, _, _, Ok(n), _) => {
@@ -569,9 +522,9 @@ impl Encoder {
             }
             (other, Type::Dynamic) => {
                 return Err(self.err(format!(
-                "a known value of dynamic type must be Value::Dynamic carrying its type, found {}",
-                value_kind(other)
-            )))
+                    "a known value of dynamic type must be Value::Dynamic carrying its type, found {}",
+                    value_kind(other)
+                )))
             }
             (Value::Bool(b), Type::Bool) => self.out.push(if *b { 0xc3 } else { 0xc2 }),
             (Value::Number(n), Type::Number) => self.number(n)?,
@@ -602,27 +555,16 @@ impl Encoder {
                 self.leave();
             }
             (Value::Object(attrs), Type::Object(atys)) => self.object(attrs, atys)?,
-            (v, ty) => {
-                return Err(self.err(format!(
-                    "expected {} value, found {}",
-                    type_kind(ty),
-                    value_kind(v)
-                )))
-            }
+            (v, ty) => return Err(self.err(format!("expected {} value, found {}", type_kind(ty), value_kind(v)))),
         }
         Ok(())
     }
 
-    fn elements<'t>(
-        &mut self,
-        items: &[Value],
-        elem_type: impl Fn(usize) -> &'t Type,
-    ) -> Result<(), CodecError> {
+    fn elements<'t>(&mut self, items: &[Value], elem_type: impl Fn(usize) -> &'t Type) -> Result<(), CodecError> {
         self.enter()?;
         self.array_header(items.len())?;
         for (i, item) in items.iter().enumerate() {
-            self.path
-                .push(Step::Index(i64::try_from(i).unwrap_or(i64::MAX)));
+            self.path.push(Step::Index(i64::try_from(i).unwrap_or(i64::MAX)));
             self.value(item, elem_type(i))?;
             self.path.pop();
         }
@@ -631,11 +573,7 @@ impl Encoder {
     }
 
     /// Every attribute of the type, in name order as cty sorts them.
-    fn object(
-        &mut self,
-        attrs: &BTreeMap<String, Value>,
-        atys: &BTreeMap<String, Type>,
-    ) -> Result<(), CodecError> {
+    fn object(&mut self, attrs: &BTreeMap<String, Value>, atys: &BTreeMap<String, Type>) -> Result<(), CodecError> {
         if let Some(extra) = attrs.keys().find(|k| !atys.contains_key(*k)) {
             return Err(self.err(format!("unsupported attribute {}", preview(extra))));
         }
@@ -659,11 +597,7 @@ mod tests {
     use crate::tf::test_values::*;
 
     fn hex(bytes: &[u8]) -> String {
-        bytes
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<Vec<_>>()
-            .join(" ")
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
     }
 
     fn str_bytes(s: &str) -> Vec<u8> {
@@ -686,80 +620,32 @@ mod tests {
             (Value::Bool(true), Type::Bool, vec![0xc3]),
             (Value::Bool(false), Type::Bool, vec![0xc2]),
             (Value::string(""), Type::String, vec![0xa0]),
-            (
-                Value::string(s32.clone()),
-                Type::String,
-                [vec![0xd9, 32], s32.into_bytes()].concat(),
-            ),
-            (
-                Value::string(s256.clone()),
-                Type::String,
-                [vec![0xda, 1, 0], s256.into_bytes()].concat(),
-            ),
+            (Value::string(s32.clone()), Type::String, [vec![0xd9, 32], s32.into_bytes()].concat()),
+            (Value::string(s256.clone()), Type::String, [vec![0xda, 1, 0], s256.into_bytes()].concat()),
             (Value::int(0), Type::Number, vec![0x00]),
             (Value::int(127), Type::Number, vec![0x7f]),
             (Value::int(128), Type::Number, vec![0xcc, 0x80]),
             (Value::int(255), Type::Number, vec![0xcc, 0xff]),
             (Value::int(256), Type::Number, vec![0xcd, 0x01, 0x00]),
-            (
-                Value::int(65_536),
-                Type::Number,
-                vec![0xce, 0x00, 0x01, 0x00, 0x00],
-            ),
-            (
-                Value::int(1 << 32),
-                Type::Number,
-                vec![0xcf, 0, 0, 0, 1, 0, 0, 0, 0],
-            ),
-            (
-                Value::int(i64::MAX),
-                Type::Number,
-                vec![0xcf, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
-            ),
+            (Value::int(65_536), Type::Number, vec![0xce, 0x00, 0x01, 0x00, 0x00]),
+            (Value::int(1 << 32), Type::Number, vec![0xcf, 0, 0, 0, 1, 0, 0, 0, 0]),
+            (Value::int(i64::MAX), Type::Number, vec![0xcf, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
             (Value::int(-1), Type::Number, vec![0xff]),
             (Value::int(-32), Type::Number, vec![0xe0]),
             (Value::int(-33), Type::Number, vec![0xd0, 0xdf]),
             (Value::int(-128), Type::Number, vec![0xd0, 0x80]),
             (Value::int(-129), Type::Number, vec![0xd1, 0xff, 0x7f]),
-            (
-                Value::int(-32_769),
-                Type::Number,
-                vec![0xd2, 0xff, 0xff, 0x7f, 0xff],
-            ),
-            (
-                Value::int(i64::MIN),
-                Type::Number,
-                vec![0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0],
-            ),
-            (
-                num("0.5"),
-                Type::Number,
-                vec![0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0],
-            ),
-            (
-                num("-2.25"),
-                Type::Number,
-                vec![0xcb, 0xc0, 0x02, 0x00, 0, 0, 0, 0, 0],
-            ),
+            (Value::int(-32_769), Type::Number, vec![0xd2, 0xff, 0xff, 0x7f, 0xff]),
+            (Value::int(i64::MIN), Type::Number, vec![0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+            (num("0.5"), Type::Number, vec![0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0]),
+            (num("-2.25"), Type::Number, vec![0xcb, 0xc0, 0x02, 0x00, 0, 0, 0, 0, 0]),
             // 2^70 is exact in float64 but beyond int64.
-            (
-                num("1180591620717411303424"),
-                Type::Number,
-                vec![0xcb, 0x44, 0x50, 0, 0, 0, 0, 0, 0],
-            ),
+            (num("1180591620717411303424"), Type::Number, vec![0xcb, 0x44, 0x50, 0, 0, 0, 0, 0, 0]),
             // 0.1 is not exactly any float64, so cty writes its text.
             (num("0.1"), Type::Number, str_bytes("0.1")),
             // Neither int64 nor exactly float64 (2^64 is): text.
-            (
-                num("18446744073709551615"),
-                Type::Number,
-                str_bytes("18446744073709551615"),
-            ),
-            (
-                num("18446744073709551616"),
-                Type::Number,
-                vec![0xcb, 0x43, 0xf0, 0, 0, 0, 0, 0, 0],
-            ),
+            (num("18446744073709551615"), Type::Number, str_bytes("18446744073709551615")),
+            (num("18446744073709551616"), Type::Number, vec![0xcb, 0x43, 0xf0, 0, 0, 0, 0, 0, 0]),
             (
                 Value::List(vec![Value::string("a"), Value::Null, Value::Unknown]),
                 Type::list(Type::String),
@@ -767,13 +653,7 @@ mod tests {
             ),
             (Value::Set(vec![]), Type::set(Type::Number), vec![0x90]),
             (
-                Value::Map(
-                    [
-                        ("k".to_string(), Value::Bool(true)),
-                        ("a".to_string(), Value::Null),
-                    ]
-                    .into(),
-                ),
+                Value::Map([("k".to_string(), Value::Bool(true)), ("a".to_string(), Value::Null)].into()),
                 Type::map(Type::Bool),
                 vec![0x82, 0xa1, b'a', 0xc0, 0xa1, b'k', 0xc3],
             ),
@@ -781,9 +661,7 @@ mod tests {
             (
                 obj(&[("b", Value::int(1)), ("a", Value::string("x"))]),
                 obj_type(&[("a", Type::String), ("b", Type::Number), ("c", Type::Bool)]),
-                vec![
-                    0x83, 0xa1, b'a', 0xa1, b'x', 0xa1, b'b', 0x01, 0xa1, b'c', 0xc0,
-                ],
+                vec![0x83, 0xa1, b'a', 0xa1, b'x', 0xa1, b'b', 0x01, 0xa1, b'c', 0xc0],
             ),
             (
                 Value::Tuple(vec![Value::string("x"), Value::Bool(false)]),
@@ -794,22 +672,12 @@ mod tests {
             (
                 dynamic(Type::String, Value::string("x")),
                 Type::Dynamic,
-                [
-                    vec![0x92, 0xc4, 8],
-                    b"\"string\"".to_vec(),
-                    vec![0xa1, b'x'],
-                ]
-                .concat(),
+                [vec![0x92, 0xc4, 8], b"\"string\"".to_vec(), vec![0xa1, b'x']].concat(),
             ),
             (
                 dynamic(Type::list(Type::Bool), Value::Unknown),
                 Type::Dynamic,
-                [
-                    vec![0x92, 0xc4, 15],
-                    b"[\"list\",\"bool\"]".to_vec(),
-                    vec![0xd4, 0, 0],
-                ]
-                .concat(),
+                [vec![0x92, 0xc4, 15], b"[\"list\",\"bool\"]".to_vec(), vec![0xd4, 0, 0]].concat(),
             ),
         ];
         for (v, ty, want) in cases {
@@ -838,12 +706,7 @@ mod tests {
         for ty in &round_trip_types() {
             for v in variants(ty) {
                 let bytes = encode(&v, ty).unwrap_or_else(|e| panic!("encode {v:?}: {e}"));
-                assert_eq!(
-                    decode(&bytes, ty).as_ref(),
-                    Ok(&v),
-                    "{ty:?} bytes {}",
-                    hex(&bytes)
-                );
+                assert_eq!(decode(&bytes, ty).as_ref(), Ok(&v), "{ty:?} bytes {}", hex(&bytes));
                 count += 1;
             }
         }
@@ -877,12 +740,7 @@ mod tests {
         ] {
             let v = num(text);
             let bytes = encode(&v, &Type::Number).expect("encode");
-            assert_eq!(
-                decode(&bytes, &Type::Number),
-                Ok(v),
-                "{text}: {}",
-                hex(&bytes)
-            );
+            assert_eq!(decode(&bytes, &Type::Number), Ok(v), "{text}: {}", hex(&bytes));
         }
     }
 
@@ -909,12 +767,7 @@ mod tests {
             (b"\xc4\x03-.5", "-0.5"),
         ];
         for (bytes, want) in cases {
-            assert_eq!(
-                decode(bytes, &Type::Number),
-                Ok(num(want)),
-                "{}",
-                hex(bytes)
-            );
+            assert_eq!(decode(bytes, &Type::Number), Ok(num(want)), "{}", hex(bytes));
         }
     }
 
@@ -930,26 +783,13 @@ mod tests {
             &[0xc7, 0x07, 0x0c, 0x82, 0x01, 0xc2, 0x02, 0xa2, b'a', b'z'],
             &[0xd6, 0x0c, 0x81, 0x05, 0x01, 0x00],
         ];
-        for ty in [
-            Type::String,
-            Type::Number,
-            Type::list(Type::String),
-            Type::Dynamic,
-        ] {
+        for ty in [Type::String, Type::Number, Type::list(Type::String), Type::Dynamic] {
             for bytes in cases {
-                assert_eq!(
-                    decode(bytes, &ty),
-                    Ok(Value::Unknown),
-                    "{ty:?} {}",
-                    hex(bytes)
-                );
+                assert_eq!(decode(bytes, &ty), Ok(Value::Unknown), "{ty:?} {}", hex(bytes));
             }
         }
         let nested = [0x81, 0xa1, b'a', 0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc2];
-        assert_eq!(
-            decode(&nested, &obj_type(&[("a", Type::String)])),
-            Ok(obj(&[("a", Value::Unknown)]))
-        );
+        assert_eq!(decode(&nested, &obj_type(&[("a", Type::String)])), Ok(obj(&[("a", Value::Unknown)])));
     }
 
     #[test]
@@ -958,27 +798,11 @@ mod tests {
         let cases: Vec<(Vec<u8>, Type, Value)> = vec![
             (b"\xc4\x02hi".to_vec(), Type::String, Value::string("hi")),
             (b"\xd9\x02hi".to_vec(), Type::String, Value::string("hi")),
-            (
-                b"\xdb\x00\x00\x00\x02hi".to_vec(),
-                Type::String,
-                Value::string("hi"),
-            ),
-            (
-                vec![0xdd, 0, 0, 0, 1, 0xc3],
-                Type::list(Type::Bool),
-                Value::List(vec![Value::Bool(true)]),
-            ),
+            (b"\xdb\x00\x00\x00\x02hi".to_vec(), Type::String, Value::string("hi")),
+            (vec![0xdd, 0, 0, 0, 1, 0xc3], Type::list(Type::Bool), Value::List(vec![Value::Bool(true)])),
             // Attributes in any order; missing ones are null.
-            (
-                b"\x81\xa1b\x07".to_vec(),
-                ty.clone(),
-                obj(&[("a", Value::Null), ("b", Value::int(7))]),
-            ),
-            (
-                vec![0x80],
-                ty.clone(),
-                obj(&[("a", Value::Null), ("b", Value::Null)]),
-            ),
+            (b"\x81\xa1b\x07".to_vec(), ty.clone(), obj(&[("a", Value::Null), ("b", Value::int(7))])),
+            (vec![0x80], ty.clone(), obj(&[("a", Value::Null), ("b", Value::Null)])),
             // Type JSON of a dynamic value as str rather than bin.
             (
                 [b"\x92\xa8\"number\"".to_vec(), vec![0x07]].concat(),
@@ -986,11 +810,7 @@ mod tests {
                 dynamic(Type::Number, Value::int(7)),
             ),
             (
-                [
-                    b"\x92\xc4\x09\"dynamic\"".to_vec(),
-                    b"\x92\xc4\x06\"bool\"\xc3".to_vec(),
-                ]
-                .concat(),
+                [b"\x92\xc4\x09\"dynamic\"".to_vec(), b"\x92\xc4\x06\"bool\"\xc3".to_vec()].concat(),
                 Type::Dynamic,
                 dynamic(Type::Dynamic, dynamic(Type::Bool, Value::Bool(true))),
             ),
@@ -1002,168 +822,51 @@ mod tests {
 
     #[test]
     fn malformed_input_is_an_error_naming_where() {
-        let nested = obj_type(&[(
-            "network_profile",
-            Type::list(obj_type(&[("outbound_type", Type::String)])),
-        )]);
+        let nested = obj_type(&[("network_profile", Type::list(obj_type(&[("outbound_type", Type::String)])))]);
         let deep_type = (0..100).fold(Type::String, |t, _| Type::list(t));
         let ten_thousand_arrays = [vec![0x91; 10_000], vec![0xc0]].concat();
         let cases: Vec<(Vec<u8>, Type, &str)> = vec![
             (vec![], Type::String, "unexpected end of input"),
-            (
-                vec![0xa5, b'h', b'i'],
-                Type::String,
-                "needs 5 more bytes but only 2 remain",
-            ),
-            (
-                vec![0xdb, 0xff, 0xff, 0xff, 0xff],
-                Type::String,
-                "needs 4294967295 more bytes",
-            ),
-            (
-                vec![0xdb, 0xff, 0xff],
-                Type::String,
-                "needs 4 more bytes but only 2 remain",
-            ),
-            (
-                vec![0xdd, 0xff, 0xff, 0xff, 0xff],
-                Type::list(Type::String),
-                "array claims 4294967295 elements",
-            ),
-            (
-                vec![0xdf, 0xff, 0xff, 0xff, 0xff],
-                Type::map(Type::String),
-                "map claims 4294967295 entries",
-            ),
-            (
-                vec![0xc9, 0xff, 0xff, 0xff, 0xff, 0x00],
-                Type::String,
-                "needs 4294967295 more bytes",
-            ),
-            (
-                vec![0xcb, 0x3f],
-                Type::Number,
-                "needs 8 more bytes but only 1 remain",
-            ),
-            (
-                vec![0xc1],
-                Type::String,
-                "expected string, found the unused marker 0xc1",
-            ),
+            (vec![0xa5, b'h', b'i'], Type::String, "needs 5 more bytes but only 2 remain"),
+            (vec![0xdb, 0xff, 0xff, 0xff, 0xff], Type::String, "needs 4294967295 more bytes"),
+            (vec![0xdb, 0xff, 0xff], Type::String, "needs 4 more bytes but only 2 remain"),
+            (vec![0xdd, 0xff, 0xff, 0xff, 0xff], Type::list(Type::String), "array claims 4294967295 elements"),
+            (vec![0xdf, 0xff, 0xff, 0xff, 0xff], Type::map(Type::String), "map claims 4294967295 entries"),
+            (vec![0xc9, 0xff, 0xff, 0xff, 0xff, 0x00], Type::String, "needs 4294967295 more bytes"),
+            (vec![0xcb, 0x3f], Type::Number, "needs 8 more bytes but only 1 remain"),
+            (vec![0xc1], Type::String, "expected string, found the unused marker 0xc1"),
             (vec![0xa2, 0xff, 0xfe], Type::String, "not valid UTF-8"),
-            (
-                vec![0x91, 0xa1, b'a'],
-                Type::String,
-                "expected string, found array",
-            ),
+            (vec![0x91, 0xa1, b'a'], Type::String, "expected string, found array"),
             (vec![0xa1, b'a'], Type::Bool, "expected bool, found string"),
             (vec![0xc3], Type::Number, "expected number, found bool"),
-            (
-                vec![0xa3, b'a', b'b', b'c'],
-                Type::Number,
-                "invalid number \"abc\"",
-            ),
-            (
-                vec![0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0],
-                Type::Number,
-                "not finite",
-            ),
-            (
-                vec![0xcb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0],
-                Type::Number,
-                "not finite",
-            ),
-            (
-                vec![0x80],
-                Type::list(Type::String),
-                "expected list, found map",
-            ),
-            (
-                vec![0x90],
-                Type::map(Type::String),
-                "expected map, found array",
-            ),
-            (
-                vec![0x81, 0x01, 0xc0],
-                Type::map(Type::String),
-                "keys must be strings, found integer",
-            ),
-            (
-                b"\x82\xa1k\xc0\xa1k\xc0".to_vec(),
-                Type::map(Type::String),
-                "at [\"k\"]: duplicate map key",
-            ),
-            (
-                b"\x81\xa1z\xc0".to_vec(),
-                obj_type(&[("a", Type::String)]),
-                "unsupported attribute \"z\"",
-            ),
-            (
-                b"\x82\xa1a\xc0\xa1a\xc0".to_vec(),
-                obj_type(&[("a", Type::String)]),
-                "at a: duplicate attribute",
-            ),
-            (
-                vec![0x91, 0xc0],
-                Type::Tuple(vec![Type::String, Type::String]),
-                "tuple of 2 elements, found 1",
-            ),
-            (
-                vec![0xc0, 0xc0],
-                Type::String,
-                "1 unexpected bytes after the value",
-            ),
-            (
-                vec![0xd5, 0x05, 0x00, 0x00],
-                Type::String,
-                "unsupported msgpack extension type 5 with 2 bytes",
-            ),
-            (
-                vec![0xa1, b'x'],
-                Type::Dynamic,
-                "expected a [type, value] array for a dynamic value, found string",
-            ),
-            (
-                vec![0x91, 0xc0],
-                Type::Dynamic,
-                "dynamic value must be a [type, value] array, found 1",
-            ),
-            (
-                vec![0x92, 0x01, 0xc0],
-                Type::Dynamic,
-                "expected the type of a dynamic value as JSON bytes",
-            ),
-            (
-                b"\x92\xc4\x05\"foo\"\xc0".to_vec(),
-                Type::Dynamic,
-                "unknown primitive type \"foo\"",
-            ),
-            (
-                b"\x92\xc4\x08\"string\"\x01".to_vec(),
-                Type::Dynamic,
-                "expected string, found integer",
-            ),
+            (vec![0xa3, b'a', b'b', b'c'], Type::Number, "invalid number \"abc\""),
+            (vec![0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0], Type::Number, "not finite"),
+            (vec![0xcb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0], Type::Number, "not finite"),
+            (vec![0x80], Type::list(Type::String), "expected list, found map"),
+            (vec![0x90], Type::map(Type::String), "expected map, found array"),
+            (vec![0x81, 0x01, 0xc0], Type::map(Type::String), "keys must be strings, found integer"),
+            (b"\x82\xa1k\xc0\xa1k\xc0".to_vec(), Type::map(Type::String), "at [\"k\"]: duplicate map key"),
+            (b"\x81\xa1z\xc0".to_vec(), obj_type(&[("a", Type::String)]), "unsupported attribute \"z\""),
+            (b"\x82\xa1a\xc0\xa1a\xc0".to_vec(), obj_type(&[("a", Type::String)]), "at a: duplicate attribute"),
+            (vec![0x91, 0xc0], Type::Tuple(vec![Type::String, Type::String]), "tuple of 2 elements, found 1"),
+            (vec![0xc0, 0xc0], Type::String, "1 unexpected bytes after the value"),
+            (vec![0xd5, 0x05, 0x00, 0x00], Type::String, "unsupported msgpack extension type 5 with 2 bytes"),
+            (vec![0xa1, b'x'], Type::Dynamic, "expected a [type, value] array for a dynamic value, found string"),
+            (vec![0x91, 0xc0], Type::Dynamic, "dynamic value must be a [type, value] array, found 1"),
+            (vec![0x92, 0x01, 0xc0], Type::Dynamic, "expected the type of a dynamic value as JSON bytes"),
+            (b"\x92\xc4\x05\"foo\"\xc0".to_vec(), Type::Dynamic, "unknown primitive type \"foo\""),
+            (b"\x92\xc4\x08\"string\"\x01".to_vec(), Type::Dynamic, "expected string, found integer"),
             (
                 b"\x81\xafnetwork_profile\x91\x81\xadoutbound_type\x90".to_vec(),
                 nested,
                 "at network_profile[0].outbound_type: expected string, found array",
             ),
-            (
-                ten_thousand_arrays.clone(),
-                deep_type,
-                "nested deeper than 64 levels",
-            ),
-            (
-                ten_thousand_arrays.clone(),
-                Type::list(Type::list(Type::String)),
-                "at [0][0]: expected string",
-            ),
+            (ten_thousand_arrays.clone(), deep_type, "nested deeper than 64 levels"),
+            (ten_thousand_arrays.clone(), Type::list(Type::list(Type::String)), "at [0][0]: expected string"),
             (ten_thousand_arrays, Type::Dynamic, "found 1 elements"),
         ];
         for (bytes, ty, want) in cases {
-            let err = decode(&bytes, &ty)
-                .expect_err(&hex(&bytes[..bytes.len().min(16)]))
-                .to_string();
+            let err = decode(&bytes, &ty).expect_err(&hex(&bytes[..bytes.len().min(16)])).to_string();
             assert!(err.contains(want), "{err:?} should contain {want:?}");
         }
     }
@@ -1178,10 +881,7 @@ mod tests {
         let ok_type = (0..MAX_DEPTH).fold(Type::String, |t, _| Type::list(t));
         let ok = [vec![0x91; MAX_DEPTH], vec![0xa0]].concat();
         assert!(decode(&ok, &ok_type).is_ok());
-        assert_eq!(
-            encode(&decode(&ok, &ok_type).expect("decode"), &ok_type),
-            Ok(ok)
-        );
+        assert_eq!(encode(&decode(&ok, &ok_type).expect("decode"), &ok_type), Ok(ok));
     }
 
     /// Every truncation and every single-byte corruption of a rich encoding
@@ -1193,10 +893,7 @@ mod tests {
         let bytes = encode(&sample, &ty).expect("encode");
         assert!(bytes.len() > 100);
         for end in 0..bytes.len() {
-            assert!(
-                decode(&bytes[..end], &ty).is_err(),
-                "prefix of {end} bytes decoded"
-            );
+            assert!(decode(&bytes[..end], &ty).is_err(), "prefix of {end} bytes decoded");
         }
         let mut corrupted = bytes.clone();
         for i in 0..bytes.len() {
@@ -1212,49 +909,18 @@ mod tests {
     fn encode_rejects_values_that_do_not_fit_the_type() {
         let ty = obj_type(&[("a", Type::list(Type::String)), ("d", Type::Dynamic)]);
         let cases: Vec<(Value, Type, &str)> = vec![
+            (Value::int(1), Type::String, "expected string value, found number"),
+            (Value::string("x"), Type::Dynamic, "must be Value::Dynamic carrying its type, found string"),
+            (dynamic(Type::String, Value::string("x")), Type::String, "expected string value, found dynamic"),
+            (obj(&[("z", Value::Null)]), ty.clone(), "unsupported attribute \"z\""),
             (
-                Value::int(1),
-                Type::String,
-                "expected string value, found number",
-            ),
-            (
-                Value::string("x"),
-                Type::Dynamic,
-                "must be Value::Dynamic carrying its type, found string",
-            ),
-            (
-                dynamic(Type::String, Value::string("x")),
-                Type::String,
-                "expected string value, found dynamic",
-            ),
-            (
-                obj(&[("z", Value::Null)]),
-                ty.clone(),
-                "unsupported attribute \"z\"",
-            ),
-            (
-                obj(&[(
-                    "a",
-                    Value::List(vec![Value::string("ok"), Value::Bool(true)]),
-                )]),
+                obj(&[("a", Value::List(vec![Value::string("ok"), Value::Bool(true)]))]),
                 ty.clone(),
                 "at a[1]: expected string value, found bool",
             ),
-            (
-                obj(&[("d", Value::int(1))]),
-                ty,
-                "at d: a known value of dynamic type",
-            ),
-            (
-                Value::Tuple(vec![]),
-                Type::Tuple(vec![Type::String]),
-                "tuple type has 1 elements but the value has 0",
-            ),
-            (
-                Value::Set(vec![]),
-                Type::list(Type::String),
-                "expected list value, found set",
-            ),
+            (obj(&[("d", Value::int(1))]), ty, "at d: a known value of dynamic type"),
+            (Value::Tuple(vec![]), Type::Tuple(vec![Type::String]), "tuple type has 1 elements but the value has 0"),
+            (Value::Set(vec![]), Type::list(Type::String), "expected list value, found set"),
         ];
         for (v, ty, want) in cases {
             let err = encode(&v, &ty).expect_err(&format!("{v:?}")).to_string();

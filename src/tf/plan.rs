@@ -84,10 +84,8 @@ pub fn same_object(block: &Block, a: &Value, b: &Value) -> bool {
     if a.is_null() || b.is_null() || a.is_unknown() || b.is_unknown() {
         return a == b;
     }
-    let attrs_same = block
-        .attributes
-        .iter()
-        .all(|at| at.same(attr_or_null(Some(a), at.name), attr_or_null(Some(b), at.name)));
+    let attrs_same =
+        block.attributes.iter().all(|at| at.same(attr_or_null(Some(a), at.name), attr_or_null(Some(b), at.name)));
     attrs_same
         && block.blocks.iter().all(|nb| {
             let (x, y) = (attr_or_null(Some(a), nb.name), attr_or_null(Some(b), nb.name));

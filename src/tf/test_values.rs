@@ -10,21 +10,11 @@ pub fn num(text: &str) -> Value {
 }
 
 pub fn obj_type(attrs: &[(&str, Type)]) -> Type {
-    Type::Object(
-        attrs
-            .iter()
-            .map(|(k, t)| (k.to_string(), t.clone()))
-            .collect(),
-    )
+    Type::Object(attrs.iter().map(|(k, t)| (k.to_string(), t.clone())).collect())
 }
 
 pub fn obj(attrs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        attrs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
+    Value::Object(attrs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
 }
 
 pub fn dynamic(ty: Type, v: Value) -> Value {
@@ -56,22 +46,11 @@ pub fn samples(ty: &Type) -> Vec<Value> {
     };
     match ty {
         Type::Bool => vec![Value::Bool(true), Value::Bool(false)],
-        Type::Number => vec![
-            Value::int(42),
-            num("-0.5"),
-            num("123456789012345678901234567890.5"),
-        ],
-        Type::String => vec![
-            Value::string("hello"),
-            Value::string(""),
-            Value::string("ünïcødé ✓"),
-        ],
+        Type::Number => vec![Value::int(42), num("-0.5"), num("123456789012345678901234567890.5")],
+        Type::String => vec![Value::string("hello"), Value::string(""), Value::string("ünïcødé ✓")],
         Type::Dynamic => vec![
             dynamic(Type::String, Value::string("d")),
-            dynamic(
-                Type::list(Type::Number),
-                Value::List(vec![Value::int(1), Value::Unknown]),
-            ),
+            dynamic(Type::list(Type::Number), Value::List(vec![Value::int(1), Value::Unknown])),
             dynamic(Type::Number, Value::Null),
         ],
         Type::List(et) => {
@@ -86,12 +65,7 @@ pub fn samples(ty: &Type) -> Vec<Value> {
         }
         Type::Map(et) => {
             let mut out = children(vec![et, et], &|v| {
-                Value::Map(
-                    v.into_iter()
-                        .enumerate()
-                        .map(|(i, v)| (format!("key{i}"), v))
-                        .collect(),
-                )
+                Value::Map(v.into_iter().enumerate().map(|(i, v)| (format!("key{i}"), v)).collect())
             });
             out.push(Value::Map(BTreeMap::new()));
             out
@@ -99,9 +73,7 @@ pub fn samples(ty: &Type) -> Vec<Value> {
         Type::Tuple(ets) => children(ets.iter().collect(), &|v| Value::Tuple(v)),
         Type::Object(atys) => {
             let names: Vec<&String> = atys.keys().collect();
-            children(atys.values().collect(), &|v| {
-                Value::Object(names.iter().map(|n| n.to_string()).zip(v).collect())
-            })
+            children(atys.values().collect(), &|v| Value::Object(names.iter().map(|n| n.to_string()).zip(v).collect()))
         }
     }
 }
@@ -118,16 +90,10 @@ pub fn cluster_type() -> Type {
         ("enabled", Type::Bool),
         (
             "network_profile",
-            Type::list(obj_type(&[
-                ("outbound_type", Type::String),
-                ("routes", Type::list(pool.clone())),
-            ])),
+            Type::list(obj_type(&[("outbound_type", Type::String), ("routes", Type::list(pool.clone()))])),
         ),
         ("pools", Type::set(pool)),
-        (
-            "pair",
-            Type::Tuple(vec![Type::Number, Type::list(Type::Bool)]),
-        ),
+        ("pair", Type::Tuple(vec![Type::Number, Type::list(Type::Bool)])),
         ("extra", Type::Dynamic),
         ("empty", obj_type(&[])),
     ])

@@ -20,16 +20,12 @@ pub fn type_to_json(ty: &Type) -> Json {
         Type::Set(e) => Json::Array(vec![Json::from("set"), type_to_json(e)]),
         Type::Map(e) => Json::Array(vec![Json::from("map"), type_to_json(e)]),
         Type::Object(attrs) => {
-            let attrs = attrs
-                .iter()
-                .map(|(k, t)| (k.clone(), type_to_json(t)))
-                .collect();
+            let attrs = attrs.iter().map(|(k, t)| (k.clone(), type_to_json(t))).collect();
             Json::Array(vec![Json::from("object"), Json::Object(attrs)])
         }
-        Type::Tuple(elems) => Json::Array(vec![
-            Json::from("tuple"),
-            Json::Array(elems.iter().map(type_to_json).collect()),
-        ]),
+        Type::Tuple(elems) => {
+            Json::Array(vec![Json::from("tuple"), Json::Array(elems.iter().map(type_to_json).collect())])
+        }
     }
 }
 
@@ -41,8 +37,8 @@ pub fn type_to_json_bytes(ty: &Type) -> Vec<u8> {
 
 /// Parses a type from its JSON text.
 pub fn type_from_json(bytes: &[u8]) -> Result<Type, CodecError> {
-    let json: Json = serde_json::from_slice(bytes)
-        .map_err(|e| CodecError::at(&[], format!("invalid type JSON: {e}")))?;
+    let json: Json =
+        serde_json::from_slice(bytes).map_err(|e| CodecError::at(&[], format!("invalid type JSON: {e}")))?;
     type_from_json_value(&json)
 }
 
@@ -66,12 +62,7 @@ fn parse(json: &Json, depth: usize) -> Result<Type, String> {
             }
         }
         Json::Array(items) => items,
-        other => {
-            return Err(format!(
-                "expected a string or an array, found {}",
-                preview(&other.to_string())
-            ))
-        }
+        other => return Err(format!("expected a string or an array, found {}", preview(&other.to_string()))),
     };
     let Some(Json::String(kind)) = items.first() else {
         return Err("a type array must start with the kind name".to_string());
@@ -87,17 +78,13 @@ fn parse(json: &Json, depth: usize) -> Result<Type, String> {
         ("object", [Json::Object(attrs)]) | ("object", [Json::Object(attrs), Json::Array(_)]) => {
             let mut out = BTreeMap::new();
             for (name, t) in attrs {
-                let t =
-                    parse(t, depth + 1).map_err(|e| format!("attribute {}: {e}", preview(name)))?;
+                let t = parse(t, depth + 1).map_err(|e| format!("attribute {}: {e}", preview(name)))?;
                 out.insert(name.clone(), t);
             }
             Ok(Type::Object(out))
         }
         ("tuple", [Json::Array(elems)]) => {
-            let elems = elems
-                .iter()
-                .map(|t| parse(t, depth + 1))
-                .collect::<Result<_, _>>()?;
+            let elems = elems.iter().map(|t| parse(t, depth + 1)).collect::<Result<_, _>>()?;
             Ok(Type::Tuple(elems))
         }
         ("list" | "set" | "map", _) => Err(format!("{kind} needs exactly one element type")),
@@ -113,12 +100,7 @@ mod tests {
     use super::*;
 
     fn obj(attrs: &[(&str, Type)]) -> Type {
-        Type::Object(
-            attrs
-                .iter()
-                .map(|(k, t)| (k.to_string(), t.clone()))
-                .collect(),
-        )
+        Type::Object(attrs.iter().map(|(k, t)| (k.to_string(), t.clone())).collect())
     }
 
     #[test]
@@ -132,20 +114,11 @@ mod tests {
             (Type::set(Type::Number), r#"["set","number"]"#),
             (Type::map(Type::Bool), r#"["map","bool"]"#),
             (obj(&[]), r#"["object",{}]"#),
-            (
-                obj(&[("b", Type::String), ("a", Type::Number)]),
-                r#"["object",{"a":"number","b":"string"}]"#,
-            ),
+            (obj(&[("b", Type::String), ("a", Type::Number)]), r#"["object",{"a":"number","b":"string"}]"#),
             (Type::Tuple(vec![]), r#"["tuple",[]]"#),
+            (Type::Tuple(vec![Type::String, Type::Dynamic]), r#"["tuple",["string","dynamic"]]"#),
             (
-                Type::Tuple(vec![Type::String, Type::Dynamic]),
-                r#"["tuple",["string","dynamic"]]"#,
-            ),
-            (
-                Type::list(obj(&[(
-                    "x",
-                    Type::set(Type::map(Type::list(Type::String))),
-                )])),
+                Type::list(obj(&[("x", Type::set(Type::map(Type::list(Type::String))))])),
                 r#"["list",["object",{"x":["set",["map",["list","string"]]]}]]"#,
             ),
         ];
@@ -171,23 +144,15 @@ mod tests {
             (b"[]", "must start with the kind name"),
             (br#"[1,"string"]"#, "must start with the kind name"),
             (br#"["list"]"#, "list needs exactly one element type"),
-            (
-                br#"["map","string","string"]"#,
-                "map needs exactly one element type",
-            ),
+            (br#"["map","string","string"]"#, "map needs exactly one element type"),
             (br#"["object",["a"]]"#, "object needs a JSON object"),
             (br#"["object",{},"b"]"#, "object needs a JSON object"),
             (br#"["tuple","string"]"#, "tuple needs a JSON array"),
             (br#"["capsule","x"]"#, "unknown type kind \"capsule\""),
-            (
-                br#"["object",{"a":"nope"}]"#,
-                "attribute \"a\": unknown primitive type",
-            ),
+            (br#"["object",{"a":"nope"}]"#, "attribute \"a\": unknown primitive type"),
         ];
         for (bytes, want) in cases {
-            let err = type_from_json(bytes)
-                .expect_err(&String::from_utf8_lossy(bytes))
-                .to_string();
+            let err = type_from_json(bytes).expect_err(&String::from_utf8_lossy(bytes)).to_string();
             assert!(err.contains(want), "{err:?} should contain {want:?}");
         }
     }
@@ -195,27 +160,13 @@ mod tests {
     #[test]
     fn deep_types_are_rejected() {
         let depth = MAX_DEPTH + 1;
-        let text = format!(
-            "{}\"string\"{}",
-            r#"["list","#.repeat(depth),
-            "]".repeat(depth)
-        );
-        let err = type_from_json(text.as_bytes())
-            .expect_err("too deep")
-            .to_string();
+        let text = format!("{}\"string\"{}", r#"["list","#.repeat(depth), "]".repeat(depth));
+        let err = type_from_json(text.as_bytes()).expect_err("too deep").to_string();
         assert!(err.contains("nested deeper than 64"), "{err}");
-        let ok = format!(
-            "{}\"string\"{}",
-            r#"["list","#.repeat(MAX_DEPTH),
-            "]".repeat(MAX_DEPTH)
-        );
+        let ok = format!("{}\"string\"{}", r#"["list","#.repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert!(type_from_json(ok.as_bytes()).is_ok());
         // Far deeper than that stops in serde_json's own recursion limit.
-        let huge = format!(
-            "{}\"string\"{}",
-            r#"["list","#.repeat(10_000),
-            "]".repeat(10_000)
-        );
+        let huge = format!("{}\"string\"{}", r#"["list","#.repeat(10_000), "]".repeat(10_000));
         assert!(type_from_json(huge.as_bytes()).is_err());
     }
 }

@@ -118,8 +118,9 @@ mod tests {
         cfg2.set_attr("kind", Value::string("Firewall"));
         let mut d = Diagnostics::new();
         validate(&block, &cfg2, &AttributePath::default(), &mut d);
-        assert!(d.iter().any(|d| d.path == Some(AttributePath::root("kind"))
-            && d.detail.contains("VirtualAppliance, Internet")));
+        assert!(d
+            .iter()
+            .any(|d| d.path == Some(AttributePath::root("kind")) && d.detail.contains("VirtualAppliance, Internet")));
     }
 
     #[test]

@@ -95,11 +95,7 @@ fn canonical_decimal(text: &str) -> Option<String> {
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    if !int_part
-        .bytes()
-        .chain(frac_part.bytes())
-        .all(|b| b.is_ascii_digit())
-    {
+    if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
         return None;
     }
     // `unsigned_abs` because `i64::MIN.abs()` overflows.
@@ -130,11 +126,7 @@ fn canonical_decimal(text: &str) -> Option<String> {
     if neg {
         out.push('-');
     }
-    out.push_str(if int_digits.is_empty() {
-        "0"
-    } else {
-        int_digits
-    });
+    out.push_str(if int_digits.is_empty() { "0" } else { int_digits });
     if !frac_digits.is_empty() {
         out.push('.');
         out.push_str(frac_digits);
@@ -180,9 +172,7 @@ impl Value {
     pub fn contains_unknown(&self) -> bool {
         match self {
             Value::Unknown => true,
-            Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
-                v.iter().any(Value::contains_unknown)
-            }
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().any(Value::contains_unknown),
             Value::Map(m) | Value::Object(m) => m.values().any(Value::contains_unknown),
             Value::Dynamic(b) => b.1.contains_unknown(),
             _ => false,
@@ -244,9 +234,7 @@ impl Value {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.semantically_equal(y))
             }
             (Value::Map(a), Value::Map(b)) | (Value::Object(a), Value::Object(b)) => {
-                a.len() == b.len()
-                    && a.iter()
-                        .all(|(k, x)| b.get(k).is_some_and(|y| x.semantically_equal(y)))
+                a.len() == b.len() && a.iter().all(|(k, x)| b.get(k).is_some_and(|y| x.semantically_equal(y)))
             }
             (Value::Dynamic(a), Value::Dynamic(b)) => a.0 == b.0 && a.1.semantically_equal(&b.1),
             _ => self == other,
@@ -272,11 +260,7 @@ mod tests {
             (".5", "0.5"),
         ];
         for (input, want) in cases {
-            assert_eq!(
-                Number::parse(input).map(|n| n.0),
-                Some(want.to_string()),
-                "{input}"
-            );
+            assert_eq!(Number::parse(input).map(|n| n.0), Some(want.to_string()), "{input}");
         }
         for bad in ["", "-", "1.2.3", "abc", "1e", "NaN", "1e99999999", "1e-9223372036854775808"] {
             assert_eq!(Number::parse(bad), None, "{bad}");
