@@ -1,0 +1,901 @@
+//! End-to-end tests of the simulator over HTTPS with a real client.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use armsim::{Config, Fault, FaultStatus, Latency, LroFailure, RunningSim, Seed, Sim};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+
+const SUB: &str = "00000000-0000-0000-0000-000000000000";
+const NET: &str = "2024-07-01";
+const RG: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-egress";
+
+struct T {
+    sim: RunningSim,
+    http: Client,
+    token: String,
+}
+
+struct R {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl R {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    fn code(&self) -> Option<&str> {
+        self.body["error"]["code"]
+            .as_str()
+            .or(self.body["code"].as_str())
+    }
+}
+
+fn client(sim: &RunningSim) -> Client {
+    let ca = reqwest::Certificate::from_pem(sim.ca_pem().as_bytes()).unwrap();
+    Client::builder().add_root_certificate(ca).build().unwrap()
+}
+
+async fn start(config: Config) -> T {
+    let sim = Sim::start(config).await.unwrap();
+    let http = client(&sim);
+    let token = sim.issue_token();
+    T { sim, http, token }
+}
+
+async fn default_sim() -> T {
+    start(Config::default()).await
+}
+
+fn rt_id(name: &str) -> String {
+    format!("{RG}/providers/Microsoft.Network/routeTables/{name}")
+}
+
+fn subnet_id(name: &str) -> String {
+    format!("{RG}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/{name}")
+}
+
+impl T {
+    fn url(&self, path: &str, api: &str) -> String {
+        if path.starts_with("https://") {
+            return path.to_string();
+        }
+        format!("{}{path}?api-version={api}", self.sim.base_url())
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> R {
+        let mut b = self.http.request(method, url).bearer_auth(&self.token);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        if let Some(body) = body {
+            b = b.json(&body);
+        }
+        let resp = b.send().await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        };
+        R {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, path: &str) -> R {
+        self.send(Method::GET, &self.url(path, NET), None, &[])
+            .await
+    }
+
+    async fn put(&self, path: &str, body: Value) -> R {
+        self.send(Method::PUT, &self.url(path, NET), Some(body), &[])
+            .await
+    }
+
+    async fn delete(&self, path: &str) -> R {
+        self.send(Method::DELETE, &self.url(path, NET), None, &[])
+            .await
+    }
+
+    /// Polls an Azure-AsyncOperation URL until it leaves InProgress.
+    async fn poll(&self, r: &R) -> Value {
+        let url = r
+            .header("azure-asyncoperation")
+            .expect("Azure-AsyncOperation header")
+            .to_string();
+        for _ in 0..50 {
+            let s = self.send(Method::GET, &url, None, &[]).await;
+            assert_eq!(s.status, StatusCode::OK);
+            if s.body["status"] != "InProgress" {
+                return s.body;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("operation never finished");
+    }
+
+    async fn put_rt(&self, name: &str, routes: Value) -> R {
+        let r = self
+            .put(
+                &rt_id(name),
+                json!({"location": "westeurope", "properties": {"routes": routes}}),
+            )
+            .await;
+        assert!(r.status.is_success(), "{:?} {}", r.status, r.body);
+        assert_eq!(self.poll(&r).await["status"], "Succeeded");
+        r
+    }
+}
+
+fn fw_route(name: &str) -> Value {
+    json!({"name": name, "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.4.4"}})
+}
+
+#[tokio::test]
+async fn token_endpoint_grants_secret_and_assertion() {
+    let t = default_sim().await;
+    let url = t.sim.token_url("tenant-1");
+    let form = |extra: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+        let mut v = vec![
+            ("grant_type", "client_credentials".to_string()),
+            (
+                "client_id",
+                "11111111-1111-1111-1111-111111111111".to_string(),
+            ),
+            ("scope", "https://management.azure.com/.default".to_string()),
+        ];
+        v.extend(extra.iter().map(|(k, x)| (*k, x.to_string())));
+        v
+    };
+    let post = |f: Vec<(&'static str, String)>| {
+        let body: String = f
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.replace(':', "%3A").replace('/', "%2F")))
+            .collect::<Vec<_>>()
+            .join("&");
+        t.http
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let ok = post(form(&[("client_secret", "armsim-secret")]))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let body: Value = ok.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3599);
+    assert_eq!(body["ext_expires_in"], 3599);
+    let token = body["access_token"].as_str().unwrap().to_string();
+
+    // The minted token works on ARM.
+    let r = t
+        .http
+        .get(t.url(RG, "2021-04-01"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let bad = post(form(&[("client_secret", "wrong")])).await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
+
+    // eyJhbGciOiJSUzI1NiJ9 = {"alg":"RS256"}, eyJzdWIiOiJ4In0 = {"sub":"x"}
+    let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+    let ok = post(form(&[
+        ("client_assertion", jwt),
+        ("client_assertion_type", armsim::JWT_BEARER),
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let bad = post(form(&[
+        ("client_assertion", "not-a-jwt"),
+        ("client_assertion_type", armsim::JWT_BEARER),
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+
+    let disc = t
+        .http
+        .get(format!(
+            "{}/tenant-1/v2.0/.well-known/openid-configuration",
+            t.sim.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = disc.json().await.unwrap();
+    assert_eq!(body["token_endpoint"], url);
+}
+
+#[tokio::test]
+async fn arm_requires_a_bearer_token() {
+    let t = default_sim().await;
+    let r = t.http.get(t.url(&rt_id("x"), NET)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r
+        .headers()
+        .get("www-authenticate")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer "));
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "AuthenticationFailed");
+
+    let r = t
+        .http
+        .get(t.url(&rt_id("x"), NET))
+        .bearer_auth("forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.headers().contains_key("www-authenticate"));
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
+}
+
+#[tokio::test]
+async fn api_version_is_required_and_checked() {
+    let t = default_sim().await;
+    let url = format!("{}{}", t.sim.base_url(), rt_id("x"));
+    let r = t.send(Method::GET, &url, None, &[]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.code(), Some("MissingApiVersionParameter"));
+    let r = t
+        .send(Method::GET, &t.url(&rt_id("x"), "2019-01-01"), None, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.code(), Some("InvalidApiVersionParameter"));
+}
+
+#[tokio::test]
+async fn seeded_network_is_visible() {
+    let t = default_sim().await;
+    let vnet = t
+        .get(&format!(
+            "{RG}/providers/Microsoft.Network/virtualNetworks/vnet"
+        ))
+        .await;
+    assert_eq!(vnet.status, StatusCode::OK);
+    assert_eq!(
+        vnet.body["properties"]["addressSpace"]["addressPrefixes"],
+        json!(["10.0.0.0/16"])
+    );
+    let names: Vec<&str> = vnet.body["properties"]["subnets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["aks", "AzureFirewallSubnet"]);
+    let s = t.get(&subnet_id("aks")).await;
+    assert_eq!(s.body["properties"]["addressPrefix"], "10.0.0.0/22");
+    assert_eq!(s.body["type"], "Microsoft.Network/virtualNetworks/subnets");
+    let missing = t.get(&subnet_id("nope")).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.code(), Some("NotFound"));
+    let rg = t.get(&rt_id("x").replace("rg-egress", "rg-missing")).await;
+    assert_eq!(rg.code(), Some("ResourceGroupNotFound"));
+}
+
+#[tokio::test]
+async fn route_table_crud_with_lro() {
+    let t = default_sim().await;
+    let id = rt_id("rt-fw");
+    let r = t
+        .put(&id, json!({"location": "West Europe", "tags": {"a": "b"}, "properties": {"routes": [fw_route("default")]}}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.body["properties"]["provisioningState"], "Updating");
+    assert_eq!(r.body["location"], "westeurope");
+    assert_eq!(r.body["type"], "Microsoft.Network/routeTables");
+    assert!(r.body["etag"].as_str().unwrap().starts_with("W/\""));
+    assert!(r.body["properties"]["resourceGuid"].is_string());
+    let route = &r.body["properties"]["routes"][0];
+    assert_eq!(route["id"], format!("{id}/routes/default"));
+    assert_eq!(route["properties"]["nextHopIpAddress"], "10.0.4.4");
+    assert_eq!(route["properties"]["hasBgpOverride"], false);
+    let aso = r.header("azure-asyncoperation").unwrap();
+    assert!(aso.contains("/providers/Microsoft.Network/locations/westeurope/operations/"));
+    assert!(aso.ends_with("?api-version=2024-07-01"));
+    assert_eq!(r.header("retry-after"), Some("0"));
+    assert_eq!(t.poll(&r).await, json!({"status": "Succeeded"}));
+
+    let g = t.get(&id).await;
+    assert_eq!(g.body["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(
+        g.body["properties"]["routes"][0]["properties"]["provisioningState"],
+        "Succeeded"
+    );
+    assert_eq!(g.body["tags"], json!({"a": "b"}));
+
+    // An update answers 200.
+    let r = t
+        .put(
+            &id,
+            json!({"location": "westeurope", "properties": {"routes": [fw_route("default")]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    t.poll(&r).await;
+
+    let p = t
+        .send(
+            Method::PATCH,
+            &t.url(&id, NET),
+            Some(json!({"tags": {"env": "test"}})),
+            &[],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert_eq!(p.body["tags"], json!({"env": "test"}));
+
+    let list = t
+        .get(&format!("{RG}/providers/Microsoft.Network/routeTables"))
+        .await;
+    assert_eq!(list.body["value"].as_array().unwrap().len(), 1);
+    let all = t
+        .get(&format!(
+            "/subscriptions/{SUB}/providers/Microsoft.Network/routeTables"
+        ))
+        .await;
+    assert_eq!(all.body["value"].as_array().unwrap().len(), 1);
+
+    let d = t.delete(&id).await;
+    assert_eq!(d.status, StatusCode::ACCEPTED);
+    let loc = d.header("location").unwrap().to_string();
+    assert!(loc.contains("/operationResults/"));
+    assert_eq!(t.poll(&d).await["status"], "Succeeded");
+    let l = t.send(Method::GET, &loc, None, &[]).await;
+    assert_eq!(l.status, StatusCode::NO_CONTENT);
+    let g = t.get(&id).await;
+    assert_eq!(g.status, StatusCode::NOT_FOUND);
+    assert_eq!(g.code(), Some("ResourceNotFound"));
+    // Deleting what is gone is a no-op.
+    assert_eq!(t.delete(&id).await.status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn put_replaces_routes_and_ids_are_case_insensitive() {
+    let t = default_sim().await;
+    let id = rt_id("RT-Mixed");
+    t.put_rt(
+        "RT-Mixed",
+        json!([fw_route("default"), {"name": "onprem", "properties": {"addressPrefix": "192.168.0.0/16", "nextHopType": "VirtualNetworkGateway"}}]),
+    )
+    .await;
+    let routes = t.get(&format!("{id}/routes")).await;
+    assert_eq!(routes.body["value"].as_array().unwrap().len(), 2);
+    // A PUT that omits `onprem` deletes it, as in Azure.
+    t.put_rt("rt-mixed", json!([fw_route("default")])).await;
+    let g = t
+        .get(
+            &id.to_uppercase()
+                .replace("/SUBSCRIPTIONS/", "/subscriptions/"),
+        )
+        .await;
+    assert_eq!(g.status, StatusCode::OK);
+    assert_eq!(g.body["name"], "RT-Mixed", "canonical casing is kept");
+    assert_eq!(g.body["id"], id);
+    let names: Vec<&str> = g.body["properties"]["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["default"]);
+    assert_eq!(
+        t.get(&format!("{id}/routes/onprem")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn routes_as_child_resources() {
+    let t = default_sim().await;
+    let rt = rt_id("rt");
+    let missing_parent = t
+        .put(&format!("{}/routes/r", rt_id("none")), fw_route("r"))
+        .await;
+    assert_eq!(missing_parent.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing_parent.code(), Some("ParentResourceNotFound"));
+    t.put_rt("rt", json!([])).await;
+    let r = t
+        .put(
+            &format!("{rt}/routes/internet"),
+            json!({"properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "Internet"}}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "0.0.0.0/0 to Internet is allowed by Microsoft.Network"
+    );
+    assert_eq!(r.body["type"], "Microsoft.Network/routeTables/routes");
+    t.poll(&r).await;
+    let g = t.get(&format!("{rt}/routes/internet")).await;
+    assert_eq!(g.body["properties"]["provisioningState"], "Succeeded");
+    let parent = t.get(&rt).await;
+    assert_eq!(parent.body["properties"]["routes"][0]["name"], "internet");
+    let d = t.delete(&format!("{rt}/routes/internet")).await;
+    assert_eq!(d.status, StatusCode::ACCEPTED);
+    assert!(d.header("location").is_some());
+    t.poll(&d).await;
+    let g = t.get(&format!("{rt}/routes/internet")).await;
+    assert_eq!(g.status, StatusCode::NOT_FOUND);
+    assert_eq!(g.code(), Some("NotFound"));
+}
+
+#[tokio::test]
+async fn network_validation_codes() {
+    let t = default_sim().await;
+    let rt = rt_id("rt");
+    let r = t.put(&rt, json!({"properties": {}})).await;
+    assert_eq!(r.code(), Some("LocationRequired"));
+    let r = t
+        .put(&rt, json!({"location": "westeurope", "properties": {"routes": [{"name": "d", "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance"}}]}}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.code(), Some("MissingNextHopIpAddress"));
+    let r = t
+        .put(&rt, json!({"location": "westeurope", "properties": {"routes": [{"name": "d", "properties": {"addressPrefix": "10.1.2.3/16", "nextHopType": "None"}}]}}))
+        .await;
+    assert_eq!(r.code(), Some("InvalidCIDRNotation"));
+    let r = t
+        .put(&rt, json!({"location": "westeurope", "properties": {"routes": [{"name": "d", "properties": {"addressPrefix": "10.0.0/16", "nextHopType": "None"}}]}}))
+        .await;
+    assert_eq!(r.code(), Some("InvalidAddressPrefixFormat"));
+    // Nothing was stored by the refused PUTs.
+    assert_eq!(t.get(&rt).await.status, StatusCode::NOT_FOUND);
+    let s = t
+        .put(
+            &subnet_id("bad"),
+            json!({"properties": {"addressPrefix": "10.1.0.0/24"}}),
+        )
+        .await;
+    assert_eq!(s.code(), Some("NetcfgSubnetRangeOutsideVnet"));
+    let s = t
+        .put(
+            &subnet_id("bad"),
+            json!({"properties": {"addressPrefix": "10.0.1.0/24"}}),
+        )
+        .await;
+    assert_eq!(s.code(), Some("NetcfgSubnetRangesOverlap"));
+    let s = t
+        .put(&subnet_id("aks"), json!({"properties": {"addressPrefix": "10.0.0.0/22", "routeTable": {"id": rt_id("ghost")}}}))
+        .await;
+    assert_eq!(s.code(), Some("InvalidResourceReference"));
+}
+
+#[tokio::test]
+async fn subnet_route_table_association_is_kept_in_sync() {
+    let t = default_sim().await;
+    let rt = rt_id("rt");
+    t.put_rt("rt", json!([fw_route("default")])).await;
+    let s = t
+        .put(&subnet_id("aks"), json!({"properties": {"addressPrefix": "10.0.0.0/22", "routeTable": {"id": rt.to_lowercase()}}}))
+        .await;
+    assert_eq!(s.status, StatusCode::OK);
+    assert_eq!(s.body["properties"]["provisioningState"], "Updating");
+    t.poll(&s).await;
+    let sub = t.get(&subnet_id("aks")).await;
+    assert_eq!(
+        sub.body["properties"]["routeTable"]["id"], rt,
+        "stored with canonical casing"
+    );
+    let table = t.get(&rt).await;
+    assert_eq!(
+        table.body["properties"]["subnets"],
+        json!([{"id": subnet_id("aks")}])
+    );
+
+    let d = t.delete(&rt).await;
+    assert_eq!(d.status, StatusCode::BAD_REQUEST);
+    assert_eq!(d.code(), Some("InUseRouteTableCannotBeDeleted"));
+
+    // A subnet PUT without routeTable dissociates it.
+    let s = t
+        .put(
+            &subnet_id("aks"),
+            json!({"properties": {"addressPrefix": "10.0.0.0/22"}}),
+        )
+        .await;
+    t.poll(&s).await;
+    let table = t.get(&rt).await;
+    assert!(table.body["properties"].get("subnets").is_none());
+    assert!(t.get(&subnet_id("aks")).await.body["properties"]
+        .get("routeTable")
+        .is_none());
+}
+
+#[tokio::test]
+async fn etag_preconditions() {
+    let t = default_sim().await;
+    let rt = rt_id("rt");
+    let body = json!({"location": "westeurope"});
+    let created = t
+        .send(
+            Method::PUT,
+            &t.url(&rt, NET),
+            Some(body.clone()),
+            &[("If-None-Match", "*")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    t.poll(&created).await;
+    let again = t
+        .send(
+            Method::PUT,
+            &t.url(&rt, NET),
+            Some(body.clone()),
+            &[("If-None-Match", "*")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(again.code(), Some("PreconditionFailed"));
+    let stale = t
+        .send(
+            Method::PUT,
+            &t.url(&rt, NET),
+            Some(body.clone()),
+            &[("If-Match", "W/\"00000000-0000-0000-0000-000000000000\"")],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    let etag = t.get(&rt).await.body["etag"].as_str().unwrap().to_string();
+    let ok = t
+        .send(
+            Method::PUT,
+            &t.url(&rt, NET),
+            Some(body),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_ne!(ok.body["etag"], etag, "a write changes the etag");
+    t.poll(&ok).await;
+    let del = t
+        .send(
+            Method::DELETE,
+            &t.url(&rt, NET),
+            None,
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(del.status, StatusCode::PRECONDITION_FAILED);
+}
+
+#[tokio::test]
+async fn concurrent_writes_conflict_and_operations_take_time() {
+    let t = start(Config {
+        lro_delay: Duration::from_secs(60),
+        ..Config::default()
+    })
+    .await;
+    let rt = rt_id("rt");
+    let r = t
+        .put(
+            &rt,
+            json!({"location": "westeurope", "properties": {"routes": [fw_route("default")]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.header("retry-after"), Some("1"));
+    let status_url = r.header("azure-asyncoperation").unwrap().to_string();
+    let s = t.send(Method::GET, &status_url, None, &[]).await;
+    assert_eq!(s.body, json!({"status": "InProgress"}));
+    assert_eq!(
+        t.get(&rt).await.body["properties"]["provisioningState"],
+        "Updating"
+    );
+
+    let c = t
+        .put(&format!("{rt}/routes/other"), fw_route("other"))
+        .await;
+    assert_eq!(c.status, StatusCode::CONFLICT);
+    assert_eq!(c.code(), Some("AnotherOperationInProgress"));
+    let msg = c.body["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("PutRouteTableOperation"), "{msg}");
+
+    t.sim.settle_operations();
+    assert_eq!(
+        t.send(Method::GET, &status_url, None, &[]).await.body["status"],
+        "Succeeded"
+    );
+    assert_eq!(
+        t.get(&rt).await.body["properties"]["provisioningState"],
+        "Succeeded"
+    );
+    t.sim.set_lro_delay(Duration::ZERO);
+    let ok = t
+        .put(
+            &format!("{rt}/routes/other"),
+            json!({"properties": {"addressPrefix": "10.9.0.0/16", "nextHopType": "None"}}),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn lro_failure_injection() {
+    let t = default_sim().await;
+    t.sim
+        .fail_next_lro(LroFailure {
+            method: Some("PUT".into()),
+            path_regex: "routeTables/rt$".into(),
+            code: "InternalServerError".into(),
+            message: "boom".into(),
+            count: 1,
+        })
+        .unwrap();
+    let r = t.put(&rt_id("rt"), json!({"location": "westeurope"})).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let st = t.poll(&r).await;
+    assert_eq!(st["status"], "Failed");
+    assert_eq!(st["error"]["code"], "InternalServerError");
+    assert_eq!(st["error"]["message"], "boom");
+    assert_eq!(
+        t.get(&rt_id("rt")).await.body["properties"]["provisioningState"],
+        "Failed"
+    );
+    // Only the next one fails.
+    let r = t.put(&rt_id("rt"), json!({"location": "westeurope"})).await;
+    assert_eq!(t.poll(&r).await["status"], "Succeeded");
+}
+
+#[tokio::test]
+async fn faults_throttle_and_drop() {
+    let t = default_sim().await;
+    t.sim
+        .add_fault(
+            Fault::new("routeTables/rt$", FaultStatus::Status(429))
+                .method("GET")
+                .count(2)
+                .retry_after(7),
+        )
+        .unwrap();
+    for _ in 0..2 {
+        let r = t.get(&rt_id("rt")).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.header("retry-after"), Some("7"));
+        assert_eq!(r.code(), Some("TooManyRequests"));
+    }
+    assert_eq!(t.get(&rt_id("rt")).await.status, StatusCode::NOT_FOUND);
+
+    t.sim
+        .add_fault(Fault::new("routeTables/", FaultStatus::Drop))
+        .unwrap();
+    let e = t
+        .http
+        .get(t.url(&rt_id("rt"), NET))
+        .bearer_auth(&t.token)
+        .send()
+        .await;
+    assert!(e.is_err(), "dropped connection gives a transport error");
+    assert_eq!(t.get(&rt_id("rt")).await.status, StatusCode::NOT_FOUND);
+
+    // Faults also arrive over the admin HTTP endpoint.
+    let admin = t
+        .http
+        .post(format!("{}/_armsim/faults", t.sim.base_url()))
+        .json(&json!({"method": "PUT", "path_regex": "routes/", "count": 1, "status": 503, "code": "ServerBusy", "message": "try later"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), StatusCode::NO_CONTENT);
+    t.put_rt("rt", json!([])).await;
+    let r = t
+        .put(&format!("{}/routes/r", rt_id("rt")), fw_route("r"))
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.code(), Some("ServerBusy"));
+}
+
+#[tokio::test]
+async fn latency_delays_matching_requests() {
+    let t = default_sim().await;
+    t.sim
+        .add_latency(Latency {
+            method: None,
+            path_regex: "routeTables/slow".into(),
+            delay_ms: 200,
+            count: Some(1),
+        })
+        .unwrap();
+    let start = std::time::Instant::now();
+    t.get(&rt_id("slow")).await;
+    assert!(start.elapsed() >= Duration::from_millis(200));
+}
+
+#[tokio::test]
+async fn request_log_records_and_clears() {
+    let t = default_sim().await;
+    t.get(&rt_id("a")).await;
+    t.put(&rt_id("a"), json!({"location": "westeurope"})).await;
+    let log = t.sim.requests();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].method, "GET");
+    assert_eq!(log[0].status, 404);
+    assert_eq!(log[0].api_version.as_deref(), Some(NET));
+    assert_eq!(log[1].method, "PUT");
+    assert_eq!(log[1].status, 201);
+    assert!(log[0].seq < log[1].seq);
+    let over_http: Value = t
+        .http
+        .get(format!("{}/_armsim/requests", t.sim.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        over_http.as_array().unwrap().len(),
+        2,
+        "admin requests are not logged"
+    );
+    t.sim.clear_requests();
+    assert!(t.sim.requests().is_empty());
+}
+
+#[tokio::test]
+async fn direct_edits_simulate_drift() {
+    let t = default_sim().await;
+    let rt = rt_id("rt");
+    t.put_rt("rt", json!([fw_route("default")])).await;
+    let before = t.get(&rt).await.body["etag"].clone();
+    let mut drifted = t.sim.resource(&rt).unwrap();
+    drifted["properties"]["routes"][0]["properties"]["nextHopIpAddress"] = json!("10.0.4.99");
+    t.sim.put_resource(&rt, drifted).unwrap();
+    let g = t.get(&rt).await;
+    assert_eq!(
+        g.body["properties"]["routes"][0]["properties"]["nextHopIpAddress"],
+        "10.0.4.99"
+    );
+    assert_ne!(g.body["etag"], before);
+
+    // Over HTTP: delete a route out of band.
+    let id = format!("{rt}/routes/default");
+    let d = t
+        .http
+        .delete(format!(
+            "{}/_armsim/resources?id={}",
+            t.sim.base_url(),
+            id.replace('/', "%2F")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.status(), StatusCode::NO_CONTENT);
+    assert_eq!(t.get(&id).await.status, StatusCode::NOT_FOUND);
+    assert!(!t.sim.delete_resource(&id));
+    assert!(t.sim.delete_resource(&rt));
+    assert_eq!(t.get(&rt).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn recordings_have_the_traffic_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = start(Config {
+        record_dir: Some(dir.path().to_path_buf()),
+        ..Config::default()
+    })
+    .await;
+    let r = t.put_rt("rt", json!([fw_route("default")])).await;
+    drop(r);
+    t.get(&rt_id("rt")).await;
+    let mut files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3, "PUT, operation poll, GET: {files:?}");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    let req = &doc["liveRequest"];
+    assert_eq!(req["method"], "PUT");
+    assert!(req["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/routeTables/rt?api-version=2024-07-01"));
+    assert!(req["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://127.0.0.1:"));
+    assert!(req["headers"].get("authorization").is_none());
+    assert_eq!(req["body"]["location"], "westeurope");
+    assert_eq!(doc["liveResponse"]["statusCode"], "201");
+    assert_eq!(doc["liveResponse"]["body"]["name"], "rt");
+    assert!(doc["liveResponse"]["headers"]["Azure-AsyncOperation"].is_string());
+    let text = std::fs::read_to_string(&files[2]).unwrap();
+    assert!(!text.contains(&t.token), "tokens never reach recordings");
+}
+
+#[tokio::test]
+async fn resource_groups() {
+    let t = default_sim().await;
+    let rg = format!("/subscriptions/{SUB}/resourceGroups/rg-new");
+    let r = t
+        .send(
+            Method::PUT,
+            &t.url(&rg, "2021-04-01"),
+            Some(json!({"location": "northeurope"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.body["properties"]["provisioningState"], "Succeeded");
+    let g = t
+        .send(Method::GET, &t.url(&rg, "2021-04-01"), None, &[])
+        .await;
+    assert_eq!(g.body["location"], "northeurope");
+    let d = t
+        .send(Method::DELETE, &t.url(&rg, "2021-04-01"), None, &[])
+        .await;
+    assert!(d.status.is_success());
+    let g = t
+        .send(Method::GET, &t.url(&rg, "2021-04-01"), None, &[])
+        .await;
+    assert_eq!(g.code(), Some("ResourceGroupNotFound"));
+}
+
+#[tokio::test]
+async fn custom_seed() {
+    let seed = Seed::from_json(
+        r#"{"subscriptions":[{"id":"s1","resourceGroups":[{"name":"rg","location":"eastus",
+            "routeTables":[{"name":"rt","routes":[{"name":"default","addressPrefix":"0.0.0.0/0","nextHopType":"VirtualAppliance","nextHopIpAddress":"10.1.1.4"}]}],
+            "virtualNetworks":[{"name":"v","addressPrefixes":["10.1.0.0/16"],"subnets":[{"name":"s","addressPrefix":"10.1.0.0/24","routeTable":"rt"}]}]}]}]}"#,
+    )
+    .unwrap();
+    let t = start(Config {
+        seed,
+        ..Config::default()
+    })
+    .await;
+    let rt = t
+        .get("/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt")
+        .await;
+    assert_eq!(
+        rt.body["properties"]["routes"][0]["properties"]["nextHopIpAddress"],
+        "10.1.1.4"
+    );
+    assert_eq!(
+        rt.body["properties"]["subnets"][0]["id"],
+        "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s"
+    );
+    assert_eq!(
+        t.get(RG).await.code(),
+        Some("ResourceGroupNotFound"),
+        "the default seed is replaced"
+    );
+}
+
+#[test]
+fn starts_in_background_without_a_runtime() {
+    let sim = Sim::start_in_background(Config::default()).unwrap();
+    let addr = sim.addr();
+    assert!(std::net::TcpStream::connect(addr).is_ok());
+    drop(sim);
+}
