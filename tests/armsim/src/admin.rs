@@ -191,7 +191,13 @@ fn fill_identity(body: &mut Value, id: &str, kind: Kind, etag: Option<String>) {
         o.entry("name").or_insert_with(|| json!(name_of(id)));
         o.entry("type").or_insert_with(|| json!(kind.arm_type()));
         if let Some(e) = etag {
-            o.insert("etag".into(), json!(e));
+            // AKS spells the property `eTag`, Microsoft.Network `etag`.
+            let key = if kind == Kind::ManagedCluster {
+                "eTag"
+            } else {
+                "etag"
+            };
+            o.insert(key.into(), json!(e));
         }
     }
 }

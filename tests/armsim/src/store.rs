@@ -73,8 +73,12 @@ impl Entry {
         props_mut(&mut self.body)
     }
 
+    /// The etag; Microsoft.Network spells the property `etag`, AKS `eTag`.
     pub fn etag(&self) -> Option<&str> {
-        self.body.get("etag").and_then(Value::as_str)
+        self.body
+            .get("etag")
+            .or_else(|| self.body.get("eTag"))
+            .and_then(Value::as_str)
     }
 
     pub fn location(&self) -> Option<&str> {

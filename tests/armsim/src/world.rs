@@ -1,6 +1,7 @@
 //! The simulated cloud's mutable state (stored resources, operations, LRO failure rules)
 //! and the cross-cutting write rules: preconditions, conflicts and starting operations.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,8 @@ pub(crate) struct World {
     pub ids: Arc<IdGen>,
     /// `https://127.0.0.1:PORT`, used in operation URLs.
     pub base_url: String,
+    /// Route IDs AKS wrote for a kubenet cluster's nodes, by lower-cased cluster ID.
+    pub pod_routes: HashMap<String, Vec<String>>,
 }
 
 /// What a handler tells [`World::start_op`] about the operation it starts.
@@ -49,6 +52,7 @@ impl World {
             lro_delay,
             ids,
             base_url: String::new(),
+            pod_routes: HashMap::new(),
         }
     }
 
@@ -85,9 +89,7 @@ impl World {
         if let Some(e) = self.store.get_mut(id) {
             e.props_mut()
                 .insert("provisioningState".into(), json!(state));
-            if e.body.get("etag").is_some() {
-                e.body["etag"] = json!(etag);
-            }
+            set_etag(&mut e.body, etag);
         }
     }
 
@@ -95,9 +97,7 @@ impl World {
     pub fn bump_etag(&mut self, id: &str) {
         let etag = self.ids.etag();
         if let Some(e) = self.store.get_mut(id) {
-            if e.body.is_object() {
-                e.body["etag"] = json!(etag);
-            }
+            set_etag(&mut e.body, etag);
         }
     }
 
@@ -156,6 +156,20 @@ impl World {
             r = r.header("Location", op.result_url(&self.base_url));
         }
         r
+    }
+}
+
+/// Replaces whichever etag property (`etag` or AKS's `eTag`) the body carries.
+fn set_etag(body: &mut Value, etag: String) {
+    if let Value::Object(o) = body {
+        let key = if o.contains_key("eTag") {
+            "eTag"
+        } else {
+            "etag"
+        };
+        if o.contains_key(key) {
+            o.insert(key.into(), json!(etag));
+        }
     }
 }
 

@@ -899,3 +899,325 @@ fn starts_in_background_without_a_runtime() {
     assert!(std::net::TcpStream::connect(addr).is_ok());
     drop(sim);
 }
+
+// ---------------------------------------------------------------- managed clusters
+
+const AKS: &str = "2026-07-01";
+
+fn cluster_id(name: &str) -> String {
+    format!("{RG}/providers/Microsoft.ContainerService/managedClusters/{name}")
+}
+
+const UAI: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-egress/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks";
+
+fn cluster_body(outbound: &str, plugin: &str, identity: &str) -> Value {
+    let identity = if identity == "UserAssigned" {
+        json!({"type": "UserAssigned", "userAssignedIdentities": {UAI: {}}})
+    } else {
+        json!({"type": identity})
+    };
+    json!({
+        "location": "westeurope",
+        "identity": identity,
+        "properties": {
+            "dnsPrefix": "c1",
+            "agentPoolProfiles": [{
+                "name": "nodepool1", "count": 2, "vmSize": "Standard_D2s_v5", "mode": "System",
+                "type": "VirtualMachineScaleSets", "osType": "Linux", "vnetSubnetID": subnet_id("aks")
+            }],
+            "networkProfile": {"networkPlugin": plugin, "outboundType": outbound, "loadBalancerSku": "standard"}
+        }
+    })
+}
+
+impl T {
+    async fn aks(&self, method: Method, path: &str, body: Option<Value>) -> R {
+        self.send(method, &self.url(path, AKS), body, &[]).await
+    }
+
+    /// Route table `rt-egress` with `default_route` (if any), associated with subnet `aks`.
+    async fn egress_network(&self, default_route: Option<Value>) {
+        let routes = default_route.map_or(json!([]), |r| json!([r]));
+        self.put_rt("rt-egress", routes).await;
+        let s = self
+            .put(&subnet_id("aks"), json!({"properties": {"addressPrefix": "10.0.0.0/22", "routeTable": {"id": rt_id("rt-egress")}}}))
+            .await;
+        assert_eq!(self.poll(&s).await["status"], "Succeeded");
+    }
+}
+
+fn flat_code(r: &R) -> &str {
+    assert!(
+        r.body.get("error").is_none(),
+        "AKS errors are flat: {}",
+        r.body
+    );
+    r.body["code"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn aks_udr_cluster_lifecycle() {
+    let t = default_sim().await;
+    t.egress_network(Some(fw_route("default"))).await;
+    let id = cluster_id("c1");
+    let r = t
+        .aks(
+            Method::PUT,
+            &id,
+            Some(cluster_body(
+                "userDefinedRouting",
+                "azure",
+                "SystemAssigned",
+            )),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["properties"]["provisioningState"], "Creating");
+    let aso = r.header("azure-asyncoperation").unwrap();
+    assert!(aso.contains("/providers/Microsoft.ContainerService/locations/westeurope/operations/"));
+    let st = t.poll(&r).await;
+    assert_eq!(st["status"], "Succeeded");
+    assert!(st["startTime"].is_string() && st["endTime"].is_string() && st["name"].is_string());
+
+    let g = t.aks(Method::GET, &id, None).await;
+    assert_eq!(g.body["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(
+        g.body["properties"]["agentPoolProfiles"][0]["provisioningState"],
+        "Succeeded"
+    );
+    let net = &g.body["properties"]["networkProfile"];
+    assert_eq!(net["outboundType"], "userDefinedRouting");
+    assert!(
+        net.get("loadBalancerProfile").is_none(),
+        "UDR has no outbound IPs: {net}"
+    );
+    assert_eq!(g.body["identity"]["type"], "SystemAssigned");
+    assert!(g.body["eTag"].is_string());
+
+    for (action, name) in [
+        ("listClusterUserCredential", "clusterUser"),
+        ("listClusterAdminCredential", "clusterAdmin"),
+    ] {
+        let c = t.aks(Method::POST, &format!("{id}/{action}"), None).await;
+        assert_eq!(c.status, StatusCode::OK);
+        assert_eq!(c.body["kubeconfigs"][0]["name"], name);
+        use base64::Engine;
+        let kc = base64::engine::general_purpose::STANDARD
+            .decode(c.body["kubeconfigs"][0]["value"].as_str().unwrap())
+            .unwrap();
+        let kc = String::from_utf8(kc).unwrap();
+        assert!(
+            kc.contains("kind: Config") && kc.contains(".azmk8s.io:443"),
+            "{kc}"
+        );
+    }
+
+    let u = t
+        .aks(
+            Method::PUT,
+            &id,
+            Some(cluster_body(
+                "userDefinedRouting",
+                "azure",
+                "SystemAssigned",
+            )),
+        )
+        .await;
+    assert_eq!(u.status, StatusCode::OK);
+    assert_eq!(u.body["properties"]["provisioningState"], "Updating");
+    t.poll(&u).await;
+
+    let sd = t.delete(&subnet_id("aks")).await;
+    assert_eq!(sd.code(), Some("InUseSubnetCannotBeDeleted"));
+
+    let d = t.aks(Method::DELETE, &id, None).await;
+    assert_eq!(d.status, StatusCode::ACCEPTED);
+    let loc = d.header("location").unwrap().to_string();
+    assert!(loc.contains("/operationresults/"));
+    t.poll(&d).await;
+    assert_eq!(
+        t.send(Method::GET, &loc, None, &[]).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let g = t.aks(Method::GET, &id, None).await;
+    assert_eq!(g.status, StatusCode::NOT_FOUND);
+    assert_eq!(g.code(), Some("ResourceNotFound"));
+}
+
+#[tokio::test]
+async fn aks_load_balancer_outbound_gets_public_ips() {
+    let t = default_sim().await;
+    let r = t
+        .aks(
+            Method::PUT,
+            &cluster_id("lb"),
+            Some(cluster_body("loadBalancer", "azure", "SystemAssigned")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let lb = &r.body["properties"]["networkProfile"]["loadBalancerProfile"];
+    assert_eq!(lb["effectiveOutboundIPs"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn aks_egress_validation() {
+    let t = default_sim().await;
+    let id = cluster_id("bad");
+    let put = |body: Value| t.aks(Method::PUT, &id, Some(body));
+
+    let r = put(cluster_body(
+        "userDefinedRouting",
+        "azure",
+        "SystemAssigned",
+    ))
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(flat_code(&r), "ExistingRouteTableNotAssociatedWithSubnet");
+
+    t.egress_network(None).await;
+    let r = put(cluster_body(
+        "userDefinedRouting",
+        "azure",
+        "SystemAssigned",
+    ))
+    .await;
+    assert_eq!(flat_code(&r), "RouteTableMissingDefaultRouteError");
+
+    let internet = json!({"properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "Internet"}});
+    let rr = t
+        .put(&format!("{}/routes/default", rt_id("rt-egress")), internet)
+        .await;
+    t.poll(&rr).await;
+    let r = put(cluster_body(
+        "userDefinedRouting",
+        "azure",
+        "SystemAssigned",
+    ))
+    .await;
+    assert_eq!(flat_code(&r), "RouteTableInvalidNextHop");
+
+    let rr = t
+        .put(
+            &format!("{}/routes/default", rt_id("rt-egress")),
+            json!({"properties": fw_route("default")["properties"]}),
+        )
+        .await;
+    t.poll(&rr).await;
+
+    let mut b = cluster_body("userDefinedRouting", "azure", "SystemAssigned");
+    b["properties"]["networkProfile"]["loadBalancerProfile"] =
+        json!({"managedOutboundIPs": {"count": 2}});
+    assert_eq!(
+        flat_code(&put(b).await),
+        "InvalidUserDefinedRoutingWithLoadBalancerProfile"
+    );
+
+    let mut b = cluster_body("userDefinedRouting", "azure", "SystemAssigned");
+    b["properties"]["networkProfile"]["loadBalancerSku"] = json!("basic");
+    assert_eq!(
+        flat_code(&put(b).await),
+        "UnexpectedLoadBalancerSkuForCurrentOutboundConfiguration"
+    );
+
+    let mut b = cluster_body("userDefinedRouting", "azure", "SystemAssigned");
+    b["properties"]["agentPoolProfiles"][0]["type"] = json!("AvailabilitySet");
+    assert_eq!(flat_code(&put(b).await), "InvalidParameter");
+
+    let r = put(cluster_body(
+        "userDefinedRouting",
+        "kubenet",
+        "SystemAssigned",
+    ))
+    .await;
+    assert_eq!(flat_code(&r), "CustomRouteTableWithUnsupportedMSIType");
+
+    // Nothing was created by the refused requests; a valid one now passes.
+    assert_eq!(
+        t.aks(Method::GET, &id, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let ok = put(cluster_body(
+        "userDefinedRouting",
+        "azure",
+        "SystemAssigned",
+    ))
+    .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn aks_kubenet_writes_pod_routes() {
+    let t = default_sim().await;
+    t.egress_network(Some(fw_route("default"))).await;
+    let id = cluster_id("kn");
+    let r = t
+        .aks(
+            Method::PUT,
+            &id,
+            Some(cluster_body(
+                "userDefinedRouting",
+                "kubenet",
+                "UserAssigned",
+            )),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert!(r.body["identity"]["userAssignedIdentities"][UAI]["clientId"].is_string());
+    t.poll(&r).await;
+    let rt = t.get(&rt_id("rt-egress")).await;
+    let routes = rt.body["properties"]["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 3, "{routes:?}");
+    let pods: Vec<(&str, &str, &str)> = routes[1..]
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap(),
+                r["properties"]["addressPrefix"].as_str().unwrap(),
+                r["properties"]["nextHopIpAddress"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        pods[0].0.starts_with("aks-nodepool1-") && pods[0].0.ends_with("-vmss000000____102440024"),
+        "{pods:?}"
+    );
+    assert_eq!((pods[0].1, pods[0].2), ("10.244.0.0/24", "10.0.0.4"));
+    assert_eq!((pods[1].1, pods[1].2), ("10.244.1.0/24", "10.0.0.5"));
+    assert_eq!(routes[1]["properties"]["nextHopType"], "VirtualAppliance");
+
+    let d = t.aks(Method::DELETE, &id, None).await;
+    t.poll(&d).await;
+    let rt = t.get(&rt_id("rt-egress")).await;
+    let names: Vec<&str> = rt.body["properties"]["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["default"]);
+}
+
+#[tokio::test]
+async fn aks_refuses_concurrent_operations() {
+    let t = default_sim().await;
+    t.egress_network(Some(fw_route("default"))).await;
+    t.sim.set_lro_delay(Duration::from_secs(60));
+    let id = cluster_id("busy");
+    let body = cluster_body("userDefinedRouting", "azure", "SystemAssigned");
+    let r = t.aks(Method::PUT, &id, Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let again = t.aks(Method::PUT, &id, Some(body)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(flat_code(&again), "OperationNotAllowed");
+    let del = t.aks(Method::DELETE, &id, None).await;
+    assert_eq!(flat_code(&del), "OperationNotAllowed");
+    assert_eq!(
+        t.aks(Method::GET, &id, None).await.body["properties"]["provisioningState"],
+        "Creating"
+    );
+    t.sim.settle_operations();
+    assert_eq!(
+        t.aks(Method::GET, &id, None).await.body["properties"]["provisioningState"],
+        "Succeeded"
+    );
+}
