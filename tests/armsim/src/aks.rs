@@ -3,9 +3,9 @@
 //! egress (outbound type, route tables, load balancer settings, identity), written from
 //! Azure's documented behaviour.
 //!
-//! AKS answers its own validation failures with a flat body (`{"code","message",...}`), not
-//! the ARM `{"error":{...}}` envelope; ARM-generated failures (auth, 404, api-version) keep
-//! the envelope.
+//! AKS's own failures are marked as such: they are rendered in the ARM `{"error":{...}}`
+//! envelope the published spec declares, or flat (`{"code","message",...}`) when configured
+//! (`AksErrorShape::Flat`), since AKS has been observed answering that way.
 
 use std::net::Ipv4Addr;
 

@@ -8,8 +8,10 @@ use serde_json::{json, Value};
 pub(crate) enum ErrorShape {
     /// ARM and Microsoft.Network: `{"error":{"code","message","details":[]}}`.
     Arm,
-    /// The AKS resource provider answers its own validation failures with a flat body
-    /// `{"code","message","subcode","details"}` rather than the ARM envelope.
+    /// An AKS resource-provider failure. Rendered in the ARM envelope, which is what the
+    /// published 2026-07-01 spec declares (`ErrorResponse`), unless the simulator is
+    /// configured for the flat `{"code","message","subcode","details"}` body older AKS
+    /// responses were observed to use.
     Aks,
 }
 
@@ -82,6 +84,14 @@ impl ArmError {
     /// The `error` object used inside both response bodies and operation status documents.
     pub fn detail(&self) -> Value {
         json!({ "code": self.code, "message": self.message, "details": [] })
+    }
+
+    /// Renders AKS failures flat when `aks_flat` is set, in the envelope otherwise.
+    pub fn for_aks_shape(mut self, aks_flat: bool) -> Self {
+        if !aks_flat && self.shape == ErrorShape::Aks {
+            self.shape = ErrorShape::Arm;
+        }
+        self
     }
 
     pub fn body(&self) -> Value {

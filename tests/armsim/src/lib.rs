@@ -81,6 +81,20 @@ pub struct Config {
     pub record_dir: Option<PathBuf>,
     /// Credentials the token endpoint accepts.
     pub auth: AuthConfig,
+    /// How AKS validation errors are rendered (see [`AksErrorShape`]).
+    pub aks_error_shape: AksErrorShape,
+}
+
+/// The body of AKS's synchronous validation errors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AksErrorShape {
+    /// `{"error":{"code","message","details"}}`: the `ErrorResponse` the published
+    /// 2026-07-01 spec declares (and what `oav validate-traffic` accepts).
+    #[default]
+    Envelope,
+    /// `{"code","message","subcode","details"}`: the flat body AKS has been seen to return;
+    /// lets tests check that a client parses both.
+    Flat,
 }
 
 impl Default for Config {
@@ -91,6 +105,7 @@ impl Default for Config {
             lro_delay: Duration::ZERO,
             record_dir: None,
             auth: AuthConfig::default(),
+            aks_error_shape: AksErrorShape::default(),
         }
     }
 }
@@ -115,13 +130,15 @@ impl Sim {
             Some(d) => Some(record::Recorder::new(d)?),
             None => None,
         };
-        let shared = Arc::new(server::Shared::new(
+        let mut shared = server::Shared::new(
             w,
             auth::Auth::new(config.auth.clone()),
             recorder,
             ids,
             base_url.clone(),
-        ));
+        );
+        shared.aks_flat_errors = config.aks_error_shape == AksErrorShape::Flat;
+        let shared = Arc::new(shared);
         let acceptor = TlsAcceptor::from(tls.server_config.clone());
         let task = tokio::spawn(server::serve(listener, acceptor, shared.clone()));
         Ok(RunningSim {

@@ -1,7 +1,8 @@
 //! The `armsim` command: serves the simulator until killed.
 //!
 //! `armsim --listen 127.0.0.1:PORT [--seed FILE] [--ca-out FILE] [--lro-delay-ms N]
-//!  [--record-dir DIR] [--client-id ID] [--client-secret S] [--client-assertion JWT]`
+//!  [--record-dir DIR] [--client-id ID] [--client-secret S] [--client-assertion JWT]
+//!  [--aks-flat-errors]`
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,7 +12,8 @@ use std::time::Duration;
 use armsim::{Config, Seed, Sim};
 
 const USAGE: &str = "usage: armsim --listen 127.0.0.1:PORT [--seed FILE] [--ca-out FILE] \
-[--lro-delay-ms N] [--record-dir DIR] [--client-id ID] [--client-secret SECRET] [--client-assertion JWT]";
+[--lro-delay-ms N] [--record-dir DIR] [--client-id ID] [--client-secret SECRET] [--client-assertion JWT] \
+[--aks-flat-errors]";
 
 struct Args {
     config: Config,
@@ -53,6 +55,7 @@ fn parse_args() -> Result<Args, String> {
             "--client-id" => config.auth.client_id = value()?,
             "--client-secret" => config.auth.client_secret = value()?,
             "--client-assertion" => config.auth.client_assertion = Some(value()?),
+            "--aks-flat-errors" => config.aks_error_shape = armsim::AksErrorShape::Flat,
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }

@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     pub recorder: Option<Recorder>,
     pub ids: Arc<IdGen>,
     pub base_url: String,
+    /// Render AKS validation errors flat instead of in the ARM envelope.
+    pub aks_flat_errors: bool,
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it: the state is only
@@ -60,6 +62,7 @@ impl Shared {
             recorder,
             ids,
             base_url,
+            aks_flat_errors: false,
         }
     }
 
@@ -245,7 +248,8 @@ async fn process(shared: &Shared, peer: SocketAddr, req: Req) -> Outcome {
         shared.log_request(&req, resp.status, at);
         return Outcome::Respond(resp);
     } else {
-        arm(shared, &req).unwrap_or_else(|e| Resp::from_error(&e))
+        arm(shared, &req)
+            .unwrap_or_else(|e| Resp::from_error(&e.for_aks_shape(shared.aks_flat_errors)))
     };
     shared.log_request(&req, resp.status, at);
     if let Some(rec) = &shared.recorder {

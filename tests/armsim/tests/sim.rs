@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use armsim::{Config, Fault, FaultStatus, Latency, LroFailure, RunningSim, Seed, Sim};
+use armsim::{
+    AksErrorShape, Config, Fault, FaultStatus, Latency, LroFailure, RunningSim, Seed, Sim,
+};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -946,13 +948,11 @@ impl T {
     }
 }
 
-fn flat_code(r: &R) -> &str {
-    assert!(
-        r.body.get("error").is_none(),
-        "AKS errors are flat: {}",
-        r.body
-    );
-    r.body["code"].as_str().unwrap()
+/// The code of an AKS error in the default (spec) envelope.
+fn aks_code(r: &R) -> &str {
+    r.body["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an ARM error envelope: {}", r.body))
 }
 
 #[tokio::test]
@@ -1072,7 +1072,7 @@ async fn aks_egress_validation() {
     ))
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(flat_code(&r), "ExistingRouteTableNotAssociatedWithSubnet");
+    assert_eq!(aks_code(&r), "ExistingRouteTableNotAssociatedWithSubnet");
 
     t.egress_network(None).await;
     let r = put(cluster_body(
@@ -1081,7 +1081,7 @@ async fn aks_egress_validation() {
         "SystemAssigned",
     ))
     .await;
-    assert_eq!(flat_code(&r), "RouteTableMissingDefaultRouteError");
+    assert_eq!(aks_code(&r), "RouteTableMissingDefaultRouteError");
 
     let internet = json!({"properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "Internet"}});
     let rr = t
@@ -1094,7 +1094,7 @@ async fn aks_egress_validation() {
         "SystemAssigned",
     ))
     .await;
-    assert_eq!(flat_code(&r), "RouteTableInvalidNextHop");
+    assert_eq!(aks_code(&r), "RouteTableInvalidNextHop");
 
     let rr = t
         .put(
@@ -1108,20 +1108,20 @@ async fn aks_egress_validation() {
     b["properties"]["networkProfile"]["loadBalancerProfile"] =
         json!({"managedOutboundIPs": {"count": 2}});
     assert_eq!(
-        flat_code(&put(b).await),
+        aks_code(&put(b).await),
         "InvalidUserDefinedRoutingWithLoadBalancerProfile"
     );
 
     let mut b = cluster_body("userDefinedRouting", "azure", "SystemAssigned");
     b["properties"]["networkProfile"]["loadBalancerSku"] = json!("basic");
     assert_eq!(
-        flat_code(&put(b).await),
+        aks_code(&put(b).await),
         "UnexpectedLoadBalancerSkuForCurrentOutboundConfiguration"
     );
 
     let mut b = cluster_body("userDefinedRouting", "azure", "SystemAssigned");
     b["properties"]["agentPoolProfiles"][0]["type"] = json!("AvailabilitySet");
-    assert_eq!(flat_code(&put(b).await), "InvalidParameter");
+    assert_eq!(aks_code(&put(b).await), "InvalidParameter");
 
     let r = put(cluster_body(
         "userDefinedRouting",
@@ -1129,7 +1129,7 @@ async fn aks_egress_validation() {
         "SystemAssigned",
     ))
     .await;
-    assert_eq!(flat_code(&r), "CustomRouteTableWithUnsupportedMSIType");
+    assert_eq!(aks_code(&r), "CustomRouteTableWithUnsupportedMSIType");
 
     // Nothing was created by the refused requests; a valid one now passes.
     assert_eq!(
@@ -1208,9 +1208,9 @@ async fn aks_refuses_concurrent_operations() {
     assert_eq!(r.status, StatusCode::CREATED);
     let again = t.aks(Method::PUT, &id, Some(body)).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
-    assert_eq!(flat_code(&again), "OperationNotAllowed");
+    assert_eq!(aks_code(&again), "OperationNotAllowed");
     let del = t.aks(Method::DELETE, &id, None).await;
-    assert_eq!(flat_code(&del), "OperationNotAllowed");
+    assert_eq!(aks_code(&del), "OperationNotAllowed");
     assert_eq!(
         t.aks(Method::GET, &id, None).await.body["properties"]["provisioningState"],
         "Creating"
@@ -1220,4 +1220,173 @@ async fn aks_refuses_concurrent_operations() {
         t.aks(Method::GET, &id, None).await.body["properties"]["provisioningState"],
         "Succeeded"
     );
+}
+
+/// Runs a whole provider-like scenario with recording on. The traffic lands in
+/// `$ARMSIM_RECORD_DIR` when set (to feed `oav validate-traffic`), else in a temp dir.
+#[tokio::test]
+async fn recorded_scenario() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = std::env::var_os("ARMSIM_RECORD_DIR")
+        .map_or_else(|| tmp.path().to_path_buf(), std::path::PathBuf::from);
+    let t = start(Config {
+        record_dir: Some(dir.clone()),
+        ..Config::default()
+    })
+    .await;
+    t.get(&rt_id("rt-egress")).await;
+    t.egress_network(Some(fw_route("default"))).await;
+    let r = t
+        .put(&format!("{}/routes/onprem", rt_id("rt-egress")), json!({"properties": {"addressPrefix": "192.168.0.0/16", "nextHopType": "VirtualNetworkGateway"}}))
+        .await;
+    t.poll(&r).await;
+    t.get(&format!("{}/routes", rt_id("rt-egress"))).await;
+    t.get(&format!("{}/routes/onprem", rt_id("rt-egress")))
+        .await;
+    t.get(&format!("{RG}/providers/Microsoft.Network/routeTables"))
+        .await;
+    t.get(&subnet_id("aks")).await;
+    t.get(&format!(
+        "{RG}/providers/Microsoft.Network/virtualNetworks/vnet"
+    ))
+    .await;
+    t.send(
+        Method::PATCH,
+        &t.url(&rt_id("rt-egress"), NET),
+        Some(json!({"tags": {"env": "test"}})),
+        &[],
+    )
+    .await;
+    let d = t
+        .delete(&format!("{}/routes/onprem", rt_id("rt-egress")))
+        .await;
+    t.poll(&d).await;
+
+    // Error answers are recorded too and must match the specs' error schemas.
+    let bad = t
+        .put(&format!("{}/routes/x", rt_id("rt-egress")), json!({"properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance"}}))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let stale = t
+        .send(
+            Method::PUT,
+            &t.url(&rt_id("rt-egress"), NET),
+            Some(json!({"location": "westeurope"})),
+            &[("If-Match", "W/\"stale\"")],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    t.sim
+        .add_fault(Fault::new("/routes$", FaultStatus::Status(429)).retry_after(1))
+        .unwrap();
+    assert_eq!(
+        t.get(&format!("{}/routes", rt_id("rt-egress")))
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    t.sim.set_lro_delay(Duration::from_secs(60));
+    let slow = t
+        .put(
+            &format!("{}/routes/slow", rt_id("rt-egress")),
+            fw_route("slow"),
+        )
+        .await;
+    let busy = t
+        .put(
+            &format!("{}/routes/busy", rt_id("rt-egress")),
+            fw_route("busy"),
+        )
+        .await;
+    assert_eq!(busy.status, StatusCode::CONFLICT);
+    t.sim.settle_operations();
+    t.sim.set_lro_delay(Duration::ZERO);
+    drop(slow);
+
+    let id = cluster_id("c1");
+    t.aks(Method::GET, &id, None).await;
+    let bad = t
+        .aks(
+            Method::PUT,
+            &cluster_id("bad"),
+            Some(cluster_body(
+                "userDefinedRouting",
+                "kubenet",
+                "SystemAssigned",
+            )),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let c = t
+        .aks(
+            Method::PUT,
+            &id,
+            Some(cluster_body(
+                "userDefinedRouting",
+                "kubenet",
+                "UserAssigned",
+            )),
+        )
+        .await;
+    t.poll(&c).await;
+    t.aks(Method::GET, &id, None).await;
+    t.aks(
+        Method::POST,
+        &format!("{id}/listClusterUserCredential"),
+        None,
+    )
+    .await;
+    t.aks(
+        Method::POST,
+        &format!("{id}/listClusterAdminCredential"),
+        None,
+    )
+    .await;
+    let lb = t
+        .aks(
+            Method::PUT,
+            &cluster_id("lb"),
+            Some(cluster_body("loadBalancer", "azure", "SystemAssigned")),
+        )
+        .await;
+    t.poll(&lb).await;
+    let d = t.aks(Method::DELETE, &id, None).await;
+    t.poll(&d).await;
+    let s = t
+        .put(
+            &subnet_id("aks"),
+            json!({"properties": {"addressPrefix": "10.0.0.0/22"}}),
+        )
+        .await;
+    t.poll(&s).await;
+    let d = t.delete(&rt_id("rt-egress")).await;
+    t.poll(&d).await;
+    let n = std::fs::read_dir(&dir).unwrap().count();
+    assert!(n >= 30, "{n} recordings");
+}
+
+#[tokio::test]
+async fn aks_errors_can_be_flat() {
+    let t = start(Config {
+        aks_error_shape: AksErrorShape::Flat,
+        ..Config::default()
+    })
+    .await;
+    let r = t
+        .aks(
+            Method::PUT,
+            &cluster_id("c"),
+            Some(cluster_body(
+                "userDefinedRouting",
+                "azure",
+                "SystemAssigned",
+            )),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.get("error").is_none(), "{}", r.body);
+    assert_eq!(r.body["code"], "ExistingRouteTableNotAssociatedWithSubnet");
+    // ARM's own errors keep the envelope.
+    let g = t.aks(Method::GET, &cluster_id("c"), None).await;
+    assert_eq!(g.body["error"]["code"], "ResourceNotFound");
 }
