@@ -1,0 +1,276 @@
+//! Fault injection rules: failing, delaying or dropping matching requests, and making the
+//! next matching write's long-running operation fail.
+
+use regex::Regex;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::http::Req;
+
+/// How an injected fault answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultStatus {
+    /// Answer with this HTTP status and an ARM error body.
+    Status(u16),
+    /// Close the connection without answering.
+    Drop,
+}
+
+impl Serialize for FaultStatus {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FaultStatus::Status(c) => s.serialize_u16(*c),
+            FaultStatus::Drop => s.serialize_str("drop"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for FaultStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Code(u16),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Code(c) if (100..=599).contains(&c) => Ok(FaultStatus::Status(c)),
+            Raw::Code(c) => Err(serde::de::Error::custom(format!("status {c} out of range"))),
+            Raw::Word(w) if w.eq_ignore_ascii_case("drop") => Ok(FaultStatus::Drop),
+            Raw::Word(w) => match w.parse::<u16>() {
+                Ok(c) if (100..=599).contains(&c) => Ok(FaultStatus::Status(c)),
+                _ => Err(serde::de::Error::custom(format!(
+                    "status must be an HTTP status code or \"drop\", not {w:?}"
+                ))),
+            },
+        }
+    }
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Fail the next `count` requests matching `method` (any if absent) and `path_regex`
+/// (searched in the request path, e.g. `"routes/"`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Fault {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    pub path_regex: String,
+    #[serde(default = "one")]
+    pub count: u32,
+    pub status: FaultStatus,
+    /// Seconds for a `Retry-After` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    /// Error code in the body; defaults by status (`TooManyRequests`, `InternalServerError`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Fault {
+    /// A fault answering `status` for the next request matching `path_regex`.
+    pub fn new(path_regex: impl Into<String>, status: FaultStatus) -> Self {
+        Fault {
+            method: None,
+            path_regex: path_regex.into(),
+            count: 1,
+            status,
+            retry_after: None,
+            code: None,
+            message: None,
+        }
+    }
+
+    /// Only requests with this method match.
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// Applies to the next `count` matching requests.
+    pub fn count(mut self, count: u32) -> Self {
+        self.count = count;
+        self
+    }
+
+    /// Adds `Retry-After: secs`.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    /// Sets the error code and message of the body.
+    pub fn error(mut self, code: impl Into<String>, message: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self.message = Some(message.into());
+        self
+    }
+}
+
+/// Delay matching requests by `delay_ms` (the next `count` of them, or all if absent).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Latency {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    pub path_regex: String,
+    pub delay_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+}
+
+/// Make the long-running operation started by the next `count` matching writes end `Failed`
+/// with `code` and `message`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LroFailure {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    pub path_regex: String,
+    pub code: String,
+    pub message: String,
+    #[serde(default = "one")]
+    pub count: u32,
+}
+
+/// A rule with its compiled pattern and remaining uses (`None` = unlimited).
+#[derive(Debug)]
+pub(crate) struct Rule<T> {
+    pub spec: T,
+    method: Option<String>,
+    re: Regex,
+    remaining: Option<u32>,
+}
+
+impl<T> Rule<T> {
+    pub fn new(
+        spec: T,
+        method: Option<&str>,
+        path_regex: &str,
+        count: Option<u32>,
+    ) -> Result<Self, String> {
+        let re = Regex::new(path_regex).map_err(|e| format!("invalid path_regex: {e}"))?;
+        Ok(Rule {
+            spec,
+            method: method.map(str::to_ascii_uppercase),
+            re,
+            remaining: count,
+        })
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.remaining != Some(0)
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self.re.is_match(path)
+    }
+}
+
+/// Finds the first rule matching the request, uses it up once, and returns its spec.
+pub(crate) fn take_match<T: Clone>(
+    rules: &mut Vec<Rule<T>>,
+    method: &str,
+    path: &str,
+) -> Option<T> {
+    let idx = rules.iter().position(|r| r.matches(method, path))?;
+    let rule = &mut rules[idx];
+    let spec = rule.spec.clone();
+    if let Some(n) = rule.remaining.as_mut() {
+        *n -= 1;
+        if *n == 0 {
+            rules.remove(idx);
+        }
+    }
+    Some(spec)
+}
+
+/// The request-level rules (faults and latency); LRO failures live with the operations.
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    pub faults: Vec<Rule<Fault>>,
+    pub latency: Vec<Rule<Latency>>,
+}
+
+impl Faults {
+    pub fn add_fault(&mut self, f: Fault) -> Result<(), String> {
+        let rule = Rule::new(f.clone(), f.method.as_deref(), &f.path_regex, Some(f.count))?;
+        self.faults.push(rule);
+        Ok(())
+    }
+
+    pub fn add_latency(&mut self, l: Latency) -> Result<(), String> {
+        let rule = Rule::new(l.clone(), l.method.as_deref(), &l.path_regex, l.count)?;
+        self.latency.push(rule);
+        Ok(())
+    }
+
+    pub fn take_fault(&mut self, req: &Req) -> Option<Fault> {
+        take_match(&mut self.faults, &req.method, &req.path)
+    }
+
+    /// The total delay of every latency rule matching the request.
+    pub fn take_latency(&mut self, req: &Req) -> u64 {
+        let mut total = 0;
+        let mut kept = Vec::new();
+        for mut r in std::mem::take(&mut self.latency) {
+            if r.matches(&req.method, &req.path) {
+                total += r.spec.delay_ms;
+                if let Some(n) = r.remaining.as_mut() {
+                    *n -= 1;
+                }
+            }
+            if r.remaining != Some(0) {
+                kept.push(r);
+            }
+        }
+        self.latency = kept;
+        total
+    }
+}
+
+/// The default error code for an injected status, as ARM would name it.
+pub(crate) fn default_code(status: u16) -> &'static str {
+    match status {
+        429 => "TooManyRequests",
+        500 => "InternalServerError",
+        502 => "BadGateway",
+        503 => "ServiceUnavailable",
+        504 => "GatewayTimeout",
+        409 => "Conflict",
+        400 => "BadRequest",
+        _ => "InjectedFault",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_serde() -> Result<(), serde_json::Error> {
+        let f: Fault = serde_json::from_str(r#"{"path_regex":"x","status":"drop"}"#)?;
+        assert_eq!(f.status, FaultStatus::Drop);
+        assert_eq!(f.count, 1);
+        let f: Fault = serde_json::from_str(r#"{"path_regex":"x","status":429,"count":2}"#)?;
+        assert_eq!(f.status, FaultStatus::Status(429));
+        assert!(serde_json::from_str::<Fault>(r#"{"path_regex":"x","status":"nope"}"#).is_err());
+        assert_eq!(
+            serde_json::to_value(FaultStatus::Drop)?,
+            serde_json::json!("drop")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn rules_are_used_up() -> Result<(), String> {
+        let mut rules = vec![Rule::new(1, Some("put"), "routes/", Some(2))?];
+        assert_eq!(take_match(&mut rules, "GET", "/a/routes/x"), None);
+        assert_eq!(take_match(&mut rules, "PUT", "/a/routes/x"), Some(1));
+        assert_eq!(take_match(&mut rules, "PUT", "/a/routes/x"), Some(1));
+        assert_eq!(take_match(&mut rules, "PUT", "/a/routes/x"), None);
+        Ok(())
+    }
+}
