@@ -2,8 +2,7 @@
 //! back to the azurerm-style environment variable, and the registry of
 //! resource types.
 
-use std::fmt;
-
+use crate::log::Sensitive;
 use crate::resources;
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tf::resource::Resource;
@@ -13,26 +12,6 @@ use crate::tf::value::Value;
 /// Azure clouds and their Resource Manager / login endpoints.
 pub const ENVIRONMENTS: &[&str] = &["public", "usgovernment", "china"];
 
-/// A secret string: never printed, not even in debug output.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: String) -> Secret {
-        Secret(s)
-    }
-    /// The secret itself, for the one place that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("(sensitive)")
-    }
-}
-
 /// The provider's settings after environment fallbacks, before any
 /// credential is resolved (that happens lazily, on the first ARM call).
 #[derive(Clone, Debug, Default)]
@@ -40,9 +19,9 @@ pub struct ProviderConfig {
     pub subscription_id: Option<String>,
     pub tenant_id: Option<String>,
     pub client_id: Option<String>,
-    pub client_secret: Option<Secret>,
+    pub client_secret: Option<Sensitive<String>>,
     pub use_oidc: bool,
-    pub oidc_token: Option<Secret>,
+    pub oidc_token: Option<Sensitive<String>>,
     pub oidc_token_file_path: Option<String>,
     pub use_msi: bool,
     pub use_cli: bool,
@@ -187,9 +166,9 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<P
         subscription_id: text("subscription_id"),
         tenant_id: text("tenant_id"),
         client_id: text("client_id"),
-        client_secret: text("client_secret").map(Secret::new),
+        client_secret: text("client_secret").map(Sensitive::new),
         use_oidc,
-        oidc_token: text("oidc_token").map(Secret::new),
+        oidc_token: text("oidc_token").map(Sensitive::new),
         oidc_token_file_path: text("oidc_token_file_path"),
         use_msi,
         use_cli,
@@ -236,7 +215,7 @@ mod tests {
         };
         let c = resolve(&config(&[("subscription_id", Value::string("sub-from-config"))]), &env).expect("resolves");
         assert_eq!(c.subscription_id.as_deref(), Some("sub-from-config"));
-        assert_eq!(c.oidc_token.as_ref().map(Secret::expose), Some("tfc-token"));
+        assert_eq!(c.oidc_token.as_ref().map(|t| t.expose().as_str()), Some("tfc-token"));
         assert!(!c.use_cli);
         assert_eq!(c.resource_manager_endpoint, "https://management.chinacloudapi.cn/");
     }

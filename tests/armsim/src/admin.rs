@@ -55,8 +55,7 @@ impl Shared {
     }
 
     pub(crate) fn add_lro_failure(&self, f: LroFailure) -> Result<(), Error> {
-        let rule = Rule::new(f.clone(), f.method.as_deref(), &f.path_regex, Some(f.count))
-            .map_err(Error::Config)?;
+        let rule = Rule::new(f.clone(), f.method.as_deref(), &f.path_regex, Some(f.count)).map_err(Error::Config)?;
         self.world().lro_failures.push(rule);
         Ok(())
     }
@@ -94,12 +93,7 @@ impl Shared {
             Kind::RouteTable => crate::network::render_route_table(&w, &e),
             Kind::VirtualNetwork => {
                 let mut b = e.body.clone();
-                let subnets: Vec<Value> = w
-                    .store
-                    .list(Kind::Subnet, &e.id)
-                    .iter()
-                    .map(|s| s.body.clone())
-                    .collect();
+                let subnets: Vec<Value> = w.store.list(Kind::Subnet, &e.id).iter().map(|s| s.body.clone()).collect();
                 crate::store::props_mut(&mut b).insert("subnets".into(), Value::Array(subnets));
                 b
             }
@@ -112,11 +106,8 @@ impl Shared {
     /// table's `properties.routes` and a virtual network's `properties.subnets` replace the
     /// stored children.
     pub(crate) fn put_resource(&self, id: &str, body: Value) -> Result<(), Error> {
-        let kind = Kind::of_id(id).ok_or_else(|| {
-            Error::Config(format!(
-                "'{id}' is not an ID of a resource type armsim stores"
-            ))
-        })?;
+        let kind = Kind::of_id(id)
+            .ok_or_else(|| Error::Config(format!("'{id}' is not an ID of a resource type armsim stores")))?;
         let Value::Object(_) = body else {
             return Err(Error::Config("resource body must be a JSON object".into()));
         };
@@ -128,37 +119,23 @@ impl Shared {
             _ => (None, kind, ""),
         };
         let mut body = body;
-        let children = child_key.and_then(|k| {
-            body.get_mut("properties")
-                .and_then(Value::as_object_mut)
-                .and_then(|p| p.remove(k))
-        });
+        let children =
+            child_key.and_then(|k| body.get_mut("properties").and_then(Value::as_object_mut).and_then(|p| p.remove(k)));
         if kind == Kind::RouteTable {
             if let Some(p) = body.get_mut("properties").and_then(Value::as_object_mut) {
                 p.remove("subnets");
             }
         }
         let etag = w.ids.etag();
-        fill_identity(
-            &mut body,
-            &id,
-            kind,
-            (kind != Kind::ResourceGroup).then_some(etag),
-        );
+        fill_identity(&mut body, &id, kind, (kind != Kind::ResourceGroup).then_some(etag));
         w.store.put(kind, &id, body);
         if let Some(Value::Array(items)) = children {
-            let old: Vec<String> = w
-                .store
-                .list(child_kind, &id)
-                .iter()
-                .map(|e| e.id.clone())
-                .collect();
+            let old: Vec<String> = w.store.list(child_kind, &id).iter().map(|e| e.id.clone()).collect();
             for o in old {
                 w.store.remove_tree(&o);
             }
             for mut item in items {
-                let Some(name) = item.get("name").and_then(Value::as_str).map(str::to_string)
-                else {
+                let Some(name) = item.get("name").and_then(Value::as_str).map(str::to_string) else {
                     continue;
                 };
                 let cid = format!("{id}/{child_seg}/{name}");
@@ -192,11 +169,7 @@ fn fill_identity(body: &mut Value, id: &str, kind: Kind, etag: Option<String>) {
         o.entry("type").or_insert_with(|| json!(kind.arm_type()));
         if let Some(e) = etag {
             // AKS spells the property `eTag`, Microsoft.Network `etag`.
-            let key = if kind == Kind::ManagedCluster {
-                "eTag"
-            } else {
-                "etag"
-            };
+            let key = if kind == Kind::ManagedCluster { "eTag" } else { "etag" };
             o.insert(key.into(), json!(e));
         }
     }
@@ -229,12 +202,7 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Resp {
                 Resp::empty(204)
             }
             ("faults", "GET") => {
-                let list: Vec<Fault> = shared
-                    .faults()
-                    .faults
-                    .iter()
-                    .map(|r| r.spec.clone())
-                    .collect();
+                let list: Vec<Fault> = shared.faults().faults.iter().map(|r| r.spec.clone()).collect();
                 Resp::json(200, json!(list))
             }
             ("latency", "POST") => done(shared.add_latency(parse_body(req)?)),
@@ -284,10 +252,7 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Resp {
                 Resp::empty(204)
             }
             ("token", "POST") => Resp::json(200, json!({ "access_token": shared.issue_token() })),
-            _ => Resp::json(
-                404,
-                json!({ "error": format!("no admin endpoint {m} /_armsim/{what}") }),
-            ),
+            _ => Resp::json(404, json!({ "error": format!("no admin endpoint {m} /_armsim/{what}") })),
         })
     })();
     r.unwrap_or_else(|e| e)

@@ -53,12 +53,8 @@ pub(crate) fn handle(w: &mut World, req: &Req, target: &Target) -> HResult {
                 Some(rg) => require_rg(w, sub, rg)?,
                 None => format!("/subscriptions/{sub}"),
             };
-            let value: Vec<Value> = w
-                .store
-                .list(Kind::ManagedCluster, &prefix)
-                .iter()
-                .map(|e| e.body.clone())
-                .collect();
+            let value: Vec<Value> =
+                w.store.list(Kind::ManagedCluster, &prefix).iter().map(|e| e.body.clone()).collect();
             Ok(Resp::json(200, json!({ "value": value })))
         }
         Target::ManagedCluster { sub, rg, name } => {
@@ -75,18 +71,10 @@ pub(crate) fn handle(w: &mut World, req: &Req, target: &Target) -> HResult {
                 _ => Err(method_not_allowed(m)),
             }
         }
-        Target::ManagedClusterAction {
-            sub,
-            rg,
-            name,
-            action,
-        } if m == "POST" => {
+        Target::ManagedClusterAction { sub, rg, name, action } if m == "POST" => {
             let rg_id = require_rg(w, sub, rg)?;
             let id = resource_id(&rg_id, CLUSTERS, name);
-            let cluster = w
-                .store
-                .get(&id)
-                .ok_or_else(|| ArmError::resource_not_found(CLUSTERS, name, rg))?;
+            let cluster = w.store.get(&id).ok_or_else(|| ArmError::resource_not_found(CLUSTERS, name, rg))?;
             let kind = if action.eq_ignore_ascii_case("listClusterUserCredential") {
                 "clusterUser"
             } else if action.eq_ignore_ascii_case("listClusterAdminCredential") {
@@ -95,16 +83,11 @@ pub(crate) fn handle(w: &mut World, req: &Req, target: &Target) -> HResult {
                 return Err(ArmError::new(
                     404,
                     "InvalidResourceType",
-                    format!(
-                        "The action '{action}' is not supported on managed clusters by armsim."
-                    ),
+                    format!("The action '{action}' is not supported on managed clusters by armsim."),
                 ));
             };
             let kubeconfig = kubeconfig(w, cluster, rg, kind);
-            Ok(Resp::json(
-                200,
-                json!({ "kubeconfigs": [{ "name": kind, "value": STANDARD.encode(kubeconfig) }] }),
-            ))
+            Ok(Resp::json(200, json!({ "kubeconfigs": [{ "name": kind, "value": STANDARD.encode(kubeconfig) }] })))
         }
         _ => Err(method_not_allowed(m)),
     }
@@ -146,10 +129,9 @@ fn obj<'a>(v: Option<&'a Value>, what: &str) -> Result<Option<&'a Map<String, Va
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
-        Some(_) => Err(aks_err(
-            "InvalidParameter",
-            format!("The value of parameter {what} is invalid: it must be an object."),
-        )),
+        Some(_) => {
+            Err(aks_err("InvalidParameter", format!("The value of parameter {what} is invalid: it must be an object.")))
+        }
     }
 }
 
@@ -160,17 +142,10 @@ fn str_of<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
 /// The identity type a request ends up with: explicit, else `None` when a service principal
 /// is given, else AKS's default of a system-assigned identity.
 fn identity_type(body: &Map<String, Value>, props: &Map<String, Value>) -> String {
-    if let Some(t) = body
-        .get("identity")
-        .and_then(|i| i.get("type"))
-        .and_then(Value::as_str)
-    {
+    if let Some(t) = body.get("identity").and_then(|i| i.get("type")).and_then(Value::as_str) {
         return t.to_string();
     }
-    let sp = props
-        .get("servicePrincipalProfile")
-        .and_then(|s| s.get("clientId"))
-        .and_then(Value::as_str);
+    let sp = props.get("servicePrincipalProfile").and_then(|s| s.get("clientId")).and_then(Value::as_str);
     match sp {
         Some(c) if !c.eq_ignore_ascii_case("msi") => "None".into(),
         _ => "SystemAssigned".into(),
@@ -186,27 +161,13 @@ struct Egress<'a> {
     identity: String,
 }
 
-fn validate(
-    w: &World,
-    pools: &[Value],
-    e: &Egress<'_>,
-    existing: Option<&Entry>,
-) -> Result<(), ArmError> {
-    const OUTBOUND: &[&str] = &[
-        "loadBalancer",
-        "userDefinedRouting",
-        "managedNATGateway",
-        "userAssignedNATGateway",
-        "none",
-    ];
+fn validate(w: &World, pools: &[Value], e: &Egress<'_>, existing: Option<&Entry>) -> Result<(), ArmError> {
+    const OUTBOUND: &[&str] =
+        &["loadBalancer", "userDefinedRouting", "managedNATGateway", "userAssignedNATGateway", "none"];
     if !OUTBOUND.contains(&e.outbound.as_str()) {
         return Err(aks_err(
             "UnsupportedOutboundType",
-            format!(
-                "Outbound type '{}' is not supported. Supported values are {}.",
-                e.outbound,
-                OUTBOUND.join(", ")
-            ),
+            format!("Outbound type '{}' is not supported. Supported values are {}.", e.outbound, OUTBOUND.join(", ")),
         ));
     }
     if let Some(old) = existing
@@ -225,10 +186,7 @@ fn validate(
     if !["standard", "basic"].contains(&e.lb_sku.as_str()) {
         return Err(aks_err(
             "InvalidLoadBalancerSku",
-            format!(
-                "Load balancer SKU '{}' is invalid; use standard or basic.",
-                e.lb_sku
-            ),
+            format!("Load balancer SKU '{}' is invalid; use standard or basic.", e.lb_sku),
         ));
     }
     let udr = e.outbound == "userDefinedRouting";
@@ -254,14 +212,8 @@ fn validate(
     }
     for (i, pool) in pools.iter().enumerate() {
         let pname = pool.get("name").and_then(Value::as_str).unwrap_or("");
-        let ptype = pool
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("VirtualMachineScaleSets");
-        if e.outbound != "loadBalancer"
-            && ptype != "VirtualMachineScaleSets"
-            && ptype != "VirtualMachines"
-        {
+        let ptype = pool.get("type").and_then(Value::as_str).unwrap_or("VirtualMachineScaleSets");
+        if e.outbound != "loadBalancer" && ptype != "VirtualMachineScaleSets" && ptype != "VirtualMachines" {
             return Err(aks_err(
                 "InvalidParameter",
                 format!(
@@ -293,7 +245,9 @@ fn validate(
         if !matches!(paths::parse(subnet_id), Target::Subnet { .. }) {
             return Err(aks_err(
                 "InvalidParameter",
-                format!("The value '{subnet_id}' of agentPoolProfiles[{i}].vnetSubnetID is not a valid subnet resource ID."),
+                format!(
+                    "The value '{subnet_id}' of agentPoolProfiles[{i}].vnetSubnetID is not a valid subnet resource ID."
+                ),
             ));
         }
         let Some(subnet) = w.store.get(subnet_id).filter(|s| s.kind == Kind::Subnet) else {
@@ -303,10 +257,7 @@ fn validate(
             ));
         };
         let rt_id = subnet_route_table(subnet);
-        if e.plugin == "kubenet"
-            && rt_id.is_some()
-            && e.identity.eq_ignore_ascii_case("SystemAssigned")
-        {
+        if e.plugin == "kubenet" && rt_id.is_some() && e.identity.eq_ignore_ascii_case("SystemAssigned") {
             return Err(aks_err(
                 "CustomRouteTableWithUnsupportedMSIType",
                 "Clusters using managed identity type SystemAssigned do not support bringing your own route table. \
@@ -331,11 +282,8 @@ fn validate(
                 format!("Failed to get route table {rt_id} associated with subnet {subnet_id}."),
             ));
         };
-        let default = w
-            .store
-            .list(Kind::Route, &rt.id)
-            .into_iter()
-            .find(|r| r.prop_str("addressPrefix") == Some("0.0.0.0/0"));
+        let default =
+            w.store.list(Kind::Route, &rt.id).into_iter().find(|r| r.prop_str("addressPrefix") == Some("0.0.0.0/0"));
         let Some(default) = default else {
             return Err(aks_err(
                 "RouteTableMissingDefaultRouteError",
@@ -364,9 +312,7 @@ fn validate(
 fn put_cluster(w: &mut World, req: &Req, sub: &str, rg: &str, path_id: &str) -> HResult {
     let existing = w.store.get(path_id).cloned();
     check_preconditions(req, existing.as_ref())?;
-    let id = existing
-        .as_ref()
-        .map_or(path_id.to_string(), |e| e.id.clone());
+    let id = existing.as_ref().map_or(path_id.to_string(), |e| e.id.clone());
     let name = name_of(&id).to_string();
     let body = req.json_object()?;
     let location = match body.get("location") {
@@ -387,25 +333,21 @@ fn put_cluster(w: &mut World, req: &Req, sub: &str, rg: &str, path_id: &str) -> 
         }
     }
     let tags = read_tags(body.get("tags"))?;
-    let props = obj(body.get("properties"), "properties")?
-        .cloned()
-        .unwrap_or_default();
-    let pools: Vec<Value> = match props.get("agentPoolProfiles") {
-        Some(Value::Array(a)) if !a.is_empty() => a.clone(),
-        _ => {
-            return Err(aks_err(
+    let props = obj(body.get("properties"), "properties")?.cloned().unwrap_or_default();
+    let pools: Vec<Value> =
+        match props.get("agentPoolProfiles") {
+            Some(Value::Array(a)) if !a.is_empty() => a.clone(),
+            _ => return Err(aks_err(
                 "InvalidParameter",
                 "The value of parameter agentPoolProfiles is invalid: a managed cluster needs at least one agent pool.",
-            ))
-        }
-    };
+            )),
+        };
     for (i, p) in pools.iter().enumerate() {
         let ok = p.get("name").and_then(Value::as_str).is_some_and(|n| {
             !n.is_empty()
                 && n.len() <= 12
                 && n.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-                && n.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         });
         if !ok {
             return Err(aks_err(
@@ -416,89 +358,38 @@ fn put_cluster(w: &mut World, req: &Req, sub: &str, rg: &str, path_id: &str) -> 
     }
     let net = obj(props.get("networkProfile"), "networkProfile")?;
     let egress = Egress {
-        outbound: net
-            .and_then(|n| str_of(n, "outboundType"))
-            .unwrap_or("loadBalancer")
-            .to_string(),
-        plugin: net
-            .and_then(|n| str_of(n, "networkPlugin"))
-            .unwrap_or("kubenet")
-            .to_string(),
-        lb_sku: net
-            .and_then(|n| str_of(n, "loadBalancerSku"))
-            .unwrap_or("standard")
-            .to_ascii_lowercase(),
-        lb_profile: obj(
-            net.and_then(|n| n.get("loadBalancerProfile")),
-            "networkProfile.loadBalancerProfile",
-        )?,
+        outbound: net.and_then(|n| str_of(n, "outboundType")).unwrap_or("loadBalancer").to_string(),
+        plugin: net.and_then(|n| str_of(n, "networkPlugin")).unwrap_or("kubenet").to_string(),
+        lb_sku: net.and_then(|n| str_of(n, "loadBalancerSku")).unwrap_or("standard").to_ascii_lowercase(),
+        lb_profile: obj(net.and_then(|n| n.get("loadBalancerProfile")), "networkProfile.loadBalancerProfile")?,
         identity: identity_type(&body, &props),
     };
     validate(w, &pools, &egress, existing.as_ref())?;
-    check_cluster_conflict(
-        w,
-        &id,
-        if existing.is_some() {
-            "UpdateManagedCluster"
-        } else {
-            "CreateManagedCluster"
-        },
-    )?;
+    check_cluster_conflict(w, &id, if existing.is_some() { "UpdateManagedCluster" } else { "CreateManagedCluster" })?;
 
-    let stored = build_cluster(
-        w,
-        &id,
-        rg,
-        &location,
-        tags,
-        &body,
-        props.clone(),
-        pools,
-        &egress,
-        existing.as_ref(),
-    );
+    let stored = build_cluster(w, &id, rg, &location, tags, &body, props.clone(), pools, &egress, existing.as_ref());
     w.store.put(Kind::ManagedCluster, &id, stored);
     let created = existing.is_none();
     let op = w.start_op(
         req,
         OpSpec {
             ns: Namespace::ContainerService,
-            name: if created {
-                "CreateManagedCluster"
-            } else {
-                "UpdateManagedCluster"
-            },
+            name: if created { "CreateManagedCluster" } else { "UpdateManagedCluster" },
             resource_id: id.clone(),
             lock: id.clone(),
             sub: sub.to_string(),
             location,
-            completion: Completion::Cluster {
-                id: id.clone(),
-                created,
-            },
+            completion: Completion::Cluster { id: id.clone(), created },
             is_delete: false,
         },
     );
-    let body = w
-        .store
-        .get(&id)
-        .map(|e| e.body.clone())
-        .unwrap_or(Value::Null);
-    Ok(w.lro_headers(
-        Resp::json(if created { 201 } else { 200 }, body),
-        &op,
-        false,
-    ))
+    let body = w.store.get(&id).map(|e| e.body.clone()).unwrap_or(Value::Null);
+    Ok(w.lro_headers(Resp::json(if created { 201 } else { 200 }, body), &op, false))
 }
 
 /// Stable 8-digit number AKS puts in node resource names, derived from the cluster ID.
 fn node_suffix(id: &str) -> u32 {
-    let h = id
-        .to_ascii_lowercase()
-        .bytes()
-        .fold(0x811c_9dc5u32, |h, b| {
-            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-        });
+    let h = id.to_ascii_lowercase().bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
     h % 100_000_000
 }
 
@@ -531,11 +422,7 @@ fn build_cluster(
         .and_then(Value::as_str)
         .filter(|v| !v.is_empty())
         .map_or_else(|| format!("{name}-{rg}"), str::to_string);
-    let state = if existing.is_some() {
-        "Updating"
-    } else {
-        "Creating"
-    };
+    let state = if existing.is_some() { "Updating" } else { "Creating" };
     let pools: Vec<Value> = pools
         .into_iter()
         .enumerate()
@@ -545,43 +432,29 @@ fn build_cluster(
                 o.entry("vmSize").or_insert(json!("Standard_D2s_v5"));
                 o.entry("type").or_insert(json!("VirtualMachineScaleSets"));
                 o.entry("osType").or_insert(json!("Linux"));
-                o.entry("mode")
-                    .or_insert(json!(if i == 0 { "System" } else { "User" }));
-                o.entry("maxPods")
-                    .or_insert(json!(if e.plugin == "kubenet" { 110 } else { 250 }));
+                o.entry("mode").or_insert(json!(if i == 0 { "System" } else { "User" }));
+                o.entry("maxPods").or_insert(json!(if e.plugin == "kubenet" { 110 } else { 250 }));
                 o.entry("orchestratorVersion").or_insert(json!(version));
                 o.insert("currentOrchestratorVersion".into(), json!(version));
-                o.entry("nodeImageVersion")
-                    .or_insert(json!("AKSUbuntu-2204gen2containerd-202507.01.0"));
+                o.entry("nodeImageVersion").or_insert(json!("AKSUbuntu-2204gen2containerd-202507.01.0"));
                 o.insert("provisioningState".into(), json!(state));
                 o.insert("powerState".into(), json!({ "code": "Running" }));
             }
             p
         })
         .collect();
-    let mut network: Map<String, Value> = props
-        .get("networkProfile")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let mut network: Map<String, Value> =
+        props.get("networkProfile").and_then(Value::as_object).cloned().unwrap_or_default();
     network.insert("networkPlugin".into(), json!(e.plugin));
     network.insert("outboundType".into(), json!(e.outbound));
     network.insert("loadBalancerSku".into(), json!(e.lb_sku));
-    let service_cidr = network
-        .get("serviceCidr")
-        .and_then(Value::as_str)
-        .unwrap_or("10.0.0.0/16")
-        .to_string();
+    let service_cidr = network.get("serviceCidr").and_then(Value::as_str).unwrap_or("10.0.0.0/16").to_string();
     network.insert("serviceCidr".into(), json!(service_cidr));
     network.insert("serviceCidrs".into(), json!([service_cidr]));
     network.entry("dnsServiceIP").or_insert(json!("10.0.0.10"));
     network.entry("ipFamilies").or_insert(json!(["IPv4"]));
     if e.plugin == "kubenet" {
-        let pod_cidr = network
-            .get("podCidr")
-            .and_then(Value::as_str)
-            .unwrap_or("10.244.0.0/16")
-            .to_string();
+        let pod_cidr = network.get("podCidr").and_then(Value::as_str).unwrap_or("10.244.0.0/16").to_string();
         network.insert("podCidr".into(), json!(pod_cidr));
         network.insert("podCidrs".into(), json!([pod_cidr]));
     }
@@ -593,19 +466,10 @@ fn build_cluster(
         // Only the loadBalancer outbound type gets AKS-managed public IPs for egress; with
         // userDefinedRouting there is no outbound IP and no outbound rule at all.
         let mut lb = e.lb_profile.cloned().unwrap_or_default();
-        let count = lb
-            .get("managedOutboundIPs")
-            .and_then(|m| m.get("count"))
-            .and_then(Value::as_u64)
-            .unwrap_or(1);
-        let explicit: Option<Vec<Value>> =
-            ["outboundIPs", "outboundIPPrefixes"].iter().find_map(|k| {
-                lb.get(*k)
-                    .and_then(|o| o.as_object())
-                    .and_then(|o| o.values().next())
-                    .and_then(Value::as_array)
-                    .cloned()
-            });
+        let count = lb.get("managedOutboundIPs").and_then(|m| m.get("count")).and_then(Value::as_u64).unwrap_or(1);
+        let explicit: Option<Vec<Value>> = ["outboundIPs", "outboundIPPrefixes"].iter().find_map(|k| {
+            lb.get(*k).and_then(|o| o.as_object()).and_then(|o| o.values().next()).and_then(Value::as_array).cloned()
+        });
         let effective = explicit.unwrap_or_else(|| {
             if !lb.contains_key("managedOutboundIPs") {
                 lb.insert("managedOutboundIPs".into(), json!({ "count": count }));
@@ -621,8 +485,7 @@ fn build_cluster(
                 .collect()
         });
         lb.insert("effectiveOutboundIPs".into(), Value::Array(effective));
-        lb.entry("backendPoolType")
-            .or_insert(json!("NodeIPConfiguration"));
+        lb.entry("backendPoolType").or_insert(json!("NodeIPConfiguration"));
         network.insert("loadBalancerProfile".into(), Value::Object(lb));
     } else {
         network.remove("loadBalancerProfile");
@@ -636,18 +499,10 @@ fn build_cluster(
     }
     let identity_kind = e.identity.clone();
     if identity_kind != "None" {
-        props.insert(
-            "servicePrincipalProfile".into(),
-            json!({ "clientId": "msi" }),
-        );
+        props.insert("servicePrincipalProfile".into(), json!({ "clientId": "msi" }));
     }
 
-    let fqdn = keep("fqdn").unwrap_or_else(|| {
-        format!(
-            "{dns_prefix}-{}.hcp.{location}.azmk8s.io",
-            &w.ids.guid()[..8]
-        )
-    });
+    let fqdn = keep("fqdn").unwrap_or_else(|| format!("{dns_prefix}-{}.hcp.{location}.azmk8s.io", &w.ids.guid()[..8]));
     let mut out = Map::new();
     out.insert("provisioningState".into(), json!(state));
     out.insert("powerState".into(), json!({ "code": "Running" }));
@@ -656,23 +511,11 @@ fn build_cluster(
     out.insert("currentKubernetesVersion".into(), json!(version));
     out.insert("dnsPrefix".into(), json!(dns_prefix));
     out.insert("fqdn".into(), json!(fqdn));
-    out.insert(
-        "azurePortalFQDN".into(),
-        json!(fqdn.replace(".hcp.", ".portal.hcp.")),
-    );
+    out.insert("azurePortalFQDN".into(), json!(fqdn.replace(".hcp.", ".portal.hcp.")));
     out.insert("agentPoolProfiles".into(), Value::Array(pools));
     out.insert("nodeResourceGroup".into(), json!(node_rg));
-    out.insert(
-        "enableRBAC".into(),
-        props.get("enableRBAC").cloned().unwrap_or(json!(true)),
-    );
-    out.insert(
-        "supportPlan".into(),
-        props
-            .get("supportPlan")
-            .cloned()
-            .unwrap_or(json!("KubernetesOfficial")),
-    );
+    out.insert("enableRBAC".into(), props.get("enableRBAC").cloned().unwrap_or(json!(true)));
+    out.insert("supportPlan".into(), props.get("supportPlan").cloned().unwrap_or(json!("KubernetesOfficial")));
     out.insert("networkProfile".into(), Value::Object(network));
     out.insert(
         "resourceUID".into(),
@@ -707,16 +550,11 @@ fn build_cluster(
         }
         "UserAssigned" => {
             let mut uai = Map::new();
-            if let Some(m) = body
-                .get("identity")
-                .and_then(|i| i.get("userAssignedIdentities"))
-                .and_then(Value::as_object)
+            if let Some(m) =
+                body.get("identity").and_then(|i| i.get("userAssignedIdentities")).and_then(Value::as_object)
             {
                 for k in m.keys() {
-                    uai.insert(
-                        k.clone(),
-                        json!({ "clientId": w.ids.guid(), "principalId": w.ids.guid() }),
-                    );
+                    uai.insert(k.clone(), json!({ "clientId": w.ids.guid(), "principalId": w.ids.guid() }));
                 }
             }
             cluster["identity"] = json!({ "type": "UserAssigned", "userAssignedIdentities": uai });
@@ -756,21 +594,15 @@ pub(crate) fn cluster_using_subnet(w: &World, subnet_id: &str) -> Option<String>
         .all(Kind::ManagedCluster)
         .into_iter()
         .find(|c| {
-            pools_of(c).iter().any(|p| {
-                p.get("vnetSubnetID")
-                    .and_then(Value::as_str)
-                    .is_some_and(|s| same_id(s, subnet_id))
-            })
+            pools_of(c)
+                .iter()
+                .any(|p| p.get("vnetSubnetID").and_then(Value::as_str).is_some_and(|s| same_id(s, subnet_id)))
         })
         .map(|c| c.id.clone())
 }
 
 fn pools_of(c: &Entry) -> Vec<Value> {
-    c.props()
-        .and_then(|p| p.get("agentPoolProfiles"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
+    c.props().and_then(|p| p.get("agentPoolProfiles")).and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
 /// Applies the end of a create/update: states, and for kubenet the per-node pod routes AKS
@@ -804,10 +636,7 @@ pub(crate) fn complete_delete(w: &mut World, id: &str, ok: bool) {
 }
 
 fn remove_pod_routes(w: &mut World, cluster_id: &str) {
-    let routes = w
-        .pod_routes
-        .remove(&cluster_id.to_ascii_lowercase())
-        .unwrap_or_default();
+    let routes = w.pod_routes.remove(&cluster_id.to_ascii_lowercase()).unwrap_or_default();
     for r in routes {
         crate::network::remove(w, &r);
     }
@@ -819,19 +648,11 @@ fn write_pod_routes(w: &mut World, cluster_id: &str) {
     let Some(cluster) = w.store.get(cluster_id).cloned() else {
         return;
     };
-    let net = cluster
-        .props()
-        .and_then(|p| p.get("networkProfile"))
-        .cloned()
-        .unwrap_or(Value::Null);
+    let net = cluster.props().and_then(|p| p.get("networkProfile")).cloned().unwrap_or(Value::Null);
     if net.get("networkPlugin").and_then(Value::as_str) != Some("kubenet") {
         return;
     }
-    let Some(pod_cidr) = net
-        .get("podCidr")
-        .and_then(Value::as_str)
-        .and_then(|c| Cidr::parse(c).ok())
-    else {
+    let Some(pod_cidr) = net.get("podCidr").and_then(Value::as_str).and_then(|c| Cidr::parse(c).ok()) else {
         return;
     };
     let suffix = node_suffix(&cluster.id);
@@ -850,42 +671,27 @@ fn write_pod_routes(w: &mut World, cluster_id: &str) {
         if !w.store.contains(&rt) {
             continue;
         }
-        let Some(subnet_cidr) = subnet
-            .props()
-            .map(subnet_prefixes)
-            .and_then(|p| p.first().and_then(|c| Cidr::parse(c).ok()))
+        let Some(subnet_cidr) =
+            subnet.props().map(subnet_prefixes).and_then(|p| p.first().and_then(|c| Cidr::parse(c).ok()))
         else {
             continue;
         };
-        let pname = pool
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("nodepool");
+        let pname = pool.get("name").and_then(Value::as_str).unwrap_or("nodepool");
         let count = pool.get("count").and_then(Value::as_u64).unwrap_or(0);
         for i in 0..count {
             let i = u32::try_from(i).unwrap_or(u32::MAX);
-            let (Some(ip), Some(block)) =
-                (subnet_cidr.nth(4 + i), pod_block(&pod_cidr, node_index))
-            else {
+            let (Some(ip), Some(block)) = (subnet_cidr.nth(4 + i), pod_block(&pod_cidr, node_index)) else {
                 break;
             };
             let node = format!("aks-{pname}-{suffix:08}-vmss{i:06}");
             let name = format!("{node}____{}", block.to_string().replace(['.', '/'], ""));
-            crate::network::insert_route(
-                w,
-                &rt,
-                &name,
-                &block.to_string(),
-                "VirtualAppliance",
-                Some(&ip.to_string()),
-            );
+            crate::network::insert_route(w, &rt, &name, &block.to_string(), "VirtualAppliance", Some(&ip.to_string()));
             written.push(format!("{rt}/routes/{name}"));
             node_index += 1;
         }
     }
     if !written.is_empty() {
-        w.pod_routes
-            .insert(cluster.id.to_ascii_lowercase(), written);
+        w.pod_routes.insert(cluster.id.to_ascii_lowercase(), written);
     }
 }
 
@@ -899,10 +705,7 @@ fn pod_block(pod: &Cidr, n: u32) -> Option<Cidr> {
         return None;
     }
     let base = u32::from(pod.network()) + (n << 8);
-    Some(Cidr {
-        addr: Ipv4Addr::from(base),
-        len: 24,
-    })
+    Some(Cidr { addr: Ipv4Addr::from(base), len: 24 })
 }
 
 #[cfg(test)]
@@ -912,14 +715,8 @@ mod tests {
     #[test]
     fn pod_blocks() -> Result<(), crate::cidr::CidrError> {
         let pod = Cidr::parse("10.244.0.0/16")?;
-        assert_eq!(
-            pod_block(&pod, 0).map(|c| c.to_string()).as_deref(),
-            Some("10.244.0.0/24")
-        );
-        assert_eq!(
-            pod_block(&pod, 3).map(|c| c.to_string()).as_deref(),
-            Some("10.244.3.0/24")
-        );
+        assert_eq!(pod_block(&pod, 0).map(|c| c.to_string()).as_deref(), Some("10.244.0.0/24"));
+        assert_eq!(pod_block(&pod, 3).map(|c| c.to_string()).as_deref(), Some("10.244.3.0/24"));
         assert_eq!(pod_block(&pod, 256), None);
         assert!(node_suffix("/a") < 100_000_000);
         Ok(())

@@ -58,11 +58,7 @@ pub(crate) enum AuthPath {
 pub(crate) fn classify(path: &str) -> Option<AuthPath> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segs.as_slice() {
-        [t, o, v, tok]
-            if o.eq_ignore_ascii_case("oauth2")
-                && *v == "v2.0"
-                && tok.eq_ignore_ascii_case("token") =>
-        {
+        [t, o, v, tok] if o.eq_ignore_ascii_case("oauth2") && *v == "v2.0" && tok.eq_ignore_ascii_case("token") => {
             Some(AuthPath::Token(t.to_string()))
         }
         [t, v, wk, oc] if *v == "v2.0" && *wk == ".well-known" && *oc == "openid-configuration" => {
@@ -71,9 +67,7 @@ pub(crate) fn classify(path: &str) -> Option<AuthPath> {
         [_, d, i] if d.eq_ignore_ascii_case("discovery") && i.eq_ignore_ascii_case("instance") => {
             Some(AuthPath::InstanceDiscovery)
         }
-        [_, d, v, k] if d.eq_ignore_ascii_case("discovery") && *v == "v2.0" && *k == "keys" => {
-            Some(AuthPath::Keys)
-        }
+        [_, d, v, k] if d.eq_ignore_ascii_case("discovery") && *v == "v2.0" && *k == "keys" => Some(AuthPath::Keys),
         _ => None,
     }
 }
@@ -107,19 +101,12 @@ fn is_jwt(s: &str) -> bool {
             .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
             .is_some_and(|v| v.is_object())
     };
-    json_part(parts[0])
-        && json_part(parts[1])
-        && URL_SAFE_NO_PAD
-            .decode(parts[2].trim_end_matches('='))
-            .is_ok()
+    json_part(parts[0]) && json_part(parts[1]) && URL_SAFE_NO_PAD.decode(parts[2].trim_end_matches('=')).is_ok()
 }
 
 impl Auth {
     pub fn new(config: AuthConfig) -> Self {
-        Auth {
-            config,
-            tokens: Mutex::new(HashSet::new()),
-        }
+        Auth { config, tokens: Mutex::new(HashSet::new()) }
     }
 
     /// Mints a token that ARM requests will accept.
@@ -166,36 +153,21 @@ impl Auth {
                 ))
             }
         };
-        let known = self
-            .tokens
-            .lock()
-            .map(|t| t.contains(token))
-            .unwrap_or(false);
+        let known = self.tokens.lock().map(|t| t.contains(token)).unwrap_or(false);
         if known {
             Ok(())
         } else {
-            Err(ArmError::new(
-                401,
-                "InvalidAuthenticationToken",
-                "The access token is invalid.",
-            )
-            .with_header(
-                "WWW-Authenticate",
-                challenge("The access token is invalid."),
-            ))
+            Err(ArmError::new(401, "InvalidAuthenticationToken", "The access token is invalid.")
+                .with_header("WWW-Authenticate", challenge("The access token is invalid.")))
         }
     }
 
     /// Serves the identity-platform endpoints.
     pub fn handle(&self, which: AuthPath, req: &Req, base_url: &str, ids: &IdGen) -> Resp {
         match which {
-            AuthPath::Token(_) if req.method != "POST" => aad_error(
-                405,
-                "invalid_request",
-                900561,
-                "The endpoint only accepts POST requests.",
-                ids,
-            ),
+            AuthPath::Token(_) if req.method != "POST" => {
+                aad_error(405, "invalid_request", 900561, "The endpoint only accepts POST requests.", ids)
+            }
             AuthPath::Token(tenant) => self.token(&tenant, req, ids),
             AuthPath::OpenIdConfig(tenant) => Resp::json(
                 200,
@@ -242,12 +214,7 @@ impl Auth {
 
     fn token(&self, tenant: &str, req: &Req, ids: &IdGen) -> Resp {
         let form = parse_form(&String::from_utf8_lossy(&req.body));
-        let get = |k: &str| {
-            form.iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
         let missing = |p: &str| {
             aad_error(
                 400,
@@ -304,27 +271,10 @@ impl Auth {
                 );
             }
             if !is_jwt(assertion) {
-                return aad_error(
-                    401,
-                    "invalid_client",
-                    50027,
-                    "JWT token is invalid or malformed.",
-                    ids,
-                );
+                return aad_error(401, "invalid_client", 50027, "JWT token is invalid or malformed.", ids);
             }
-            if self
-                .config
-                .client_assertion
-                .as_deref()
-                .is_some_and(|a| a != assertion)
-            {
-                return aad_error(
-                    401,
-                    "invalid_client",
-                    700027,
-                    "Client assertion failed signature validation.",
-                    ids,
-                );
+            if self.config.client_assertion.as_deref().is_some_and(|a| a != assertion) {
+                return aad_error(401, "invalid_client", 700027, "Client assertion failed signature validation.", ids);
             }
         } else if let Some(secret) = get("client_secret") {
             if secret != self.config.client_secret {
@@ -364,18 +314,9 @@ mod tests {
 
     #[test]
     fn classifies_paths() {
-        assert_eq!(
-            classify("/t/oauth2/v2.0/token"),
-            Some(AuthPath::Token("t".into()))
-        );
-        assert_eq!(
-            classify("/t/v2.0/.well-known/openid-configuration"),
-            Some(AuthPath::OpenIdConfig("t".into()))
-        );
-        assert_eq!(
-            classify("/common/discovery/instance"),
-            Some(AuthPath::InstanceDiscovery)
-        );
+        assert_eq!(classify("/t/oauth2/v2.0/token"), Some(AuthPath::Token("t".into())));
+        assert_eq!(classify("/t/v2.0/.well-known/openid-configuration"), Some(AuthPath::OpenIdConfig("t".into())));
+        assert_eq!(classify("/common/discovery/instance"), Some(AuthPath::InstanceDiscovery));
         assert_eq!(classify("/subscriptions/x"), None);
     }
 

@@ -31,10 +31,7 @@ impl Cidr {
         }
         let c = Cidr { addr, len };
         if c.network() != addr {
-            return Err(CidrError::HostBits(Cidr {
-                addr: c.network(),
-                len,
-            }));
+            return Err(CidrError::HostBits(Cidr { addr: c.network(), len }));
         }
         Ok(c)
     }
@@ -66,11 +63,7 @@ impl Cidr {
 
     /// The `n`th address of the prefix (0 = network address), if inside it.
     pub fn nth(&self, n: u32) -> Option<Ipv4Addr> {
-        let size = if self.len == 0 {
-            u64::from(u32::MAX) + 1
-        } else {
-            1u64 << (32 - u32::from(self.len))
-        };
+        let size = if self.len == 0 { u64::from(u32::MAX) + 1 } else { 1u64 << (32 - u32::from(self.len)) };
         (u64::from(n) < size).then(|| Ipv4Addr::from(u32::from(self.network()) + n))
     }
 }

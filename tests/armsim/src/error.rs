@@ -28,13 +28,7 @@ pub(crate) struct ArmError {
 
 impl ArmError {
     pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
-        ArmError {
-            status,
-            code: code.into(),
-            message: message.into(),
-            shape: ErrorShape::Arm,
-            headers: Vec::new(),
-        }
+        ArmError { status, code: code.into(), message: message.into(), shape: ErrorShape::Arm, headers: Vec::new() }
     }
 
     pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
@@ -64,11 +58,7 @@ impl ArmError {
     }
 
     pub fn resource_group_not_found(rg: &str) -> Self {
-        Self::new(
-            404,
-            "ResourceGroupNotFound",
-            format!("Resource group '{rg}' could not be found."),
-        )
+        Self::new(404, "ResourceGroupNotFound", format!("Resource group '{rg}' could not be found."))
     }
 
     pub fn aks(mut self) -> Self {

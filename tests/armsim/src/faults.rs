@@ -38,9 +38,9 @@ impl<'de> Deserialize<'de> for FaultStatus {
             Raw::Word(w) if w.eq_ignore_ascii_case("drop") => Ok(FaultStatus::Drop),
             Raw::Word(w) => match w.parse::<u16>() {
                 Ok(c) if (100..=599).contains(&c) => Ok(FaultStatus::Status(c)),
-                _ => Err(serde::de::Error::custom(format!(
-                    "status must be an HTTP status code or \"drop\", not {w:?}"
-                ))),
+                _ => {
+                    Err(serde::de::Error::custom(format!("status must be an HTTP status code or \"drop\", not {w:?}")))
+                }
             },
         }
     }
@@ -144,37 +144,20 @@ pub(crate) struct Rule<T> {
 }
 
 impl<T> Rule<T> {
-    pub fn new(
-        spec: T,
-        method: Option<&str>,
-        path_regex: &str,
-        count: Option<u32>,
-    ) -> Result<Self, String> {
+    pub fn new(spec: T, method: Option<&str>, path_regex: &str, count: Option<u32>) -> Result<Self, String> {
         let re = Regex::new(path_regex).map_err(|e| format!("invalid path_regex: {e}"))?;
-        Ok(Rule {
-            spec,
-            method: method.map(str::to_ascii_uppercase),
-            re,
-            remaining: count,
-        })
+        Ok(Rule { spec, method: method.map(str::to_ascii_uppercase), re, remaining: count })
     }
 
     fn matches(&self, method: &str, path: &str) -> bool {
         self.remaining != Some(0)
-            && self
-                .method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
             && self.re.is_match(path)
     }
 }
 
 /// Finds the first rule matching the request, uses it up once, and returns its spec.
-pub(crate) fn take_match<T: Clone>(
-    rules: &mut Vec<Rule<T>>,
-    method: &str,
-    path: &str,
-) -> Option<T> {
+pub(crate) fn take_match<T: Clone>(rules: &mut Vec<Rule<T>>, method: &str, path: &str) -> Option<T> {
     let idx = rules.iter().position(|r| r.matches(method, path))?;
     let rule = &mut rules[idx];
     let spec = rule.spec.clone();
@@ -257,10 +240,7 @@ mod tests {
         let f: Fault = serde_json::from_str(r#"{"path_regex":"x","status":429,"count":2}"#)?;
         assert_eq!(f.status, FaultStatus::Status(429));
         assert!(serde_json::from_str::<Fault>(r#"{"path_regex":"x","status":"nope"}"#).is_err());
-        assert_eq!(
-            serde_json::to_value(FaultStatus::Drop)?,
-            serde_json::json!("drop")
-        );
+        assert_eq!(serde_json::to_value(FaultStatus::Drop)?, serde_json::json!("drop"));
         Ok(())
     }
 

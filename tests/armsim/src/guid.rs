@@ -14,10 +14,7 @@ pub(crate) struct IdGen {
 
 impl IdGen {
     pub fn new() -> Self {
-        IdGen {
-            state: RandomState::new(),
-            counter: AtomicU64::new(1),
-        }
+        IdGen { state: RandomState::new(), counter: AtomicU64::new(1) }
     }
 
     fn next_u64(&self, salt: u64) -> u64 {
@@ -49,9 +46,7 @@ impl IdGen {
 
     /// An opaque token of `n` 64-bit words in hex.
     pub fn opaque(&self, words: usize) -> String {
-        (0..words)
-            .map(|i| format!("{:016x}", self.next_u64(100 + i as u64)))
-            .collect()
+        (0..words).map(|i| format!("{:016x}", self.next_u64(100 + i as u64))).collect()
     }
 }
 
@@ -66,10 +61,7 @@ mod tests {
         let b = g.guid();
         assert_ne!(a, b);
         let parts: Vec<&str> = a.split('-').collect();
-        assert_eq!(
-            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-            vec![8, 4, 4, 4, 12]
-        );
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), vec![8, 4, 4, 4, 12]);
         assert!(g.etag().starts_with("W/\""));
     }
 }

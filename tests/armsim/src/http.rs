@@ -23,17 +23,11 @@ pub(crate) struct Req {
 
 impl Req {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn api_version(&self) -> Option<&str> {
@@ -73,19 +67,11 @@ pub(crate) struct Resp {
 
 impl Resp {
     pub fn json(status: u16, body: Value) -> Self {
-        Resp {
-            status,
-            headers: Vec::new(),
-            body: Some(body),
-        }
+        Resp { status, headers: Vec::new(), body: Some(body) }
     }
 
     pub fn empty(status: u16) -> Self {
-        Resp {
-            status,
-            headers: Vec::new(),
-            body: None,
-        }
+        Resp { status, headers: Vec::new(), body: None }
     }
 
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {

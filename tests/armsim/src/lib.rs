@@ -51,8 +51,8 @@ pub use admin::{RequestLogEntry, RuntimeConfig};
 pub use auth::{AuthConfig, JWT_BEARER};
 pub use faults::{Fault, FaultStatus, Latency, LroFailure};
 pub use seed::{
-    Seed, SeedResourceGroup, SeedRoute, SeedRouteTable, SeedSubnet, SeedSubscription,
-    SeedVirtualNetwork, DEFAULT_SUBSCRIPTION,
+    Seed, SeedResourceGroup, SeedRoute, SeedRouteTable, SeedSubnet, SeedSubscription, SeedVirtualNetwork,
+    DEFAULT_SUBSCRIPTION,
 };
 
 /// Why the simulator could not start or a helper call was refused.
@@ -130,34 +130,18 @@ impl Sim {
             Some(d) => Some(record::Recorder::new(d)?),
             None => None,
         };
-        let mut shared = server::Shared::new(
-            w,
-            auth::Auth::new(config.auth.clone()),
-            recorder,
-            ids,
-            base_url.clone(),
-        );
+        let mut shared = server::Shared::new(w, auth::Auth::new(config.auth.clone()), recorder, ids, base_url.clone());
         shared.aks_flat_errors = config.aks_error_shape == AksErrorShape::Flat;
         let shared = Arc::new(shared);
         let acceptor = TlsAcceptor::from(tls.server_config.clone());
         let task = tokio::spawn(server::serve(listener, acceptor, shared.clone()));
-        Ok(RunningSim {
-            addr,
-            base_url,
-            ca_pem: tls.ca_pem,
-            shared,
-            task,
-            runtime: None,
-        })
+        Ok(RunningSim { addr, base_url, ca_pem: tls.ca_pem, shared, task, runtime: None })
     }
 
     /// Starts the simulator on a runtime of its own (two worker threads), for callers that
     /// are not async. The runtime lives as long as the returned handle.
     pub fn start_in_background(config: Config) -> Result<RunningSim, Error> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
         let mut sim = rt.block_on(Sim::start(config))?;
         sim.runtime = Some(rt);
         Ok(sim)

@@ -138,8 +138,7 @@ impl Operation {
 
 /// Formats a timestamp the way ARM does (RFC 3339, UTC).
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 /// All operations, finished ones kept so late polls still get an answer.
@@ -160,9 +159,7 @@ impl Operations {
     /// The running operation holding `lock`, if any.
     pub fn running_on(&self, lock: &str) -> Option<&Operation> {
         let lock = lock.to_ascii_lowercase();
-        self.ops
-            .iter()
-            .find(|o| o.state == OpState::InProgress && o.lock == lock)
+        self.ops.iter().find(|o| o.state == OpState::InProgress && o.lock == lock)
     }
 
     /// Marks every due operation ended and returns them for their store effects.
@@ -171,10 +168,7 @@ impl Operations {
         for op in self.ops.iter_mut() {
             if op.state == OpState::InProgress && op.deadline <= now {
                 op.state = match &op.failure {
-                    Some((code, message)) => OpState::Failed {
-                        code: code.clone(),
-                        message: message.clone(),
-                    },
+                    Some((code, message)) => OpState::Failed { code: code.clone(), message: message.clone() },
                     None => OpState::Succeeded,
                 };
                 op.ended_at = Some(OffsetDateTime::now_utc());

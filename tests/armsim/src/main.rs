@@ -29,10 +29,7 @@ fn parse_args() -> Result<Args, String> {
         if flag == "-h" || flag == "--help" {
             return Err(USAGE.to_string());
         }
-        let mut value = || {
-            args.next()
-                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
-        };
+        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
         match flag.as_str() {
             "--listen" => {
                 config.listen = value()?.parse().map_err(|e| format!("--listen: {e}"))?;
@@ -40,15 +37,12 @@ fn parse_args() -> Result<Args, String> {
             }
             "--seed" => {
                 let path = value()?;
-                let text =
-                    std::fs::read_to_string(&path).map_err(|e| format!("--seed {path}: {e}"))?;
+                let text = std::fs::read_to_string(&path).map_err(|e| format!("--seed {path}: {e}"))?;
                 config.seed = Seed::from_json(&text).map_err(|e| format!("--seed {path}: {e}"))?;
             }
             "--ca-out" => ca_out = Some(PathBuf::from(value()?)),
             "--lro-delay-ms" => {
-                let ms: u64 = value()?
-                    .parse()
-                    .map_err(|e| format!("--lro-delay-ms: {e}"))?;
+                let ms: u64 = value()?.parse().map_err(|e| format!("--lro-delay-ms: {e}"))?;
                 config.lro_delay = Duration::from_millis(ms);
             }
             "--record-dir" => config.record_dir = Some(PathBuf::from(value()?)),

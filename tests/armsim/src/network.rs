@@ -17,13 +17,7 @@ use crate::world::{check_preconditions, normalize_location, read_tags, OpSpec, W
 pub(crate) const API_VERSIONS: &[&str] = &["2024-07-01"];
 
 /// The `RouteNextHopType` enum of routeTable.json, in its canonical spelling.
-const NEXT_HOP_TYPES: &[&str] = &[
-    "VirtualNetworkGateway",
-    "VnetLocal",
-    "Internet",
-    "VirtualAppliance",
-    "None",
-];
+const NEXT_HOP_TYPES: &[&str] = &["VirtualNetworkGateway", "VnetLocal", "Internet", "VirtualAppliance", "None"];
 
 /// Subnet properties that are computed by the service and ignored in requests.
 const SUBNET_READ_ONLY: &[&str] = &[
@@ -54,23 +48,10 @@ pub(crate) fn handle(w: &mut World, req: &Req, target: &Target) -> HResult {
         }
         (Target::Routes { sub, rg, table }, "GET") => {
             let rt = route_table_id(w, sub, rg, table)?;
-            let value: Vec<Value> = w
-                .store
-                .list(Kind::Route, &rt)
-                .iter()
-                .map(|e| e.body.clone())
-                .collect();
+            let value: Vec<Value> = w.store.list(Kind::Route, &rt).iter().map(|e| e.body.clone()).collect();
             Ok(Resp::json(200, json!({ "value": value })))
         }
-        (
-            Target::Route {
-                sub,
-                rg,
-                table,
-                name,
-            },
-            _,
-        ) => {
+        (Target::Route { sub, rg, table, name }, _) => {
             let rt = route_table_id(w, sub, rg, table)?;
             let id = format!("{rt}/routes/{name}");
             match m {
@@ -89,12 +70,8 @@ pub(crate) fn handle(w: &mut World, req: &Req, target: &Target) -> HResult {
                 Some(rg) => require_rg(w, sub, rg)?,
                 None => format!("/subscriptions/{sub}"),
             };
-            let value: Vec<Value> = w
-                .store
-                .list(Kind::VirtualNetwork, &prefix)
-                .iter()
-                .map(|e| render_vnet(w, e))
-                .collect();
+            let value: Vec<Value> =
+                w.store.list(Kind::VirtualNetwork, &prefix).iter().map(|e| render_vnet(w, e)).collect();
             Ok(Resp::json(200, json!({ "value": value })))
         }
         (Target::VirtualNetwork { sub, rg, name }, "GET") => {
@@ -107,23 +84,10 @@ pub(crate) fn handle(w: &mut World, req: &Req, target: &Target) -> HResult {
         }
         (Target::Subnets { sub, rg, vnet }, "GET") => {
             let vnet_id = vnet_id(w, sub, rg, vnet)?;
-            let value: Vec<Value> = w
-                .store
-                .list(Kind::Subnet, &vnet_id)
-                .iter()
-                .map(|e| e.body.clone())
-                .collect();
+            let value: Vec<Value> = w.store.list(Kind::Subnet, &vnet_id).iter().map(|e| e.body.clone()).collect();
             Ok(Resp::json(200, json!({ "value": value })))
         }
-        (
-            Target::Subnet {
-                sub,
-                rg,
-                vnet,
-                name,
-            },
-            _,
-        ) => {
+        (Target::Subnet { sub, rg, vnet, name }, _) => {
             let vnet_id = vnet_id(w, sub, rg, vnet)?;
             let id = format!("{vnet_id}/subnets/{name}");
             match m {
@@ -142,11 +106,7 @@ pub(crate) fn handle(w: &mut World, req: &Req, target: &Target) -> HResult {
 }
 
 pub(crate) fn method_not_allowed(m: &str) -> ArmError {
-    ArmError::new(
-        405,
-        "HttpMethodNotSupported",
-        format!("The requested resource does not support http method '{m}'."),
-    )
+    ArmError::new(405, "HttpMethodNotSupported", format!("The requested resource does not support http method '{m}'."))
 }
 
 /// The canonical ID of an existing resource group, or ARM's `ResourceGroupNotFound`.
@@ -162,19 +122,13 @@ pub(crate) fn require_rg(w: &World, sub: &str, rg: &str) -> Result<String, ArmEr
 fn route_table_id(w: &World, sub: &str, rg: &str, table: &str) -> Result<String, ArmError> {
     let rg_id = require_rg(w, sub, rg)?;
     let id = resource_id(&rg_id, ROUTE_TABLES, table);
-    w.store
-        .get(&id)
-        .map(|e| e.id.clone())
-        .ok_or_else(|| parent_not_found(table))
+    w.store.get(&id).map(|e| e.id.clone()).ok_or_else(|| parent_not_found(table))
 }
 
 fn vnet_id(w: &World, sub: &str, rg: &str, vnet: &str) -> Result<String, ArmError> {
     let rg_id = require_rg(w, sub, rg)?;
     let id = resource_id(&rg_id, paths::VNETS, vnet);
-    w.store
-        .get(&id)
-        .map(|e| e.id.clone())
-        .ok_or_else(|| parent_not_found(vnet))
+    w.store.get(&id).map(|e| e.id.clone()).ok_or_else(|| parent_not_found(vnet))
 }
 
 /// ARM's answer for a nested resource whose parent does not exist.
@@ -182,25 +136,15 @@ fn parent_not_found(parent: &str) -> ArmError {
     ArmError::new(
         404,
         "ParentResourceNotFound",
-        format!(
-            "Can not perform requested operation on nested resource. Parent resource '{parent}' not found."
-        ),
+        format!("Can not perform requested operation on nested resource. Parent resource '{parent}' not found."),
     )
 }
 
 /// A route table as GET returns it: stored body plus its routes and the subnets using it.
 pub(crate) fn render_route_table(w: &World, e: &Entry) -> Value {
     let mut body = e.body.clone();
-    let routes: Vec<Value> = w
-        .store
-        .list(Kind::Route, &e.id)
-        .iter()
-        .map(|r| r.body.clone())
-        .collect();
-    let subnets: Vec<Value> = subnets_using(w, &e.id)
-        .into_iter()
-        .map(|id| json!({ "id": id }))
-        .collect();
+    let routes: Vec<Value> = w.store.list(Kind::Route, &e.id).iter().map(|r| r.body.clone()).collect();
+    let subnets: Vec<Value> = subnets_using(w, &e.id).into_iter().map(|id| json!({ "id": id })).collect();
     let props = crate::store::props_mut(&mut body);
     props.insert("routes".into(), Value::Array(routes));
     if !subnets.is_empty() {
@@ -226,12 +170,7 @@ pub(crate) fn subnet_route_table(s: &Entry) -> Option<&str> {
 
 fn render_vnet(w: &World, e: &Entry) -> Value {
     let mut body = e.body.clone();
-    let subnets: Vec<Value> = w
-        .store
-        .list(Kind::Subnet, &e.id)
-        .iter()
-        .map(|s| s.body.clone())
-        .collect();
+    let subnets: Vec<Value> = w.store.list(Kind::Subnet, &e.id).iter().map(|s| s.body.clone()).collect();
     crate::store::props_mut(&mut body).insert("subnets".into(), Value::Array(subnets));
     body
 }
@@ -241,12 +180,7 @@ fn list_route_tables(w: &World, sub: &str, rg: Option<&str>) -> HResult {
         Some(rg) => require_rg(w, sub, rg)?,
         None => format!("/subscriptions/{sub}"),
     };
-    let value: Vec<Value> = w
-        .store
-        .list(Kind::RouteTable, &prefix)
-        .iter()
-        .map(|e| render_route_table(w, e))
-        .collect();
+    let value: Vec<Value> = w.store.list(Kind::RouteTable, &prefix).iter().map(|e| render_route_table(w, e)).collect();
     Ok(Resp::json(200, json!({ "value": value })))
 }
 
@@ -269,17 +203,15 @@ fn validate_route(route_id: &str, props: Option<&Value>) -> Result<Map<String, V
         }
     };
     let hop = match props.get("nextHopType") {
-        Some(Value::String(s)) => NEXT_HOP_TYPES
-            .iter()
-            .find(|t| t.eq_ignore_ascii_case(s))
-            .copied()
-            .ok_or_else(|| {
+        Some(Value::String(s)) => {
+            NEXT_HOP_TYPES.iter().find(|t| t.eq_ignore_ascii_case(s)).copied().ok_or_else(|| {
                 ArmError::invalid_request_format(format!(
                     "Cannot parse the request. Route {name} has an invalid nextHopType '{s}'; \
                      allowed values are {}.",
                     NEXT_HOP_TYPES.join(", ")
                 ))
-            })?,
+            })?
+        }
         _ => {
             return Err(ArmError::invalid_request_format(format!(
                 "Cannot parse the request. Route {name} must specify nextHopType."
@@ -345,13 +277,8 @@ fn validate_route(route_id: &str, props: Option<&Value>) -> Result<Map<String, V
 
 /// Route prefixes are CIDRs, or service tags (e.g. `AzureCloud`), which Azure also accepts.
 fn check_route_prefix(route_id: &str, prefix: &str) -> Result<(), ArmError> {
-    let looks_like_tag = prefix
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic())
-        && prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.');
+    let looks_like_tag = prefix.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
     if looks_like_tag {
         return Ok(());
     }
@@ -375,9 +302,7 @@ fn check_cidr(resource: &str, prefix: &str) -> Result<Cidr, ArmError> {
 fn put_route_table(w: &mut World, req: &Req, sub: &str, path_id: &str) -> HResult {
     let existing = w.store.get(path_id).cloned();
     check_preconditions(req, existing.as_ref())?;
-    let id = existing
-        .as_ref()
-        .map_or(path_id.to_string(), |e| e.id.clone());
+    let id = existing.as_ref().map_or(path_id.to_string(), |e| e.id.clone());
     let body = req.json_object()?;
     let location = match body.get("location") {
         Some(Value::String(l)) if !l.is_empty() => normalize_location(l),
@@ -398,9 +323,7 @@ fn put_route_table(w: &mut World, req: &Req, sub: &str, path_id: &str) -> HResul
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(p)) => p.clone(),
         Some(_) => {
-            return Err(ArmError::invalid_request_format(
-                "Cannot parse the request. 'properties' must be an object.",
-            ))
+            return Err(ArmError::invalid_request_format("Cannot parse the request. 'properties' must be an object."))
         }
     };
     let disable_bgp = match props.get("disableBgpRoutePropagation") {
@@ -437,9 +360,7 @@ fn put_route_table(w: &mut World, req: &Req, sub: &str, path_id: &str) -> HResul
             }
         }
         Some(_) => {
-            return Err(ArmError::invalid_request_format(
-                "Cannot parse the request. 'routes' must be an array.",
-            ))
+            return Err(ArmError::invalid_request_format("Cannot parse the request. 'routes' must be an array."))
         }
     }
     w.check_network_conflict(&id, "PutRouteTableOperation")?;
@@ -464,12 +385,7 @@ fn put_route_table(w: &mut World, req: &Req, sub: &str, path_id: &str) -> HResul
     }
     w.store.put(Kind::RouteTable, &id, stored);
     // The PUT replaces the whole table: routes it omits are deleted, as in Azure.
-    let old_routes: Vec<String> = w
-        .store
-        .list(Kind::Route, &id)
-        .iter()
-        .map(|e| e.id.clone())
-        .collect();
+    let old_routes: Vec<String> = w.store.list(Kind::Route, &id).iter().map(|e| e.id.clone()).collect();
     for old in old_routes {
         if !routes.iter().any(|(rid, _)| same_id(rid, &old)) {
             w.store.remove_tree(&old);
@@ -500,11 +416,7 @@ fn put_route_table(w: &mut World, req: &Req, sub: &str, path_id: &str) -> HResul
 }
 
 fn internal() -> ArmError {
-    ArmError::new(
-        500,
-        "InternalServerError",
-        "The resource vanished while being written.",
-    )
+    ArmError::new(500, "InternalServerError", "The resource vanished while being written.")
 }
 
 fn location_mismatch(id: &str, old: &str, new: &str) -> ArmError {
@@ -525,9 +437,7 @@ fn rg_of(id: &str) -> &str {
 
 /// The stored ID of a child if it exists (keeping its casing), else `candidate`.
 fn existing_child_id(w: &World, candidate: &str) -> String {
-    w.store
-        .get(candidate)
-        .map_or(candidate.to_string(), |e| e.id.clone())
+    w.store.get(candidate).map_or(candidate.to_string(), |e| e.id.clone())
 }
 
 /// Writes a route entry in state Updating with a new etag.
@@ -615,19 +525,14 @@ fn delete_route_table(w: &mut World, req: &Req, sub: &str, id: &str) -> HResult 
 fn put_route(w: &mut World, req: &Req, sub: &str, rt: &str, path_id: &str) -> HResult {
     let existing = w.store.get(path_id).cloned();
     check_preconditions(req, existing.as_ref())?;
-    let id = existing
-        .as_ref()
-        .map_or(path_id.to_string(), |e| e.id.clone());
+    let id = existing.as_ref().map_or(path_id.to_string(), |e| e.id.clone());
     let body = req.json_object()?;
     let props = validate_route(&id, body.get("properties"))?;
     w.check_network_conflict(rt, "PutRouteOperation")?;
     store_route(w, &id, props);
     w.bump_etag(rt);
-    let location = w
-        .store
-        .get(rt)
-        .and_then(|e| e.location().map(str::to_string))
-        .unwrap_or_else(|| "westeurope".into());
+    let location =
+        w.store.get(rt).and_then(|e| e.location().map(str::to_string)).unwrap_or_else(|| "westeurope".into());
     let op = w.start_op(
         req,
         OpSpec {
@@ -642,11 +547,7 @@ fn put_route(w: &mut World, req: &Req, sub: &str, rt: &str, path_id: &str) -> HR
         },
     );
     let status = if existing.is_some() { 200 } else { 201 };
-    let body = w
-        .store
-        .get(&id)
-        .map(|e| e.body.clone())
-        .ok_or_else(internal)?;
+    let body = w.store.get(&id).map(|e| e.body.clone()).ok_or_else(internal)?;
     Ok(w.lro_headers(Resp::json(status, body), &op, false))
 }
 
@@ -659,11 +560,8 @@ fn delete_route(w: &mut World, req: &Req, sub: &str, rt: &str, id: &str) -> HRes
     w.check_network_conflict(rt, "DeleteRouteOperation")?;
     w.set_state(&existing.id, "Deleting");
     w.bump_etag(rt);
-    let location = w
-        .store
-        .get(rt)
-        .and_then(|e| e.location().map(str::to_string))
-        .unwrap_or_else(|| "westeurope".into());
+    let location =
+        w.store.get(rt).and_then(|e| e.location().map(str::to_string)).unwrap_or_else(|| "westeurope".into());
     let op = w.start_op(
         req,
         OpSpec {
@@ -695,17 +593,13 @@ pub(crate) fn subnet_prefixes(props: &Map<String, Value>) -> Vec<String> {
 fn put_subnet(w: &mut World, req: &Req, sub: &str, vnet_id: &str, path_id: &str) -> HResult {
     let existing = w.store.get(path_id).cloned();
     check_preconditions(req, existing.as_ref())?;
-    let id = existing
-        .as_ref()
-        .map_or(path_id.to_string(), |e| e.id.clone());
+    let id = existing.as_ref().map_or(path_id.to_string(), |e| e.id.clone());
     let body = req.json_object()?;
     let mut props = match body.get("properties") {
         Some(Value::Object(p)) => p.clone(),
         None | Some(Value::Null) => Map::new(),
         Some(_) => {
-            return Err(ArmError::invalid_request_format(
-                "Cannot parse the request. 'properties' must be an object.",
-            ))
+            return Err(ArmError::invalid_request_format("Cannot parse the request. 'properties' must be an object."))
         }
     };
     for k in SUBNET_READ_ONLY {
@@ -724,12 +618,7 @@ fn put_subnet(w: &mut World, req: &Req, sub: &str, vnet_id: &str, path_id: &str)
         .and_then(|p| p.get("addressSpace"))
         .and_then(|a| a.get("addressPrefixes"))
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .filter_map(|s| Cidr::parse(s).ok())
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(Value::as_str).filter_map(|s| Cidr::parse(s).ok()).collect())
         .unwrap_or_default();
     let mut cidrs = Vec::new();
     for p in &prefixes {
@@ -751,13 +640,8 @@ fn put_subnet(w: &mut World, req: &Req, sub: &str, vnet_id: &str, path_id: &str)
         if same_id(&other.id, &id) {
             continue;
         }
-        let theirs: Vec<Cidr> = other
-            .props()
-            .map(subnet_prefixes)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|s| Cidr::parse(s).ok())
-            .collect();
+        let theirs: Vec<Cidr> =
+            other.props().map(subnet_prefixes).unwrap_or_default().iter().filter_map(|s| Cidr::parse(s).ok()).collect();
         if cidrs.iter().any(|c| theirs.iter().any(|t| t.overlaps(c))) {
             return Err(ArmError::bad_request(
                 "NetcfgSubnetRangesOverlap",
@@ -813,21 +697,14 @@ fn put_subnet(w: &mut World, req: &Req, sub: &str, vnet_id: &str, path_id: &str)
     if let Some(rt) = &new_rt {
         w.check_network_conflict(rt, "PutSubnetOperation")?;
     }
-    let old_rt = existing
-        .as_ref()
-        .and_then(subnet_route_table)
-        .map(str::to_string);
+    let old_rt = existing.as_ref().and_then(subnet_route_table).map(str::to_string);
     let mut ordered = Map::new();
     ordered.insert("provisioningState".into(), json!("Updating"));
     for (k, v) in props {
         ordered.insert(k, v);
     }
-    ordered
-        .entry("privateEndpointNetworkPolicies")
-        .or_insert(json!("Disabled"));
-    ordered
-        .entry("privateLinkServiceNetworkPolicies")
-        .or_insert(json!("Enabled"));
+    ordered.entry("privateEndpointNetworkPolicies").or_insert(json!("Disabled"));
+    ordered.entry("privateLinkServiceNetworkPolicies").or_insert(json!("Enabled"));
     let stored = json!({
         "name": name_of(&id),
         "id": id,
@@ -854,11 +731,7 @@ fn put_subnet(w: &mut World, req: &Req, sub: &str, vnet_id: &str, path_id: &str)
         },
     );
     let status = if existing.is_some() { 200 } else { 201 };
-    let body = w
-        .store
-        .get(&id)
-        .map(|e| e.body.clone())
-        .ok_or_else(internal)?;
+    let body = w.store.get(&id).map(|e| e.body.clone()).ok_or_else(internal)?;
     Ok(w.lro_headers(Resp::json(status, body), &op, false))
 }
 
@@ -890,11 +763,8 @@ fn delete_subnet(w: &mut World, req: &Req, sub: &str, vnet_id: &str, id: &str) -
     }
     w.check_network_conflict(vnet_id, "DeleteSubnetOperation")?;
     w.set_state(&existing.id, "Deleting");
-    let location = w
-        .store
-        .get(vnet_id)
-        .and_then(|e| e.location().map(str::to_string))
-        .unwrap_or_else(|| "westeurope".into());
+    let location =
+        w.store.get(vnet_id).and_then(|e| e.location().map(str::to_string)).unwrap_or_else(|| "westeurope".into());
     let op = w.start_op(
         req,
         OpSpec {
@@ -931,14 +801,7 @@ pub(crate) fn remove(w: &mut World, id: &str) {
 }
 
 /// Builds a route body for seeding and for AKS-managed pod routes (stored Succeeded).
-pub(crate) fn insert_route(
-    w: &mut World,
-    rt: &str,
-    name: &str,
-    prefix: &str,
-    hop: &str,
-    ip: Option<&str>,
-) {
+pub(crate) fn insert_route(w: &mut World, rt: &str, name: &str, prefix: &str, hop: &str, ip: Option<&str>) {
     let rid = existing_child_id(w, &format!("{rt}/routes/{name}"));
     let mut props = Map::new();
     props.insert("provisioningState".into(), json!("Succeeded"));
@@ -967,14 +830,8 @@ mod tests {
     fn route_validation_codes() {
         let id = "/x/routes/r";
         let code = |p: Value| validate_route(id, Some(&p)).err().map(|e| e.code);
-        assert_eq!(
-            code(json!({"addressPrefix":"0.0.0.0/0","nextHopType":"Internet"})),
-            None
-        );
-        assert_eq!(
-            code(json!({"addressPrefix":"AzureCloud","nextHopType":"Internet"})),
-            None
-        );
+        assert_eq!(code(json!({"addressPrefix":"0.0.0.0/0","nextHopType":"Internet"})), None);
+        assert_eq!(code(json!({"addressPrefix":"AzureCloud","nextHopType":"Internet"})), None);
         assert_eq!(
             code(json!({"addressPrefix":"0.0.0.0/0","nextHopType":"VirtualAppliance"})).as_deref(),
             Some("MissingNextHopIpAddress")
@@ -992,18 +849,14 @@ mod tests {
             Some("InvalidRequestFormat")
         );
         assert_eq!(
-            code(json!({"addressPrefix":"10.0.0.0/8","nextHopType":"Internet","nextHopIpAddress":"10.0.4.4"})).as_deref(),
+            code(json!({"addressPrefix":"10.0.0.0/8","nextHopType":"Internet","nextHopIpAddress":"10.0.4.4"}))
+                .as_deref(),
             Some("NextHopIpAddressNotAllowed")
         );
         let ok = validate_route(
             id,
-            Some(
-                &json!({"addressPrefix":"0.0.0.0/0","nextHopType":"virtualappliance","nextHopIpAddress":"10.0.4.4"}),
-            ),
+            Some(&json!({"addressPrefix":"0.0.0.0/0","nextHopType":"virtualappliance","nextHopIpAddress":"10.0.4.4"})),
         );
-        assert_eq!(
-            ok.ok().and_then(|p| p.get("nextHopType").cloned()),
-            Some(json!("VirtualAppliance"))
-        );
+        assert_eq!(ok.ok().and_then(|p| p.get("nextHopType").cloned()), Some(json!("VirtualAppliance")));
     }
 }

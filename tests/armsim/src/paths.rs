@@ -31,75 +31,20 @@ pub(crate) enum OpUrlKind {
 /// What an ARM request path addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Target {
-    ResourceGroups {
-        sub: String,
-    },
-    ResourceGroup {
-        sub: String,
-        rg: String,
-    },
-    RouteTables {
-        sub: String,
-        rg: Option<String>,
-    },
-    RouteTable {
-        sub: String,
-        rg: String,
-        name: String,
-    },
-    Routes {
-        sub: String,
-        rg: String,
-        table: String,
-    },
-    Route {
-        sub: String,
-        rg: String,
-        table: String,
-        name: String,
-    },
-    VirtualNetworks {
-        sub: String,
-        rg: Option<String>,
-    },
-    VirtualNetwork {
-        sub: String,
-        rg: String,
-        name: String,
-    },
-    Subnets {
-        sub: String,
-        rg: String,
-        vnet: String,
-    },
-    Subnet {
-        sub: String,
-        rg: String,
-        vnet: String,
-        name: String,
-    },
-    ManagedClusters {
-        sub: String,
-        rg: Option<String>,
-    },
-    ManagedCluster {
-        sub: String,
-        rg: String,
-        name: String,
-    },
-    ManagedClusterAction {
-        sub: String,
-        rg: String,
-        name: String,
-        action: String,
-    },
-    Operation {
-        sub: String,
-        ns: Namespace,
-        location: String,
-        id: String,
-        kind: OpUrlKind,
-    },
+    ResourceGroups { sub: String },
+    ResourceGroup { sub: String, rg: String },
+    RouteTables { sub: String, rg: Option<String> },
+    RouteTable { sub: String, rg: String, name: String },
+    Routes { sub: String, rg: String, table: String },
+    Route { sub: String, rg: String, table: String, name: String },
+    VirtualNetworks { sub: String, rg: Option<String> },
+    VirtualNetwork { sub: String, rg: String, name: String },
+    Subnets { sub: String, rg: String, vnet: String },
+    Subnet { sub: String, rg: String, vnet: String, name: String },
+    ManagedClusters { sub: String, rg: Option<String> },
+    ManagedCluster { sub: String, rg: String, name: String },
+    ManagedClusterAction { sub: String, rg: String, name: String, action: String },
+    Operation { sub: String, ns: Namespace, location: String, id: String, kind: OpUrlKind },
     Unknown,
 }
 
@@ -109,12 +54,8 @@ impl Target {
         use Target::*;
         match self {
             ResourceGroups { .. } | ResourceGroup { .. } | Unknown => None,
-            RouteTables { .. } | RouteTable { .. } | Routes { .. } | Route { .. } => {
-                Some(Namespace::Network)
-            }
-            VirtualNetworks { .. } | VirtualNetwork { .. } | Subnets { .. } | Subnet { .. } => {
-                Some(Namespace::Network)
-            }
+            RouteTables { .. } | RouteTable { .. } | Routes { .. } | Route { .. } => Some(Namespace::Network),
+            VirtualNetworks { .. } | VirtualNetwork { .. } | Subnets { .. } | Subnet { .. } => Some(Namespace::Network),
             ManagedClusters { .. } | ManagedCluster { .. } | ManagedClusterAction { .. } => {
                 Some(Namespace::ContainerService)
             }
@@ -171,13 +112,7 @@ pub(crate) fn parse(path: &str) -> Target {
                     None
                 };
                 if let Some(kind) = kind {
-                    return Target::Operation {
-                        sub,
-                        ns,
-                        location: rest[1].to_string(),
-                        id: rest[3].to_string(),
-                        kind,
-                    };
+                    return Target::Operation { sub, ns, location: rest[1].to_string(), id: rest[3].to_string(), kind };
                 }
             }
         }
@@ -201,61 +136,26 @@ pub(crate) fn parse(path: &str) -> Target {
     if eq(ns, NETWORK_NS) && eq(ty, "routeTables") {
         return match rest.as_slice() {
             [] => Target::RouteTables { sub, rg: Some(rg) },
-            [name] => Target::RouteTable {
-                sub,
-                rg,
-                name: name.clone(),
-            },
-            [table, r] if eq(r, "routes") => Target::Routes {
-                sub,
-                rg,
-                table: table.clone(),
-            },
-            [table, r, name] if eq(r, "routes") => Target::Route {
-                sub,
-                rg,
-                table: table.clone(),
-                name: name.clone(),
-            },
+            [name] => Target::RouteTable { sub, rg, name: name.clone() },
+            [table, r] if eq(r, "routes") => Target::Routes { sub, rg, table: table.clone() },
+            [table, r, name] if eq(r, "routes") => Target::Route { sub, rg, table: table.clone(), name: name.clone() },
             _ => Target::Unknown,
         };
     }
     if eq(ns, NETWORK_NS) && eq(ty, "virtualNetworks") {
         return match rest.as_slice() {
             [] => Target::VirtualNetworks { sub, rg: Some(rg) },
-            [name] => Target::VirtualNetwork {
-                sub,
-                rg,
-                name: name.clone(),
-            },
-            [vnet, s] if eq(s, "subnets") => Target::Subnets {
-                sub,
-                rg,
-                vnet: vnet.clone(),
-            },
-            [vnet, s, name] if eq(s, "subnets") => Target::Subnet {
-                sub,
-                rg,
-                vnet: vnet.clone(),
-                name: name.clone(),
-            },
+            [name] => Target::VirtualNetwork { sub, rg, name: name.clone() },
+            [vnet, s] if eq(s, "subnets") => Target::Subnets { sub, rg, vnet: vnet.clone() },
+            [vnet, s, name] if eq(s, "subnets") => Target::Subnet { sub, rg, vnet: vnet.clone(), name: name.clone() },
             _ => Target::Unknown,
         };
     }
     if eq(ns, AKS_NS) && eq(ty, "managedClusters") {
         return match rest.as_slice() {
             [] => Target::ManagedClusters { sub, rg: Some(rg) },
-            [name] => Target::ManagedCluster {
-                sub,
-                rg,
-                name: name.clone(),
-            },
-            [name, action] => Target::ManagedClusterAction {
-                sub,
-                rg,
-                name: name.clone(),
-                action: action.clone(),
-            },
+            [name] => Target::ManagedCluster { sub, rg, name: name.clone() },
+            [name, action] => Target::ManagedClusterAction { sub, rg, name: name.clone(), action: action.clone() },
             _ => Target::Unknown,
         };
     }
@@ -295,15 +195,7 @@ mod tests {
     #[test]
     fn parses_case_insensitively() {
         let t = parse("/SUBSCRIPTIONS/s/resourcegroups/RG/providers/microsoft.network/ROUTETABLES/rt/Routes/r1");
-        assert_eq!(
-            t,
-            Target::Route {
-                sub: "s".into(),
-                rg: "RG".into(),
-                table: "rt".into(),
-                name: "r1".into()
-            }
-        );
+        assert_eq!(t, Target::Route { sub: "s".into(), rg: "RG".into(), table: "rt".into(), name: "r1".into() });
         assert_eq!(
             parse("/subscriptions/s/providers/Microsoft.Network/locations/westeurope/operations/x"),
             Target::Operation {
@@ -322,10 +214,7 @@ mod tests {
     fn ids() {
         let rg = rg_id("s", "rg");
         let rt = resource_id(&rg, ROUTE_TABLES, "rt");
-        assert_eq!(
-            rt,
-            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt"
-        );
+        assert_eq!(rt, "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt");
         assert_eq!(name_of(&rt), "rt");
         assert_eq!(parent_of(&format!("{rt}/routes/r")), rt);
     }

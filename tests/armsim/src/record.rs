@@ -21,10 +21,7 @@ const REDACTED: &[&str] = &["authorization", "cookie", "proxy-authorization"];
 impl Recorder {
     pub fn new(dir: &Path) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
-        Ok(Recorder {
-            dir: dir.to_path_buf(),
-            seq: AtomicU64::new(1),
-        })
+        Ok(Recorder { dir: dir.to_path_buf(), seq: AtomicU64::new(1) })
     }
 
     /// Records an exchange; `base_url` makes the recorded URL absolute.
@@ -40,25 +37,12 @@ impl Recorder {
 
 /// `00012-PUT-routeTables-rt.json`: ordered, and readable at a glance.
 fn file_name(n: u64, req: &Req) -> String {
-    let tail: Vec<&str> = req
-        .path
-        .trim_matches('/')
-        .rsplit('/')
-        .take(2)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let tail: Vec<&str> =
+        req.path.trim_matches('/').rsplit('/').take(2).collect::<Vec<_>>().into_iter().rev().collect();
     let tail: String = tail
         .join("-")
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
         .collect();
     format!("{n:05}-{}-{tail}.json", req.method)
 }
@@ -79,10 +63,7 @@ pub(crate) fn exchange(base_url: &str, req: &Req, resp: &Resp) -> Value {
     };
     let mut resp_headers = Map::new();
     if resp.body.is_some() {
-        resp_headers.insert(
-            "Content-Type".into(),
-            json!("application/json; charset=utf-8"),
-        );
+        resp_headers.insert("Content-Type".into(), json!("application/json; charset=utf-8"));
     }
     for (k, v) in &resp.headers {
         resp_headers.insert(k.clone(), json!(v));

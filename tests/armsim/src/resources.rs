@@ -46,10 +46,7 @@ pub(crate) fn handle(w: &mut World, req: &Req, target: &Target) -> HResult {
         Target::ResourceGroups { sub } if req.method == "GET" => {
             let value: Vec<Value> = w
                 .store
-                .list(
-                    Kind::ResourceGroup,
-                    &format!("/subscriptions/{sub}/resourceGroups"),
-                )
+                .list(Kind::ResourceGroup, &format!("/subscriptions/{sub}/resourceGroups"))
                 .iter()
                 .map(|e| e.body.clone())
                 .collect();
@@ -59,9 +56,9 @@ pub(crate) fn handle(w: &mut World, req: &Req, target: &Target) -> HResult {
             let id = paths::rg_id(sub, rg);
             let existing = w.store.get(&id).cloned();
             match req.method.as_str() {
-                "GET" => existing
-                    .map(|e| Resp::json(200, e.body))
-                    .ok_or_else(|| ArmError::resource_group_not_found(rg)),
+                "GET" => {
+                    existing.map(|e| Resp::json(200, e.body)).ok_or_else(|| ArmError::resource_group_not_found(rg))
+                }
                 "HEAD" => Ok(Resp::empty(if existing.is_some() { 204 } else { 404 })),
                 "PUT" => {
                     check_preconditions(req, existing.as_ref())?;

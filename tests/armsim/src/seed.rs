@@ -110,11 +110,7 @@ impl Default for Seed {
                         location: None,
                         address_prefixes: vec!["10.0.0.0/16".into()],
                         subnets: vec![
-                            SeedSubnet {
-                                name: "aks".into(),
-                                address_prefix: "10.0.0.0/22".into(),
-                                route_table: None,
-                            },
+                            SeedSubnet { name: "aks".into(), address_prefix: "10.0.0.0/22".into(), route_table: None },
                             SeedSubnet {
                                 name: "AzureFirewallSubnet".into(),
                                 address_prefix: "10.0.4.0/26".into(),
@@ -136,9 +132,7 @@ impl Seed {
 
     /// An empty seed: no resource groups at all.
     pub fn empty() -> Seed {
-        Seed {
-            subscriptions: Vec::new(),
-        }
+        Seed { subscriptions: Vec::new() }
     }
 }
 
@@ -153,17 +147,10 @@ pub(crate) fn apply(seed: &Seed, w: &mut World) -> Result<(), Error> {
             let rg_id = paths::rg_id(&sub.id, &rg.name);
             let rg_loc = normalize_location(&rg.location);
             let tags = (!rg.tags.is_empty()).then(|| json!(rg.tags));
-            w.store.put(
-                Kind::ResourceGroup,
-                &rg_id,
-                crate::resources::rg_body(&rg_id, &rg_loc, tags),
-            );
+            w.store.put(Kind::ResourceGroup, &rg_id, crate::resources::rg_body(&rg_id, &rg_loc, tags));
             for rt in &rg.route_tables {
                 let id = resource_id(&rg_id, paths::ROUTE_TABLES, &rt.name);
-                let loc = rt
-                    .location
-                    .as_deref()
-                    .map_or(rg_loc.clone(), normalize_location);
+                let loc = rt.location.as_deref().map_or(rg_loc.clone(), normalize_location);
                 let body = json!({
                     "name": rt.name,
                     "id": id,
@@ -178,12 +165,7 @@ pub(crate) fn apply(seed: &Seed, w: &mut World) -> Result<(), Error> {
                 });
                 w.store.put(Kind::RouteTable, &id, body);
                 for r in &rt.routes {
-                    if !r
-                        .address_prefix
-                        .chars()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_alphabetic())
-                    {
+                    if !r.address_prefix.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
                         cidr(&r.address_prefix, &format!("route {}", r.name))?;
                     }
                     crate::network::insert_route(
@@ -198,10 +180,7 @@ pub(crate) fn apply(seed: &Seed, w: &mut World) -> Result<(), Error> {
             }
             for vnet in &rg.virtual_networks {
                 let id = resource_id(&rg_id, paths::VNETS, &vnet.name);
-                let loc = vnet
-                    .location
-                    .as_deref()
-                    .map_or(rg_loc.clone(), normalize_location);
+                let loc = vnet.location.as_deref().map_or(rg_loc.clone(), normalize_location);
                 for p in &vnet.address_prefixes {
                     cidr(p, &format!("virtual network {}", vnet.name))?;
                 }
@@ -227,17 +206,11 @@ pub(crate) fn apply(seed: &Seed, w: &mut World) -> Result<(), Error> {
                     props.insert("provisioningState".into(), json!("Succeeded"));
                     props.insert("addressPrefix".into(), json!(s.address_prefix));
                     if let Some(rt) = &s.route_table {
-                        let rt_id = if rt.starts_with('/') {
-                            rt.clone()
-                        } else {
-                            resource_id(&rg_id, paths::ROUTE_TABLES, rt)
-                        };
+                        let rt_id =
+                            if rt.starts_with('/') { rt.clone() } else { resource_id(&rg_id, paths::ROUTE_TABLES, rt) };
                         let canonical =
                             w.store.get(&rt_id).map(|e| e.id.clone()).ok_or_else(|| {
-                                Error::Seed(format!(
-                                    "subnet {}: route table {rt} is not seeded",
-                                    s.name
-                                ))
+                                Error::Seed(format!("subnet {}: route table {rt} is not seeded", s.name))
                             })?;
                         props.insert("routeTable".into(), json!({ "id": canonical }));
                     }
@@ -264,8 +237,7 @@ mod tests {
 
     #[test]
     fn default_seed_round_trips() -> Result<(), Error> {
-        let text =
-            serde_json::to_string(&Seed::default()).map_err(|e| Error::Seed(e.to_string()))?;
+        let text = serde_json::to_string(&Seed::default()).map_err(|e| Error::Seed(e.to_string()))?;
         assert_eq!(Seed::from_json(&text)?, Seed::default());
         assert!(Seed::from_json(r#"{"subscriptions":[{"id":"s","bogus":1}]}"#).is_err());
         Ok(())

@@ -47,13 +47,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub fn new(
-        world: World,
-        auth: Auth,
-        recorder: Option<Recorder>,
-        ids: Arc<IdGen>,
-        base_url: String,
-    ) -> Self {
+    pub fn new(world: World, auth: Auth, recorder: Option<Recorder>, ids: Arc<IdGen>, base_url: String) -> Self {
         Shared {
             world: Mutex::new(world),
             faults: Mutex::new(Faults::default()),
@@ -152,10 +146,8 @@ async fn respond(
         Ok(b) => b.to_bytes().to_vec(),
         Err(_) => Vec::new(),
     };
-    let raw_target = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string());
+    let raw_target =
+        parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string());
     let raw_query = parts.uri.query().unwrap_or("").to_string();
     let req = Req {
         method: parts.method.as_str().to_ascii_uppercase(),
@@ -166,12 +158,7 @@ async fn respond(
         headers: parts
             .headers
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect(),
         body,
     };
@@ -182,9 +169,7 @@ async fn respond(
 }
 
 fn to_hyper(shared: &Shared, resp: Resp) -> hyper::Response<Full<Bytes>> {
-    let mut b = hyper::Response::builder()
-        .status(resp.status)
-        .header("x-ms-request-id", shared.ids.guid());
+    let mut b = hyper::Response::builder().status(resp.status).header("x-ms-request-id", shared.ids.guid());
     for (k, v) in &resp.headers {
         b = b.header(k.as_str(), v.as_str());
     }
@@ -205,10 +190,7 @@ fn to_hyper(shared: &Shared, resp: Resp) -> hyper::Response<Full<Bytes>> {
 async fn process(shared: &Shared, peer: SocketAddr, req: Req) -> Outcome {
     if req.path == "/_armsim" || req.path.starts_with("/_armsim/") {
         if !peer.ip().is_loopback() {
-            return Outcome::Respond(Resp::json(
-                403,
-                json!({ "error": "admin endpoint is loopback-only" }),
-            ));
+            return Outcome::Respond(Resp::json(403, json!({ "error": "admin endpoint is loopback-only" })));
         }
         return Outcome::Respond(crate::admin::handle(shared, &req));
     }
@@ -226,14 +208,8 @@ async fn process(shared: &Shared, peer: SocketAddr, req: Req) -> Outcome {
                 return Outcome::Drop;
             }
             FaultStatus::Status(status) => {
-                let code = f
-                    .code
-                    .clone()
-                    .unwrap_or_else(|| default_code(status).to_string());
-                let message = f
-                    .message
-                    .clone()
-                    .unwrap_or_else(|| format!("Injected fault: {status} {code}."));
+                let code = f.code.clone().unwrap_or_else(|| default_code(status).to_string());
+                let message = f.message.clone().unwrap_or_else(|| format!("Injected fault: {status} {code}."));
                 let mut e = ArmError::new(status, code, message);
                 if let Some(s) = f.retry_after {
                     e = e.with_header("Retry-After", s.to_string());
@@ -242,14 +218,11 @@ async fn process(shared: &Shared, peer: SocketAddr, req: Req) -> Outcome {
             }
         }
     } else if let Some(which) = auth_path {
-        let resp = shared
-            .auth
-            .handle(which, &req, &shared.base_url, &shared.ids);
+        let resp = shared.auth.handle(which, &req, &shared.base_url, &shared.ids);
         shared.log_request(&req, resp.status, at);
         return Outcome::Respond(resp);
     } else {
-        arm(shared, &req)
-            .unwrap_or_else(|e| Resp::from_error(&e.for_aks_shape(shared.aks_flat_errors)))
+        arm(shared, &req).unwrap_or_else(|e| Resp::from_error(&e.for_aks_shape(shared.aks_flat_errors)))
     };
     shared.log_request(&req, resp.status, at);
     if let Some(rec) = &shared.recorder {
@@ -279,30 +252,20 @@ fn arm(shared: &Shared, req: &Req) -> HResult {
     if !supported.contains(&version) {
         return Err(ArmError::bad_request(
             "InvalidApiVersionParameter",
-            format!(
-                "The api-version '{version}' is invalid. The supported versions are '{}'.",
-                supported.join(",")
-            ),
+            format!("The api-version '{version}' is invalid. The supported versions are '{}'.", supported.join(",")),
         ));
     }
     let mut w = shared.world();
     w.advance(Instant::now());
     match &target {
-        Target::ResourceGroups { .. } | Target::ResourceGroup { .. } => {
-            crate::resources::handle(&mut w, req, &target)
-        }
+        Target::ResourceGroups { .. } | Target::ResourceGroup { .. } => crate::resources::handle(&mut w, req, &target),
         Target::Operation { id, kind, ns, .. } => operation(&w, req, id, *kind, *ns),
         Target::Unknown => Err(ArmError::new(
             404,
             "InvalidResourceType",
-            format!(
-                "The resource type for path '{}' could not be found.",
-                req.path
-            ),
+            format!("The resource type for path '{}' could not be found.", req.path),
         )),
-        t if t.namespace() == Some(Namespace::ContainerService) => {
-            crate::aks::handle(&mut w, req, t)
-        }
+        t if t.namespace() == Some(Namespace::ContainerService) => crate::aks::handle(&mut w, req, t),
         t => crate::network::handle(&mut w, req, t),
     }
 }
@@ -313,11 +276,7 @@ fn operation(w: &World, req: &Req, id: &str, kind: OpUrlKind, ns: Namespace) -> 
         return Err(crate::network::method_not_allowed(&req.method));
     }
     let Some(op) = w.ops.get(id).filter(|o| o.ns == ns) else {
-        return Err(ArmError::new(
-            404,
-            "OperationNotFound",
-            format!("The operation '{id}' could not be found."),
-        ));
+        return Err(ArmError::new(404, "OperationNotFound", format!("The operation '{id}' could not be found.")));
     };
     let now = Instant::now();
     match kind {
@@ -341,9 +300,7 @@ fn operation(w: &World, req: &Req, id: &str, kind: OpUrlKind, ns: Namespace) -> 
                 Some(e) => Ok(Resp::json(200, e.body.clone())),
                 None => Ok(Resp::empty(204)),
             },
-            OpState::Failed { code, message } => {
-                Err(ArmError::new(500, code.clone(), message.clone()))
-            }
+            OpState::Failed { code, message } => Err(ArmError::new(500, code.clone(), message.clone())),
         },
     }
 }

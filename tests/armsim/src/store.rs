@@ -63,9 +63,7 @@ impl Entry {
     }
 
     pub fn prop_str(&self, key: &str) -> Option<&str> {
-        self.props()
-            .and_then(|p| p.get(key))
-            .and_then(Value::as_str)
+        self.props().and_then(|p| p.get(key)).and_then(Value::as_str)
     }
 
     /// The `properties` object, created if missing.
@@ -75,10 +73,7 @@ impl Entry {
 
     /// The etag; Microsoft.Network spells the property `etag`, AKS `eTag`.
     pub fn etag(&self) -> Option<&str> {
-        self.body
-            .get("etag")
-            .or_else(|| self.body.get("eTag"))
-            .and_then(Value::as_str)
+        self.body.get("etag").or_else(|| self.body.get("eTag")).and_then(Value::as_str)
     }
 
     pub fn location(&self) -> Option<&str> {
@@ -95,9 +90,7 @@ pub(crate) fn props_mut(body: &mut Value) -> &mut Map<String, Value> {
         Value::Object(o) => o,
         _ => unreachable!("made an object above"),
     };
-    let p = obj
-        .entry("properties")
-        .or_insert_with(|| Value::Object(Map::new()));
+    let p = obj.entry("properties").or_insert_with(|| Value::Object(Map::new()));
     if !p.is_object() {
         *p = Value::Object(Map::new());
     }
@@ -137,12 +130,7 @@ impl Store {
         let k = key(id);
         let seq = self.next_seq;
         self.next_seq += 1;
-        let e = self.entries.entry(k).or_insert_with(|| Entry {
-            id: id.to_string(),
-            kind,
-            seq,
-            body: Value::Null,
-        });
+        let e = self.entries.entry(k).or_insert_with(|| Entry { id: id.to_string(), kind, seq, body: Value::Null });
         e.kind = kind;
         e.body = body;
         e
@@ -159,12 +147,8 @@ impl Store {
     /// Entries of `kind` whose ID starts with `prefix` (case-insensitive), in creation order.
     pub fn list(&self, kind: Kind, prefix: &str) -> Vec<&Entry> {
         let p = format!("{}/", key(prefix));
-        let mut v: Vec<&Entry> = self
-            .entries
-            .iter()
-            .filter(|(k, e)| e.kind == kind && k.starts_with(&p))
-            .map(|(_, e)| e)
-            .collect();
+        let mut v: Vec<&Entry> =
+            self.entries.iter().filter(|(k, e)| e.kind == kind && k.starts_with(&p)).map(|(_, e)| e).collect();
         v.sort_by_key(|e| e.seq);
         v
     }
@@ -195,19 +179,23 @@ mod tests {
             "/subscriptions/s/resourceGroups/RG/providers/Microsoft.Network/routeTables/rt",
             json!({}),
         );
-        s.put(Kind::Route, "/subscriptions/s/resourceGroups/RG/providers/Microsoft.Network/routeTables/rt/routes/b", json!({}));
-        s.put(Kind::Route, "/subscriptions/s/resourceGroups/RG/providers/Microsoft.Network/routeTables/rt/routes/a", json!({}));
+        s.put(
+            Kind::Route,
+            "/subscriptions/s/resourceGroups/RG/providers/Microsoft.Network/routeTables/rt/routes/b",
+            json!({}),
+        );
+        s.put(
+            Kind::Route,
+            "/subscriptions/s/resourceGroups/RG/providers/Microsoft.Network/routeTables/rt/routes/a",
+            json!({}),
+        );
         let rt = "/SUBSCRIPTIONS/s/resourcegroups/rg/providers/microsoft.network/routetables/RT";
         assert!(s.contains(rt));
         assert_eq!(
             s.get(rt).map(|e| e.id.as_str()),
             Some("/subscriptions/s/resourceGroups/RG/providers/Microsoft.Network/routeTables/rt")
         );
-        let names: Vec<&str> = s
-            .list(Kind::Route, rt)
-            .iter()
-            .map(|e| crate::paths::name_of(&e.id))
-            .collect();
+        let names: Vec<&str> = s.list(Kind::Route, rt).iter().map(|e| crate::paths::name_of(&e.id)).collect();
         assert_eq!(names, vec!["b", "a"]);
         s.remove_tree(rt);
         assert!(s.all(Kind::Route).is_empty());

@@ -87,8 +87,7 @@ impl World {
     pub fn set_state(&mut self, id: &str, state: &str) {
         let etag = self.ids.etag();
         if let Some(e) = self.store.get_mut(id) {
-            e.props_mut()
-                .insert("provisioningState".into(), json!(state));
+            e.props_mut().insert("provisioningState".into(), json!(state));
             set_etag(&mut e.body, etag);
         }
     }
@@ -123,8 +122,7 @@ impl World {
 
     /// Starts a long-running operation; an `lro-fail` rule matching the request makes it fail.
     pub fn start_op(&mut self, req: &Req, spec: OpSpec) -> Operation {
-        let failure =
-            take_match(&mut self.lro_failures, &req.method, &req.path).map(|f| (f.code, f.message));
+        let failure = take_match(&mut self.lro_failures, &req.method, &req.path).map(|f| (f.code, f.message));
         let api_version = req.api_version().unwrap_or_default().to_string();
         let op = Operation {
             id: self.ids.guid(),
@@ -162,11 +160,7 @@ impl World {
 /// Replaces whichever etag property (`etag` or AKS's `eTag`) the body carries.
 fn set_etag(body: &mut Value, etag: String) {
     if let Value::Object(o) = body {
-        let key = if o.contains_key("eTag") {
-            "eTag"
-        } else {
-            "etag"
-        };
+        let key = if o.contains_key("eTag") { "eTag" } else { "etag" };
         if o.contains_key(key) {
             o.insert(key.into(), json!(etag));
         }
@@ -177,20 +171,14 @@ fn set_etag(body: &mut Value, etag: String) {
 /// resources that expose an etag.
 pub(crate) fn check_preconditions(req: &Req, existing: Option<&Entry>) -> Result<(), ArmError> {
     let failed = || {
-        ArmError::new(
-            412,
-            "PreconditionFailed",
-            "The condition specified using HTTP conditional header(s) is not met.",
-        )
+        ArmError::new(412, "PreconditionFailed", "The condition specified using HTTP conditional header(s) is not met.")
     };
     if let Some(want) = req.header("if-match") {
         let ok = match existing {
             None => false,
             Some(e) => {
                 want.trim() == "*"
-                    || want
-                        .split(',')
-                        .any(|w| normalize_etag(w) == normalize_etag(e.etag().unwrap_or("")))
+                    || want.split(',').any(|w| normalize_etag(w) == normalize_etag(e.etag().unwrap_or("")))
             }
         };
         if !ok {
@@ -202,10 +190,7 @@ pub(crate) fn check_preconditions(req: &Req, existing: Option<&Entry>) -> Result
             return Err(failed());
         }
         if let Some(e) = existing {
-            if not
-                .split(',')
-                .any(|w| normalize_etag(w) == normalize_etag(e.etag().unwrap_or("")))
-            {
+            if not.split(',').any(|w| normalize_etag(w) == normalize_etag(e.etag().unwrap_or(""))) {
                 return Err(failed());
             }
         }
@@ -223,19 +208,14 @@ fn normalize_etag(s: &str) -> &str {
 
 /// Azure's normal form of a location name: `West Europe` → `westeurope`.
 pub(crate) fn normalize_location(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase()
+    s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase()
 }
 
 /// Reads `tags` from a request body: absent, or an object of strings.
 pub(crate) fn read_tags(v: Option<&Value>) -> Result<Option<Value>, ArmError> {
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(m)) if m.values().all(Value::is_string) => {
-            Ok(Some(Value::Object(m.clone())))
-        }
+        Some(Value::Object(m)) if m.values().all(Value::is_string) => Ok(Some(Value::Object(m.clone()))),
         Some(_) => Err(ArmError::invalid_request_format(
             "Cannot parse the request. 'tags' must be an object of string values.",
         )),

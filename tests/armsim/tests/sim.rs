@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use armsim::{
-    AksErrorShape, Config, Fault, FaultStatus, Latency, LroFailure, RunningSim, Seed, Sim,
-};
+use armsim::{AksErrorShape, Config, Fault, FaultStatus, Latency, LroFailure, RunningSim, Seed, Sim};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -31,9 +29,7 @@ impl R {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
     fn code(&self) -> Option<&str> {
-        self.body["error"]["code"]
-            .as_str()
-            .or(self.body["code"].as_str())
+        self.body["error"]["code"].as_str().or(self.body["code"].as_str())
     }
 }
 
@@ -69,13 +65,7 @@ impl T {
         format!("{}{path}?api-version={api}", self.sim.base_url())
     }
 
-    async fn send(
-        &self,
-        method: Method,
-        url: &str,
-        body: Option<Value>,
-        headers: &[(&str, &str)],
-    ) -> R {
+    async fn send(&self, method: Method, url: &str, body: Option<Value>, headers: &[(&str, &str)]) -> R {
         let mut b = self.http.request(method, url).bearer_auth(&self.token);
         for (k, v) in headers {
             b = b.header(*k, *v);
@@ -87,39 +77,25 @@ impl T {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap();
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        };
-        R {
-            status,
-            headers,
-            body,
-        }
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() };
+        R { status, headers, body }
     }
 
     async fn get(&self, path: &str) -> R {
-        self.send(Method::GET, &self.url(path, NET), None, &[])
-            .await
+        self.send(Method::GET, &self.url(path, NET), None, &[]).await
     }
 
     async fn put(&self, path: &str, body: Value) -> R {
-        self.send(Method::PUT, &self.url(path, NET), Some(body), &[])
-            .await
+        self.send(Method::PUT, &self.url(path, NET), Some(body), &[]).await
     }
 
     async fn delete(&self, path: &str) -> R {
-        self.send(Method::DELETE, &self.url(path, NET), None, &[])
-            .await
+        self.send(Method::DELETE, &self.url(path, NET), None, &[]).await
     }
 
     /// Polls an Azure-AsyncOperation URL until it leaves InProgress.
     async fn poll(&self, r: &R) -> Value {
-        let url = r
-            .header("azure-asyncoperation")
-            .expect("Azure-AsyncOperation header")
-            .to_string();
+        let url = r.header("azure-asyncoperation").expect("Azure-AsyncOperation header").to_string();
         for _ in 0..50 {
             let s = self.send(Method::GET, &url, None, &[]).await;
             assert_eq!(s.status, StatusCode::OK);
@@ -132,12 +108,7 @@ impl T {
     }
 
     async fn put_rt(&self, name: &str, routes: Value) -> R {
-        let r = self
-            .put(
-                &rt_id(name),
-                json!({"location": "westeurope", "properties": {"routes": routes}}),
-            )
-            .await;
+        let r = self.put(&rt_id(name), json!({"location": "westeurope", "properties": {"routes": routes}})).await;
         assert!(r.status.is_success(), "{:?} {}", r.status, r.body);
         assert_eq!(self.poll(&r).await["status"], "Succeeded");
         r
@@ -155,10 +126,7 @@ async fn token_endpoint_grants_secret_and_assertion() {
     let form = |extra: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
         let mut v = vec![
             ("grant_type", "client_credentials".to_string()),
-            (
-                "client_id",
-                "11111111-1111-1111-1111-111111111111".to_string(),
-            ),
+            ("client_id", "11111111-1111-1111-1111-111111111111".to_string()),
             ("scope", "https://management.azure.com/.default".to_string()),
         ];
         v.extend(extra.iter().map(|(k, x)| (*k, x.to_string())));
@@ -170,15 +138,9 @@ async fn token_endpoint_grants_secret_and_assertion() {
             .map(|(k, v)| format!("{k}={}", v.replace(':', "%3A").replace('/', "%2F")))
             .collect::<Vec<_>>()
             .join("&");
-        t.http
-            .post(&url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
+        t.http.post(&url).header("content-type", "application/x-www-form-urlencoded").body(body).send()
     };
-    let ok = post(form(&[("client_secret", "armsim-secret")]))
-        .await
-        .unwrap();
+    let ok = post(form(&[("client_secret", "armsim-secret")])).await.unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
     let body: Value = ok.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
@@ -187,13 +149,7 @@ async fn token_endpoint_grants_secret_and_assertion() {
     let token = body["access_token"].as_str().unwrap().to_string();
 
     // The minted token works on ARM.
-    let r = t
-        .http
-        .get(t.url(RG, "2021-04-01"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = t.http.get(t.url(RG, "2021-04-01")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 
     let bad = post(form(&[("client_secret", "wrong")])).await.unwrap();
@@ -203,27 +159,15 @@ async fn token_endpoint_grants_secret_and_assertion() {
 
     // eyJhbGciOiJSUzI1NiJ9 = {"alg":"RS256"}, eyJzdWIiOiJ4In0 = {"sub":"x"}
     let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
-    let ok = post(form(&[
-        ("client_assertion", jwt),
-        ("client_assertion_type", armsim::JWT_BEARER),
-    ]))
-    .await
-    .unwrap();
+    let ok = post(form(&[("client_assertion", jwt), ("client_assertion_type", armsim::JWT_BEARER)])).await.unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
-    let bad = post(form(&[
-        ("client_assertion", "not-a-jwt"),
-        ("client_assertion_type", armsim::JWT_BEARER),
-    ]))
-    .await
-    .unwrap();
+    let bad =
+        post(form(&[("client_assertion", "not-a-jwt"), ("client_assertion_type", armsim::JWT_BEARER)])).await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
 
     let disc = t
         .http
-        .get(format!(
-            "{}/tenant-1/v2.0/.well-known/openid-configuration",
-            t.sim.base_url()
-        ))
+        .get(format!("{}/tenant-1/v2.0/.well-known/openid-configuration", t.sim.base_url()))
         .send()
         .await
         .unwrap();
@@ -236,23 +180,11 @@ async fn arm_requires_a_bearer_token() {
     let t = default_sim().await;
     let r = t.http.get(t.url(&rt_id("x"), NET)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert!(r
-        .headers()
-        .get("www-authenticate")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .starts_with("Bearer "));
+    assert!(r.headers().get("www-authenticate").unwrap().to_str().unwrap().starts_with("Bearer "));
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "AuthenticationFailed");
 
-    let r = t
-        .http
-        .get(t.url(&rt_id("x"), NET))
-        .bearer_auth("forged")
-        .send()
-        .await
-        .unwrap();
+    let r = t.http.get(t.url(&rt_id("x"), NET)).bearer_auth("forged").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(r.headers().contains_key("www-authenticate"));
     let body: Value = r.json().await.unwrap();
@@ -266,9 +198,7 @@ async fn api_version_is_required_and_checked() {
     let r = t.send(Method::GET, &url, None, &[]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.code(), Some("MissingApiVersionParameter"));
-    let r = t
-        .send(Method::GET, &t.url(&rt_id("x"), "2019-01-01"), None, &[])
-        .await;
+    let r = t.send(Method::GET, &t.url(&rt_id("x"), "2019-01-01"), None, &[]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.code(), Some("InvalidApiVersionParameter"));
 }
@@ -276,22 +206,11 @@ async fn api_version_is_required_and_checked() {
 #[tokio::test]
 async fn seeded_network_is_visible() {
     let t = default_sim().await;
-    let vnet = t
-        .get(&format!(
-            "{RG}/providers/Microsoft.Network/virtualNetworks/vnet"
-        ))
-        .await;
+    let vnet = t.get(&format!("{RG}/providers/Microsoft.Network/virtualNetworks/vnet")).await;
     assert_eq!(vnet.status, StatusCode::OK);
-    assert_eq!(
-        vnet.body["properties"]["addressSpace"]["addressPrefixes"],
-        json!(["10.0.0.0/16"])
-    );
-    let names: Vec<&str> = vnet.body["properties"]["subnets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    assert_eq!(vnet.body["properties"]["addressSpace"]["addressPrefixes"], json!(["10.0.0.0/16"]));
+    let names: Vec<&str> =
+        vnet.body["properties"]["subnets"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["aks", "AzureFirewallSubnet"]);
     let s = t.get(&subnet_id("aks")).await;
     assert_eq!(s.body["properties"]["addressPrefix"], "10.0.0.0/22");
@@ -308,7 +227,10 @@ async fn route_table_crud_with_lro() {
     let t = default_sim().await;
     let id = rt_id("rt-fw");
     let r = t
-        .put(&id, json!({"location": "West Europe", "tags": {"a": "b"}, "properties": {"routes": [fw_route("default")]}}))
+        .put(
+            &id,
+            json!({"location": "West Europe", "tags": {"a": "b"}, "properties": {"routes": [fw_route("default")]}}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.body["properties"]["provisioningState"], "Updating");
@@ -328,42 +250,21 @@ async fn route_table_crud_with_lro() {
 
     let g = t.get(&id).await;
     assert_eq!(g.body["properties"]["provisioningState"], "Succeeded");
-    assert_eq!(
-        g.body["properties"]["routes"][0]["properties"]["provisioningState"],
-        "Succeeded"
-    );
+    assert_eq!(g.body["properties"]["routes"][0]["properties"]["provisioningState"], "Succeeded");
     assert_eq!(g.body["tags"], json!({"a": "b"}));
 
     // An update answers 200.
-    let r = t
-        .put(
-            &id,
-            json!({"location": "westeurope", "properties": {"routes": [fw_route("default")]}}),
-        )
-        .await;
+    let r = t.put(&id, json!({"location": "westeurope", "properties": {"routes": [fw_route("default")]}})).await;
     assert_eq!(r.status, StatusCode::OK);
     t.poll(&r).await;
 
-    let p = t
-        .send(
-            Method::PATCH,
-            &t.url(&id, NET),
-            Some(json!({"tags": {"env": "test"}})),
-            &[],
-        )
-        .await;
+    let p = t.send(Method::PATCH, &t.url(&id, NET), Some(json!({"tags": {"env": "test"}})), &[]).await;
     assert_eq!(p.status, StatusCode::OK);
     assert_eq!(p.body["tags"], json!({"env": "test"}));
 
-    let list = t
-        .get(&format!("{RG}/providers/Microsoft.Network/routeTables"))
-        .await;
+    let list = t.get(&format!("{RG}/providers/Microsoft.Network/routeTables")).await;
     assert_eq!(list.body["value"].as_array().unwrap().len(), 1);
-    let all = t
-        .get(&format!(
-            "/subscriptions/{SUB}/providers/Microsoft.Network/routeTables"
-        ))
-        .await;
+    let all = t.get(&format!("/subscriptions/{SUB}/providers/Microsoft.Network/routeTables")).await;
     assert_eq!(all.body["value"].as_array().unwrap().len(), 1);
 
     let d = t.delete(&id).await;
@@ -393,35 +294,21 @@ async fn put_replaces_routes_and_ids_are_case_insensitive() {
     assert_eq!(routes.body["value"].as_array().unwrap().len(), 2);
     // A PUT that omits `onprem` deletes it, as in Azure.
     t.put_rt("rt-mixed", json!([fw_route("default")])).await;
-    let g = t
-        .get(
-            &id.to_uppercase()
-                .replace("/SUBSCRIPTIONS/", "/subscriptions/"),
-        )
-        .await;
+    let g = t.get(&id.to_uppercase().replace("/SUBSCRIPTIONS/", "/subscriptions/")).await;
     assert_eq!(g.status, StatusCode::OK);
     assert_eq!(g.body["name"], "RT-Mixed", "canonical casing is kept");
     assert_eq!(g.body["id"], id);
-    let names: Vec<&str> = g.body["properties"]["routes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> =
+        g.body["properties"]["routes"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["default"]);
-    assert_eq!(
-        t.get(&format!("{id}/routes/onprem")).await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(t.get(&format!("{id}/routes/onprem")).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn routes_as_child_resources() {
     let t = default_sim().await;
     let rt = rt_id("rt");
-    let missing_parent = t
-        .put(&format!("{}/routes/r", rt_id("none")), fw_route("r"))
-        .await;
+    let missing_parent = t.put(&format!("{}/routes/r", rt_id("none")), fw_route("r")).await;
     assert_eq!(missing_parent.status, StatusCode::NOT_FOUND);
     assert_eq!(missing_parent.code(), Some("ParentResourceNotFound"));
     t.put_rt("rt", json!([])).await;
@@ -431,11 +318,7 @@ async fn routes_as_child_resources() {
             json!({"properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "Internet"}}),
         )
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::CREATED,
-        "0.0.0.0/0 to Internet is allowed by Microsoft.Network"
-    );
+    assert_eq!(r.status, StatusCode::CREATED, "0.0.0.0/0 to Internet is allowed by Microsoft.Network");
     assert_eq!(r.body["type"], "Microsoft.Network/routeTables/routes");
     t.poll(&r).await;
     let g = t.get(&format!("{rt}/routes/internet")).await;
@@ -472,22 +355,15 @@ async fn network_validation_codes() {
     assert_eq!(r.code(), Some("InvalidAddressPrefixFormat"));
     // Nothing was stored by the refused PUTs.
     assert_eq!(t.get(&rt).await.status, StatusCode::NOT_FOUND);
-    let s = t
-        .put(
-            &subnet_id("bad"),
-            json!({"properties": {"addressPrefix": "10.1.0.0/24"}}),
-        )
-        .await;
+    let s = t.put(&subnet_id("bad"), json!({"properties": {"addressPrefix": "10.1.0.0/24"}})).await;
     assert_eq!(s.code(), Some("NetcfgSubnetRangeOutsideVnet"));
-    let s = t
-        .put(
-            &subnet_id("bad"),
-            json!({"properties": {"addressPrefix": "10.0.1.0/24"}}),
-        )
-        .await;
+    let s = t.put(&subnet_id("bad"), json!({"properties": {"addressPrefix": "10.0.1.0/24"}})).await;
     assert_eq!(s.code(), Some("NetcfgSubnetRangesOverlap"));
     let s = t
-        .put(&subnet_id("aks"), json!({"properties": {"addressPrefix": "10.0.0.0/22", "routeTable": {"id": rt_id("ghost")}}}))
+        .put(
+            &subnet_id("aks"),
+            json!({"properties": {"addressPrefix": "10.0.0.0/22", "routeTable": {"id": rt_id("ghost")}}}),
+        )
         .await;
     assert_eq!(s.code(), Some("InvalidResourceReference"));
 }
@@ -498,39 +374,29 @@ async fn subnet_route_table_association_is_kept_in_sync() {
     let rt = rt_id("rt");
     t.put_rt("rt", json!([fw_route("default")])).await;
     let s = t
-        .put(&subnet_id("aks"), json!({"properties": {"addressPrefix": "10.0.0.0/22", "routeTable": {"id": rt.to_lowercase()}}}))
+        .put(
+            &subnet_id("aks"),
+            json!({"properties": {"addressPrefix": "10.0.0.0/22", "routeTable": {"id": rt.to_lowercase()}}}),
+        )
         .await;
     assert_eq!(s.status, StatusCode::OK);
     assert_eq!(s.body["properties"]["provisioningState"], "Updating");
     t.poll(&s).await;
     let sub = t.get(&subnet_id("aks")).await;
-    assert_eq!(
-        sub.body["properties"]["routeTable"]["id"], rt,
-        "stored with canonical casing"
-    );
+    assert_eq!(sub.body["properties"]["routeTable"]["id"], rt, "stored with canonical casing");
     let table = t.get(&rt).await;
-    assert_eq!(
-        table.body["properties"]["subnets"],
-        json!([{"id": subnet_id("aks")}])
-    );
+    assert_eq!(table.body["properties"]["subnets"], json!([{"id": subnet_id("aks")}]));
 
     let d = t.delete(&rt).await;
     assert_eq!(d.status, StatusCode::BAD_REQUEST);
     assert_eq!(d.code(), Some("InUseRouteTableCannotBeDeleted"));
 
     // A subnet PUT without routeTable dissociates it.
-    let s = t
-        .put(
-            &subnet_id("aks"),
-            json!({"properties": {"addressPrefix": "10.0.0.0/22"}}),
-        )
-        .await;
+    let s = t.put(&subnet_id("aks"), json!({"properties": {"addressPrefix": "10.0.0.0/22"}})).await;
     t.poll(&s).await;
     let table = t.get(&rt).await;
     assert!(table.body["properties"].get("subnets").is_none());
-    assert!(t.get(&subnet_id("aks")).await.body["properties"]
-        .get("routeTable")
-        .is_none());
+    assert!(t.get(&subnet_id("aks")).await.body["properties"].get("routeTable").is_none());
 }
 
 #[tokio::test]
@@ -538,24 +404,10 @@ async fn etag_preconditions() {
     let t = default_sim().await;
     let rt = rt_id("rt");
     let body = json!({"location": "westeurope"});
-    let created = t
-        .send(
-            Method::PUT,
-            &t.url(&rt, NET),
-            Some(body.clone()),
-            &[("If-None-Match", "*")],
-        )
-        .await;
+    let created = t.send(Method::PUT, &t.url(&rt, NET), Some(body.clone()), &[("If-None-Match", "*")]).await;
     assert_eq!(created.status, StatusCode::CREATED);
     t.poll(&created).await;
-    let again = t
-        .send(
-            Method::PUT,
-            &t.url(&rt, NET),
-            Some(body.clone()),
-            &[("If-None-Match", "*")],
-        )
-        .await;
+    let again = t.send(Method::PUT, &t.url(&rt, NET), Some(body.clone()), &[("If-None-Match", "*")]).await;
     assert_eq!(again.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(again.code(), Some("PreconditionFailed"));
     let stale = t
@@ -568,69 +420,35 @@ async fn etag_preconditions() {
         .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
     let etag = t.get(&rt).await.body["etag"].as_str().unwrap().to_string();
-    let ok = t
-        .send(
-            Method::PUT,
-            &t.url(&rt, NET),
-            Some(body),
-            &[("If-Match", &etag)],
-        )
-        .await;
+    let ok = t.send(Method::PUT, &t.url(&rt, NET), Some(body), &[("If-Match", &etag)]).await;
     assert_eq!(ok.status, StatusCode::OK);
     assert_ne!(ok.body["etag"], etag, "a write changes the etag");
     t.poll(&ok).await;
-    let del = t
-        .send(
-            Method::DELETE,
-            &t.url(&rt, NET),
-            None,
-            &[("If-Match", &etag)],
-        )
-        .await;
+    let del = t.send(Method::DELETE, &t.url(&rt, NET), None, &[("If-Match", &etag)]).await;
     assert_eq!(del.status, StatusCode::PRECONDITION_FAILED);
 }
 
 #[tokio::test]
 async fn concurrent_writes_conflict_and_operations_take_time() {
-    let t = start(Config {
-        lro_delay: Duration::from_secs(60),
-        ..Config::default()
-    })
-    .await;
+    let t = start(Config { lro_delay: Duration::from_secs(60), ..Config::default() }).await;
     let rt = rt_id("rt");
-    let r = t
-        .put(
-            &rt,
-            json!({"location": "westeurope", "properties": {"routes": [fw_route("default")]}}),
-        )
-        .await;
+    let r = t.put(&rt, json!({"location": "westeurope", "properties": {"routes": [fw_route("default")]}})).await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.header("retry-after"), Some("1"));
     let status_url = r.header("azure-asyncoperation").unwrap().to_string();
     let s = t.send(Method::GET, &status_url, None, &[]).await;
     assert_eq!(s.body, json!({"status": "InProgress"}));
-    assert_eq!(
-        t.get(&rt).await.body["properties"]["provisioningState"],
-        "Updating"
-    );
+    assert_eq!(t.get(&rt).await.body["properties"]["provisioningState"], "Updating");
 
-    let c = t
-        .put(&format!("{rt}/routes/other"), fw_route("other"))
-        .await;
+    let c = t.put(&format!("{rt}/routes/other"), fw_route("other")).await;
     assert_eq!(c.status, StatusCode::CONFLICT);
     assert_eq!(c.code(), Some("AnotherOperationInProgress"));
     let msg = c.body["error"]["message"].as_str().unwrap();
     assert!(msg.contains("PutRouteTableOperation"), "{msg}");
 
     t.sim.settle_operations();
-    assert_eq!(
-        t.send(Method::GET, &status_url, None, &[]).await.body["status"],
-        "Succeeded"
-    );
-    assert_eq!(
-        t.get(&rt).await.body["properties"]["provisioningState"],
-        "Succeeded"
-    );
+    assert_eq!(t.send(Method::GET, &status_url, None, &[]).await.body["status"], "Succeeded");
+    assert_eq!(t.get(&rt).await.body["properties"]["provisioningState"], "Succeeded");
     t.sim.set_lro_delay(Duration::ZERO);
     let ok = t
         .put(
@@ -659,10 +477,7 @@ async fn lro_failure_injection() {
     assert_eq!(st["status"], "Failed");
     assert_eq!(st["error"]["code"], "InternalServerError");
     assert_eq!(st["error"]["message"], "boom");
-    assert_eq!(
-        t.get(&rt_id("rt")).await.body["properties"]["provisioningState"],
-        "Failed"
-    );
+    assert_eq!(t.get(&rt_id("rt")).await.body["properties"]["provisioningState"], "Failed");
     // Only the next one fails.
     let r = t.put(&rt_id("rt"), json!({"location": "westeurope"})).await;
     assert_eq!(t.poll(&r).await["status"], "Succeeded");
@@ -672,12 +487,7 @@ async fn lro_failure_injection() {
 async fn faults_throttle_and_drop() {
     let t = default_sim().await;
     t.sim
-        .add_fault(
-            Fault::new("routeTables/rt$", FaultStatus::Status(429))
-                .method("GET")
-                .count(2)
-                .retry_after(7),
-        )
+        .add_fault(Fault::new("routeTables/rt$", FaultStatus::Status(429)).method("GET").count(2).retry_after(7))
         .unwrap();
     for _ in 0..2 {
         let r = t.get(&rt_id("rt")).await;
@@ -687,15 +497,8 @@ async fn faults_throttle_and_drop() {
     }
     assert_eq!(t.get(&rt_id("rt")).await.status, StatusCode::NOT_FOUND);
 
-    t.sim
-        .add_fault(Fault::new("routeTables/", FaultStatus::Drop))
-        .unwrap();
-    let e = t
-        .http
-        .get(t.url(&rt_id("rt"), NET))
-        .bearer_auth(&t.token)
-        .send()
-        .await;
+    t.sim.add_fault(Fault::new("routeTables/", FaultStatus::Drop)).unwrap();
+    let e = t.http.get(t.url(&rt_id("rt"), NET)).bearer_auth(&t.token).send().await;
     assert!(e.is_err(), "dropped connection gives a transport error");
     assert_eq!(t.get(&rt_id("rt")).await.status, StatusCode::NOT_FOUND);
 
@@ -709,9 +512,7 @@ async fn faults_throttle_and_drop() {
         .unwrap();
     assert_eq!(admin.status(), StatusCode::NO_CONTENT);
     t.put_rt("rt", json!([])).await;
-    let r = t
-        .put(&format!("{}/routes/r", rt_id("rt")), fw_route("r"))
-        .await;
+    let r = t.put(&format!("{}/routes/r", rt_id("rt")), fw_route("r")).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(r.code(), Some("ServerBusy"));
 }
@@ -720,12 +521,7 @@ async fn faults_throttle_and_drop() {
 async fn latency_delays_matching_requests() {
     let t = default_sim().await;
     t.sim
-        .add_latency(Latency {
-            method: None,
-            path_regex: "routeTables/slow".into(),
-            delay_ms: 200,
-            count: Some(1),
-        })
+        .add_latency(Latency { method: None, path_regex: "routeTables/slow".into(), delay_ms: 200, count: Some(1) })
         .unwrap();
     let start = std::time::Instant::now();
     t.get(&rt_id("slow")).await;
@@ -745,20 +541,9 @@ async fn request_log_records_and_clears() {
     assert_eq!(log[1].method, "PUT");
     assert_eq!(log[1].status, 201);
     assert!(log[0].seq < log[1].seq);
-    let over_http: Value = t
-        .http
-        .get(format!("{}/_armsim/requests", t.sim.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        over_http.as_array().unwrap().len(),
-        2,
-        "admin requests are not logged"
-    );
+    let over_http: Value =
+        t.http.get(format!("{}/_armsim/requests", t.sim.base_url())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(over_http.as_array().unwrap().len(), 2, "admin requests are not logged");
     t.sim.clear_requests();
     assert!(t.sim.requests().is_empty());
 }
@@ -773,21 +558,14 @@ async fn direct_edits_simulate_drift() {
     drifted["properties"]["routes"][0]["properties"]["nextHopIpAddress"] = json!("10.0.4.99");
     t.sim.put_resource(&rt, drifted).unwrap();
     let g = t.get(&rt).await;
-    assert_eq!(
-        g.body["properties"]["routes"][0]["properties"]["nextHopIpAddress"],
-        "10.0.4.99"
-    );
+    assert_eq!(g.body["properties"]["routes"][0]["properties"]["nextHopIpAddress"], "10.0.4.99");
     assert_ne!(g.body["etag"], before);
 
     // Over HTTP: delete a route out of band.
     let id = format!("{rt}/routes/default");
     let d = t
         .http
-        .delete(format!(
-            "{}/_armsim/resources?id={}",
-            t.sim.base_url(),
-            id.replace('/', "%2F")
-        ))
+        .delete(format!("{}/_armsim/resources?id={}", t.sim.base_url(), id.replace('/', "%2F")))
         .send()
         .await
         .unwrap();
@@ -801,31 +579,18 @@ async fn direct_edits_simulate_drift() {
 #[tokio::test]
 async fn recordings_have_the_traffic_shape() {
     let dir = tempfile::tempdir().unwrap();
-    let t = start(Config {
-        record_dir: Some(dir.path().to_path_buf()),
-        ..Config::default()
-    })
-    .await;
+    let t = start(Config { record_dir: Some(dir.path().to_path_buf()), ..Config::default() }).await;
     let r = t.put_rt("rt", json!([fw_route("default")])).await;
     drop(r);
     t.get(&rt_id("rt")).await;
-    let mut files: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     assert_eq!(files.len(), 3, "PUT, operation poll, GET: {files:?}");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
     let req = &doc["liveRequest"];
     assert_eq!(req["method"], "PUT");
-    assert!(req["url"]
-        .as_str()
-        .unwrap()
-        .ends_with("/routeTables/rt?api-version=2024-07-01"));
-    assert!(req["url"]
-        .as_str()
-        .unwrap()
-        .starts_with("https://127.0.0.1:"));
+    assert!(req["url"].as_str().unwrap().ends_with("/routeTables/rt?api-version=2024-07-01"));
+    assert!(req["url"].as_str().unwrap().starts_with("https://127.0.0.1:"));
     assert!(req["headers"].get("authorization").is_none());
     assert_eq!(req["body"]["location"], "westeurope");
     assert_eq!(doc["liveResponse"]["statusCode"], "201");
@@ -839,27 +604,14 @@ async fn recordings_have_the_traffic_shape() {
 async fn resource_groups() {
     let t = default_sim().await;
     let rg = format!("/subscriptions/{SUB}/resourceGroups/rg-new");
-    let r = t
-        .send(
-            Method::PUT,
-            &t.url(&rg, "2021-04-01"),
-            Some(json!({"location": "northeurope"})),
-            &[],
-        )
-        .await;
+    let r = t.send(Method::PUT, &t.url(&rg, "2021-04-01"), Some(json!({"location": "northeurope"})), &[]).await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.body["properties"]["provisioningState"], "Succeeded");
-    let g = t
-        .send(Method::GET, &t.url(&rg, "2021-04-01"), None, &[])
-        .await;
+    let g = t.send(Method::GET, &t.url(&rg, "2021-04-01"), None, &[]).await;
     assert_eq!(g.body["location"], "northeurope");
-    let d = t
-        .send(Method::DELETE, &t.url(&rg, "2021-04-01"), None, &[])
-        .await;
+    let d = t.send(Method::DELETE, &t.url(&rg, "2021-04-01"), None, &[]).await;
     assert!(d.status.is_success());
-    let g = t
-        .send(Method::GET, &t.url(&rg, "2021-04-01"), None, &[])
-        .await;
+    let g = t.send(Method::GET, &t.url(&rg, "2021-04-01"), None, &[]).await;
     assert_eq!(g.code(), Some("ResourceGroupNotFound"));
 }
 
@@ -871,27 +623,14 @@ async fn custom_seed() {
             "virtualNetworks":[{"name":"v","addressPrefixes":["10.1.0.0/16"],"subnets":[{"name":"s","addressPrefix":"10.1.0.0/24","routeTable":"rt"}]}]}]}]}"#,
     )
     .unwrap();
-    let t = start(Config {
-        seed,
-        ..Config::default()
-    })
-    .await;
-    let rt = t
-        .get("/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt")
-        .await;
-    assert_eq!(
-        rt.body["properties"]["routes"][0]["properties"]["nextHopIpAddress"],
-        "10.1.1.4"
-    );
+    let t = start(Config { seed, ..Config::default() }).await;
+    let rt = t.get("/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt").await;
+    assert_eq!(rt.body["properties"]["routes"][0]["properties"]["nextHopIpAddress"], "10.1.1.4");
     assert_eq!(
         rt.body["properties"]["subnets"][0]["id"],
         "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s"
     );
-    assert_eq!(
-        t.get(RG).await.code(),
-        Some("ResourceGroupNotFound"),
-        "the default seed is replaced"
-    );
+    assert_eq!(t.get(RG).await.code(), Some("ResourceGroupNotFound"), "the default seed is replaced");
 }
 
 #[test]
@@ -942,7 +681,10 @@ impl T {
         let routes = default_route.map_or(json!([]), |r| json!([r]));
         self.put_rt("rt-egress", routes).await;
         let s = self
-            .put(&subnet_id("aks"), json!({"properties": {"addressPrefix": "10.0.0.0/22", "routeTable": {"id": rt_id("rt-egress")}}}))
+            .put(
+                &subnet_id("aks"),
+                json!({"properties": {"addressPrefix": "10.0.0.0/22", "routeTable": {"id": rt_id("rt-egress")}}}),
+            )
             .await;
         assert_eq!(self.poll(&s).await["status"], "Succeeded");
     }
@@ -950,9 +692,7 @@ impl T {
 
 /// The code of an AKS error in the default (spec) envelope.
 fn aks_code(r: &R) -> &str {
-    r.body["error"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("not an ARM error envelope: {}", r.body))
+    r.body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an ARM error envelope: {}", r.body))
 }
 
 #[tokio::test]
@@ -960,17 +700,7 @@ async fn aks_udr_cluster_lifecycle() {
     let t = default_sim().await;
     t.egress_network(Some(fw_route("default"))).await;
     let id = cluster_id("c1");
-    let r = t
-        .aks(
-            Method::PUT,
-            &id,
-            Some(cluster_body(
-                "userDefinedRouting",
-                "azure",
-                "SystemAssigned",
-            )),
-        )
-        .await;
+    let r = t.aks(Method::PUT, &id, Some(cluster_body("userDefinedRouting", "azure", "SystemAssigned"))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["properties"]["provisioningState"], "Creating");
     let aso = r.header("azure-asyncoperation").unwrap();
@@ -981,23 +711,15 @@ async fn aks_udr_cluster_lifecycle() {
 
     let g = t.aks(Method::GET, &id, None).await;
     assert_eq!(g.body["properties"]["provisioningState"], "Succeeded");
-    assert_eq!(
-        g.body["properties"]["agentPoolProfiles"][0]["provisioningState"],
-        "Succeeded"
-    );
+    assert_eq!(g.body["properties"]["agentPoolProfiles"][0]["provisioningState"], "Succeeded");
     let net = &g.body["properties"]["networkProfile"];
     assert_eq!(net["outboundType"], "userDefinedRouting");
-    assert!(
-        net.get("loadBalancerProfile").is_none(),
-        "UDR has no outbound IPs: {net}"
-    );
+    assert!(net.get("loadBalancerProfile").is_none(), "UDR has no outbound IPs: {net}");
     assert_eq!(g.body["identity"]["type"], "SystemAssigned");
     assert!(g.body["eTag"].is_string());
 
-    for (action, name) in [
-        ("listClusterUserCredential", "clusterUser"),
-        ("listClusterAdminCredential", "clusterAdmin"),
-    ] {
+    for (action, name) in [("listClusterUserCredential", "clusterUser"), ("listClusterAdminCredential", "clusterAdmin")]
+    {
         let c = t.aks(Method::POST, &format!("{id}/{action}"), None).await;
         assert_eq!(c.status, StatusCode::OK);
         assert_eq!(c.body["kubeconfigs"][0]["name"], name);
@@ -1006,23 +728,10 @@ async fn aks_udr_cluster_lifecycle() {
             .decode(c.body["kubeconfigs"][0]["value"].as_str().unwrap())
             .unwrap();
         let kc = String::from_utf8(kc).unwrap();
-        assert!(
-            kc.contains("kind: Config") && kc.contains(".azmk8s.io:443"),
-            "{kc}"
-        );
+        assert!(kc.contains("kind: Config") && kc.contains(".azmk8s.io:443"), "{kc}");
     }
 
-    let u = t
-        .aks(
-            Method::PUT,
-            &id,
-            Some(cluster_body(
-                "userDefinedRouting",
-                "azure",
-                "SystemAssigned",
-            )),
-        )
-        .await;
+    let u = t.aks(Method::PUT, &id, Some(cluster_body("userDefinedRouting", "azure", "SystemAssigned"))).await;
     assert_eq!(u.status, StatusCode::OK);
     assert_eq!(u.body["properties"]["provisioningState"], "Updating");
     t.poll(&u).await;
@@ -1035,10 +744,7 @@ async fn aks_udr_cluster_lifecycle() {
     let loc = d.header("location").unwrap().to_string();
     assert!(loc.contains("/operationresults/"));
     t.poll(&d).await;
-    assert_eq!(
-        t.send(Method::GET, &loc, None, &[]).await.status,
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(t.send(Method::GET, &loc, None, &[]).await.status, StatusCode::NO_CONTENT);
     let g = t.aks(Method::GET, &id, None).await;
     assert_eq!(g.status, StatusCode::NOT_FOUND);
     assert_eq!(g.code(), Some("ResourceNotFound"));
@@ -1047,13 +753,7 @@ async fn aks_udr_cluster_lifecycle() {
 #[tokio::test]
 async fn aks_load_balancer_outbound_gets_public_ips() {
     let t = default_sim().await;
-    let r = t
-        .aks(
-            Method::PUT,
-            &cluster_id("lb"),
-            Some(cluster_body("loadBalancer", "azure", "SystemAssigned")),
-        )
-        .await;
+    let r = t.aks(Method::PUT, &cluster_id("lb"), Some(cluster_body("loadBalancer", "azure", "SystemAssigned"))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let lb = &r.body["properties"]["networkProfile"]["loadBalancerProfile"];
     assert_eq!(lb["effectiveOutboundIPs"].as_array().unwrap().len(), 1);
@@ -1065,35 +765,18 @@ async fn aks_egress_validation() {
     let id = cluster_id("bad");
     let put = |body: Value| t.aks(Method::PUT, &id, Some(body));
 
-    let r = put(cluster_body(
-        "userDefinedRouting",
-        "azure",
-        "SystemAssigned",
-    ))
-    .await;
+    let r = put(cluster_body("userDefinedRouting", "azure", "SystemAssigned")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(aks_code(&r), "ExistingRouteTableNotAssociatedWithSubnet");
 
     t.egress_network(None).await;
-    let r = put(cluster_body(
-        "userDefinedRouting",
-        "azure",
-        "SystemAssigned",
-    ))
-    .await;
+    let r = put(cluster_body("userDefinedRouting", "azure", "SystemAssigned")).await;
     assert_eq!(aks_code(&r), "RouteTableMissingDefaultRouteError");
 
     let internet = json!({"properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "Internet"}});
-    let rr = t
-        .put(&format!("{}/routes/default", rt_id("rt-egress")), internet)
-        .await;
+    let rr = t.put(&format!("{}/routes/default", rt_id("rt-egress")), internet).await;
     t.poll(&rr).await;
-    let r = put(cluster_body(
-        "userDefinedRouting",
-        "azure",
-        "SystemAssigned",
-    ))
-    .await;
+    let r = put(cluster_body("userDefinedRouting", "azure", "SystemAssigned")).await;
     assert_eq!(aks_code(&r), "RouteTableInvalidNextHop");
 
     let rr = t
@@ -1105,43 +788,23 @@ async fn aks_egress_validation() {
     t.poll(&rr).await;
 
     let mut b = cluster_body("userDefinedRouting", "azure", "SystemAssigned");
-    b["properties"]["networkProfile"]["loadBalancerProfile"] =
-        json!({"managedOutboundIPs": {"count": 2}});
-    assert_eq!(
-        aks_code(&put(b).await),
-        "InvalidUserDefinedRoutingWithLoadBalancerProfile"
-    );
+    b["properties"]["networkProfile"]["loadBalancerProfile"] = json!({"managedOutboundIPs": {"count": 2}});
+    assert_eq!(aks_code(&put(b).await), "InvalidUserDefinedRoutingWithLoadBalancerProfile");
 
     let mut b = cluster_body("userDefinedRouting", "azure", "SystemAssigned");
     b["properties"]["networkProfile"]["loadBalancerSku"] = json!("basic");
-    assert_eq!(
-        aks_code(&put(b).await),
-        "UnexpectedLoadBalancerSkuForCurrentOutboundConfiguration"
-    );
+    assert_eq!(aks_code(&put(b).await), "UnexpectedLoadBalancerSkuForCurrentOutboundConfiguration");
 
     let mut b = cluster_body("userDefinedRouting", "azure", "SystemAssigned");
     b["properties"]["agentPoolProfiles"][0]["type"] = json!("AvailabilitySet");
     assert_eq!(aks_code(&put(b).await), "InvalidParameter");
 
-    let r = put(cluster_body(
-        "userDefinedRouting",
-        "kubenet",
-        "SystemAssigned",
-    ))
-    .await;
+    let r = put(cluster_body("userDefinedRouting", "kubenet", "SystemAssigned")).await;
     assert_eq!(aks_code(&r), "CustomRouteTableWithUnsupportedMSIType");
 
     // Nothing was created by the refused requests; a valid one now passes.
-    assert_eq!(
-        t.aks(Method::GET, &id, None).await.status,
-        StatusCode::NOT_FOUND
-    );
-    let ok = put(cluster_body(
-        "userDefinedRouting",
-        "azure",
-        "SystemAssigned",
-    ))
-    .await;
+    assert_eq!(t.aks(Method::GET, &id, None).await.status, StatusCode::NOT_FOUND);
+    let ok = put(cluster_body("userDefinedRouting", "azure", "SystemAssigned")).await;
     assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
 }
 
@@ -1150,17 +813,7 @@ async fn aks_kubenet_writes_pod_routes() {
     let t = default_sim().await;
     t.egress_network(Some(fw_route("default"))).await;
     let id = cluster_id("kn");
-    let r = t
-        .aks(
-            Method::PUT,
-            &id,
-            Some(cluster_body(
-                "userDefinedRouting",
-                "kubenet",
-                "UserAssigned",
-            )),
-        )
-        .await;
+    let r = t.aks(Method::PUT, &id, Some(cluster_body("userDefinedRouting", "kubenet", "UserAssigned"))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert!(r.body["identity"]["userAssignedIdentities"][UAI]["clientId"].is_string());
     t.poll(&r).await;
@@ -1177,10 +830,7 @@ async fn aks_kubenet_writes_pod_routes() {
             )
         })
         .collect();
-    assert!(
-        pods[0].0.starts_with("aks-nodepool1-") && pods[0].0.ends_with("-vmss000000____102440024"),
-        "{pods:?}"
-    );
+    assert!(pods[0].0.starts_with("aks-nodepool1-") && pods[0].0.ends_with("-vmss000000____102440024"), "{pods:?}");
     assert_eq!((pods[0].1, pods[0].2), ("10.244.0.0/24", "10.0.0.4"));
     assert_eq!((pods[1].1, pods[1].2), ("10.244.1.0/24", "10.0.0.5"));
     assert_eq!(routes[1]["properties"]["nextHopType"], "VirtualAppliance");
@@ -1188,12 +838,8 @@ async fn aks_kubenet_writes_pod_routes() {
     let d = t.aks(Method::DELETE, &id, None).await;
     t.poll(&d).await;
     let rt = t.get(&rt_id("rt-egress")).await;
-    let names: Vec<&str> = rt.body["properties"]["routes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> =
+        rt.body["properties"]["routes"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["default"]);
 }
 
@@ -1211,15 +857,9 @@ async fn aks_refuses_concurrent_operations() {
     assert_eq!(aks_code(&again), "OperationNotAllowed");
     let del = t.aks(Method::DELETE, &id, None).await;
     assert_eq!(aks_code(&del), "OperationNotAllowed");
-    assert_eq!(
-        t.aks(Method::GET, &id, None).await.body["properties"]["provisioningState"],
-        "Creating"
-    );
+    assert_eq!(t.aks(Method::GET, &id, None).await.body["properties"]["provisioningState"], "Creating");
     t.sim.settle_operations();
-    assert_eq!(
-        t.aks(Method::GET, &id, None).await.body["properties"]["provisioningState"],
-        "Succeeded"
-    );
+    assert_eq!(t.aks(Method::GET, &id, None).await.body["properties"]["provisioningState"], "Succeeded");
 }
 
 /// Runs a whole provider-like scenario with recording on. The traffic lands in
@@ -1227,44 +867,32 @@ async fn aks_refuses_concurrent_operations() {
 #[tokio::test]
 async fn recorded_scenario() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = std::env::var_os("ARMSIM_RECORD_DIR")
-        .map_or_else(|| tmp.path().to_path_buf(), std::path::PathBuf::from);
-    let t = start(Config {
-        record_dir: Some(dir.clone()),
-        ..Config::default()
-    })
-    .await;
+    let dir = std::env::var_os("ARMSIM_RECORD_DIR").map_or_else(|| tmp.path().to_path_buf(), std::path::PathBuf::from);
+    let t = start(Config { record_dir: Some(dir.clone()), ..Config::default() }).await;
     t.get(&rt_id("rt-egress")).await;
     t.egress_network(Some(fw_route("default"))).await;
     let r = t
-        .put(&format!("{}/routes/onprem", rt_id("rt-egress")), json!({"properties": {"addressPrefix": "192.168.0.0/16", "nextHopType": "VirtualNetworkGateway"}}))
+        .put(
+            &format!("{}/routes/onprem", rt_id("rt-egress")),
+            json!({"properties": {"addressPrefix": "192.168.0.0/16", "nextHopType": "VirtualNetworkGateway"}}),
+        )
         .await;
     t.poll(&r).await;
     t.get(&format!("{}/routes", rt_id("rt-egress"))).await;
-    t.get(&format!("{}/routes/onprem", rt_id("rt-egress")))
-        .await;
-    t.get(&format!("{RG}/providers/Microsoft.Network/routeTables"))
-        .await;
+    t.get(&format!("{}/routes/onprem", rt_id("rt-egress"))).await;
+    t.get(&format!("{RG}/providers/Microsoft.Network/routeTables")).await;
     t.get(&subnet_id("aks")).await;
-    t.get(&format!(
-        "{RG}/providers/Microsoft.Network/virtualNetworks/vnet"
-    ))
-    .await;
-    t.send(
-        Method::PATCH,
-        &t.url(&rt_id("rt-egress"), NET),
-        Some(json!({"tags": {"env": "test"}})),
-        &[],
-    )
-    .await;
-    let d = t
-        .delete(&format!("{}/routes/onprem", rt_id("rt-egress")))
-        .await;
+    t.get(&format!("{RG}/providers/Microsoft.Network/virtualNetworks/vnet")).await;
+    t.send(Method::PATCH, &t.url(&rt_id("rt-egress"), NET), Some(json!({"tags": {"env": "test"}})), &[]).await;
+    let d = t.delete(&format!("{}/routes/onprem", rt_id("rt-egress"))).await;
     t.poll(&d).await;
 
     // Error answers are recorded too and must match the specs' error schemas.
     let bad = t
-        .put(&format!("{}/routes/x", rt_id("rt-egress")), json!({"properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance"}}))
+        .put(
+            &format!("{}/routes/x", rt_id("rt-egress")),
+            json!({"properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance"}}),
+        )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let stale = t
@@ -1276,28 +904,11 @@ async fn recorded_scenario() {
         )
         .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
-    t.sim
-        .add_fault(Fault::new("/routes$", FaultStatus::Status(429)).retry_after(1))
-        .unwrap();
-    assert_eq!(
-        t.get(&format!("{}/routes", rt_id("rt-egress")))
-            .await
-            .status,
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    t.sim.add_fault(Fault::new("/routes$", FaultStatus::Status(429)).retry_after(1)).unwrap();
+    assert_eq!(t.get(&format!("{}/routes", rt_id("rt-egress"))).await.status, StatusCode::TOO_MANY_REQUESTS);
     t.sim.set_lro_delay(Duration::from_secs(60));
-    let slow = t
-        .put(
-            &format!("{}/routes/slow", rt_id("rt-egress")),
-            fw_route("slow"),
-        )
-        .await;
-    let busy = t
-        .put(
-            &format!("{}/routes/busy", rt_id("rt-egress")),
-            fw_route("busy"),
-        )
-        .await;
+    let slow = t.put(&format!("{}/routes/slow", rt_id("rt-egress")), fw_route("slow")).await;
+    let busy = t.put(&format!("{}/routes/busy", rt_id("rt-egress")), fw_route("busy")).await;
     assert_eq!(busy.status, StatusCode::CONFLICT);
     t.sim.settle_operations();
     t.sim.set_lro_delay(Duration::ZERO);
@@ -1306,58 +917,19 @@ async fn recorded_scenario() {
     let id = cluster_id("c1");
     t.aks(Method::GET, &id, None).await;
     let bad = t
-        .aks(
-            Method::PUT,
-            &cluster_id("bad"),
-            Some(cluster_body(
-                "userDefinedRouting",
-                "kubenet",
-                "SystemAssigned",
-            )),
-        )
+        .aks(Method::PUT, &cluster_id("bad"), Some(cluster_body("userDefinedRouting", "kubenet", "SystemAssigned")))
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    let c = t
-        .aks(
-            Method::PUT,
-            &id,
-            Some(cluster_body(
-                "userDefinedRouting",
-                "kubenet",
-                "UserAssigned",
-            )),
-        )
-        .await;
+    let c = t.aks(Method::PUT, &id, Some(cluster_body("userDefinedRouting", "kubenet", "UserAssigned"))).await;
     t.poll(&c).await;
     t.aks(Method::GET, &id, None).await;
-    t.aks(
-        Method::POST,
-        &format!("{id}/listClusterUserCredential"),
-        None,
-    )
-    .await;
-    t.aks(
-        Method::POST,
-        &format!("{id}/listClusterAdminCredential"),
-        None,
-    )
-    .await;
-    let lb = t
-        .aks(
-            Method::PUT,
-            &cluster_id("lb"),
-            Some(cluster_body("loadBalancer", "azure", "SystemAssigned")),
-        )
-        .await;
+    t.aks(Method::POST, &format!("{id}/listClusterUserCredential"), None).await;
+    t.aks(Method::POST, &format!("{id}/listClusterAdminCredential"), None).await;
+    let lb = t.aks(Method::PUT, &cluster_id("lb"), Some(cluster_body("loadBalancer", "azure", "SystemAssigned"))).await;
     t.poll(&lb).await;
     let d = t.aks(Method::DELETE, &id, None).await;
     t.poll(&d).await;
-    let s = t
-        .put(
-            &subnet_id("aks"),
-            json!({"properties": {"addressPrefix": "10.0.0.0/22"}}),
-        )
-        .await;
+    let s = t.put(&subnet_id("aks"), json!({"properties": {"addressPrefix": "10.0.0.0/22"}})).await;
     t.poll(&s).await;
     let d = t.delete(&rt_id("rt-egress")).await;
     t.poll(&d).await;
@@ -1367,22 +939,9 @@ async fn recorded_scenario() {
 
 #[tokio::test]
 async fn aks_errors_can_be_flat() {
-    let t = start(Config {
-        aks_error_shape: AksErrorShape::Flat,
-        ..Config::default()
-    })
-    .await;
-    let r = t
-        .aks(
-            Method::PUT,
-            &cluster_id("c"),
-            Some(cluster_body(
-                "userDefinedRouting",
-                "azure",
-                "SystemAssigned",
-            )),
-        )
-        .await;
+    let t = start(Config { aks_error_shape: AksErrorShape::Flat, ..Config::default() }).await;
+    let r =
+        t.aks(Method::PUT, &cluster_id("c"), Some(cluster_body("userDefinedRouting", "azure", "SystemAssigned"))).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.get("error").is_none(), "{}", r.body);
     assert_eq!(r.body["code"], "ExistingRouteTableNotAssociatedWithSubnet");

@@ -1,0 +1,378 @@
+//! The ARM client: one HTTP connection pool shared by the credential and
+//! every ARM call, with the request pipeline Azure's SDKs use — bearer token,
+//! client request ID, retries with backoff that honour `Retry-After`, and
+//! waiting on long-running operations (see `lro`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use azure_core::credentials::TokenCredential;
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use tokio::sync::OnceCell;
+use tokio::time::Instant;
+
+use super::credentials;
+use super::error::{parse_error_body, ArmError};
+use crate::log;
+use crate::plugin::StopSignal;
+use crate::provider::ProviderConfig;
+
+/// `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("terraform-provider-aksudr/", env!("CARGO_PKG_VERSION"));
+
+/// How hard to try before giving up on one request.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// First backoff; doubled each retry, with jitter, up to `max_delay`.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// Poll interval of a long-running operation that gives no `Retry-After`.
+    pub default_poll: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 8,
+            base_delay: Duration::from_millis(800),
+            max_delay: Duration::from_secs(60),
+            default_poll: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A response read in full.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    pub fn json(&self, url: &str) -> Result<serde_json::Value, ArmError> {
+        if self.body.is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        serde_json::from_slice(&self.body)
+            .map_err(|e| ArmError::Decode { url: url.to_string(), message: format!("body is not JSON: {e}") })
+    }
+    /// `Retry-After` in seconds (ARM never sends the HTTP-date form).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
+    }
+}
+
+/// Talks to Azure Resource Manager on behalf of every resource.
+pub struct ArmClient {
+    pub(super) http: reqwest::Client,
+    endpoint: String,
+    scope: String,
+    config: ProviderConfig,
+    credential: OnceCell<Arc<dyn TokenCredential>>,
+    pub(super) stop: StopSignal,
+    pub(super) policy: RetryPolicy,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for ArmClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArmClient").field("endpoint", &self.endpoint).finish_non_exhaustive()
+    }
+}
+
+/// Extra roots from `SSL_CERT_FILE` and `SSL_CERT_DIR`, as Go's TLS stack
+/// (and so Terraform's other providers) honours them.
+fn extra_roots() -> Vec<reqwest::Certificate> {
+    let mut pems = Vec::new();
+    if let Ok(file) = std::env::var("SSL_CERT_FILE") {
+        if let Ok(bytes) = std::fs::read(&file) {
+            pems.push(bytes);
+        }
+    }
+    if let Ok(dir) = std::env::var("SSL_CERT_DIR") {
+        for d in dir.split(':') {
+            if let Ok(entries) = std::fs::read_dir(d) {
+                for e in entries.flatten() {
+                    if let Ok(bytes) = std::fs::read(e.path()) {
+                        pems.push(bytes);
+                    }
+                }
+            }
+        }
+    }
+    pems.iter().filter_map(|p| reqwest::Certificate::from_pem_bundle(p).ok()).flatten().collect()
+}
+
+impl ArmClient {
+    /// Builds the client; no network traffic and no credential yet.
+    pub fn new(config: ProviderConfig, stop: StopSignal) -> Result<ArmClient, ArmError> {
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(Duration::from_secs(30))
+            .read_timeout(Duration::from_secs(120))
+            .redirect(reqwest::redirect::Policy::none())
+            .tls_certs_merge(extra_roots())
+            .build()
+            .map_err(|e| ArmError::Credential(format!("building the HTTP client: {e}")))?;
+        let endpoint = config.resource_manager_endpoint.trim_end_matches('/').to_string();
+        let scope = format!("{}/.default", arm_audience(&endpoint));
+        Ok(ArmClient {
+            http,
+            endpoint,
+            scope,
+            config,
+            credential: OnceCell::new(),
+            stop,
+            policy: RetryPolicy::default(),
+            locks: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    pub fn subscription_id(&self) -> Option<&str> {
+        self.config.subscription_id.as_deref()
+    }
+
+    /// A lock serialising writes to one object (a route table and its
+    /// routes and associations): Azure's network provider answers concurrent
+    /// writes to one route table with 409 AnotherOperationInProgress.
+    pub async fn lock(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let m = {
+            let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+            locks.entry(key.to_ascii_lowercase()).or_default().clone()
+        };
+        m.lock_owned().await
+    }
+
+    async fn token(&self) -> Result<String, ArmError> {
+        let cred = self
+            .credential
+            .get_or_try_init(|| async {
+                let method = credentials::choose(&self.config)?;
+                log::info!("authenticating to Azure", method = format!("{method:?}"));
+                credentials::build(method, &self.config, &self.http)
+            })
+            .await?;
+        let token = self
+            .stop
+            .or_stopped(cred.get_token(&[self.scope.as_str()], None))
+            .await
+            .map_err(|_| ArmError::Stopped)?
+            .map_err(|e| ArmError::Credential(format!("getting a token for {}: {e}", self.scope)))?;
+        Ok(token.token.secret().to_string())
+    }
+
+    /// The full URL of an ARM path (an ID or an ID plus action).
+    pub fn url(&self, path: &str, api_version: &str) -> String {
+        format!("{}{}?api-version={}", self.endpoint, path, api_version)
+    }
+
+    /// Sends one request with retries; returns the final response whatever
+    /// its status.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
+        deadline: Instant,
+    ) -> Result<Response, ArmError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let token = self.token().await?;
+            let request_id = uuid::Uuid::new_v4().to_string();
+            let mut req = self
+                .http
+                .request(method.clone(), url)
+                .bearer_auth(token)
+                .header("x-ms-client-request-id", &request_id)
+                .header("accept", "application/json");
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            log::debug!("ARM request", method = method.as_str(), url = url, attempt = attempt, request_id = request_id);
+            let outcome = self.stop.or_stopped(tokio::time::timeout_at(deadline, async {
+                let resp = req.send().await?;
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                let body = resp.bytes().await?.to_vec();
+                Ok::<_, reqwest::Error>(Response { status, headers, body })
+            }));
+            let wait = match outcome.await {
+                Err(_) => return Err(ArmError::Stopped),
+                Ok(Err(_)) => return Err(ArmError::Timeout),
+                Ok(Ok(Err(e))) => {
+                    let err = ArmError::Transport {
+                        method: method.to_string(),
+                        url: url.to_string(),
+                        message: error_chain(&e),
+                    };
+                    if attempt >= self.policy.max_attempts {
+                        return Err(err);
+                    }
+                    log::warn!("ARM request failed, retrying", error = err.to_string(), attempt = attempt);
+                    self.backoff(attempt)
+                }
+                Ok(Ok(Ok(resp))) => {
+                    log::debug!("ARM response", status = resp.status, url = url, request_id = request_id);
+                    if !self.retryable(&resp) || attempt >= self.policy.max_attempts {
+                        return Ok(resp);
+                    }
+                    let wait = resp.retry_after().unwrap_or_else(|| self.backoff(attempt));
+                    log::warn!(
+                        "ARM asked to retry",
+                        status = resp.status,
+                        code = parse_error_body(resp.status, &resp.body, None).code().unwrap_or_default(),
+                        wait_ms = wait.as_millis() as u64,
+                        attempt = attempt
+                    );
+                    wait
+                }
+            };
+            self.sleep_until(Instant::now() + wait, deadline).await?;
+        }
+    }
+
+    /// Throttling, transient server errors, and the network provider's
+    /// "try again" conflicts.
+    fn retryable(&self, r: &Response) -> bool {
+        match r.status {
+            429 | 500 | 502 | 503 | 504 => true,
+            409 => parse_error_body(409, &r.body, None).code().is_some_and(|c| {
+                c.eq_ignore_ascii_case("AnotherOperationInProgress") || c.eq_ignore_ascii_case("RetryableError")
+            }),
+            _ => false,
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.policy.base_delay.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(self.policy.max_delay);
+        // Full jitter over the upper half keeps parallel retries apart.
+        let half = capped / 2;
+        half + half.mul_f64(rand::random::<f64>())
+    }
+
+    /// Waits until `until`, failing when `deadline` comes first or the
+    /// provider is stopped.
+    pub(super) async fn sleep_until(&self, until: Instant, deadline: Instant) -> Result<(), ArmError> {
+        if until > deadline {
+            return Err(ArmError::Timeout);
+        }
+        self.stop.or_stopped(tokio::time::sleep_until(until)).await.map_err(|_| ArmError::Stopped)
+    }
+
+    /// Fails with ARM's error unless the status is one of `ok`.
+    pub fn expect(&self, resp: &Response, ok: &[u16]) -> Result<(), ArmError> {
+        if ok.contains(&resp.status) {
+            Ok(())
+        } else {
+            let correlation = resp.header("x-ms-correlation-request-id").map(str::to_string);
+            Err(parse_error_body(resp.status, &resp.body, correlation))
+        }
+    }
+
+    /// GET of a resource; `None` when it does not exist.
+    pub async fn get(
+        &self,
+        path: &str,
+        api_version: &str,
+        deadline: Instant,
+    ) -> Result<Option<serde_json::Value>, ArmError> {
+        let url = self.url(path, api_version);
+        let resp = self.send(Method::GET, &url, None, &[], deadline).await?;
+        if resp.status == 404 {
+            return Ok(None);
+        }
+        self.expect(&resp, &[200])?;
+        resp.json(&url).map(Some)
+    }
+
+    /// PUT (create or replace) and wait for the operation to finish.
+    /// `if_match` guards against overwriting someone else's change.
+    pub async fn put(
+        &self,
+        path: &str,
+        api_version: &str,
+        body: &serde_json::Value,
+        if_match: Option<&str>,
+        deadline: Instant,
+    ) -> Result<(), ArmError> {
+        let url = self.url(path, api_version);
+        let headers: Vec<(&str, &str)> = if_match.map(|e| vec![("if-match", e)]).unwrap_or_default();
+        let resp = self.send(Method::PUT, &url, Some(body), &headers, deadline).await?;
+        self.expect(&resp, &[200, 201, 202])?;
+        self.wait(&resp, &url, deadline).await
+    }
+
+    /// Starts a PUT and returns once ARM accepted it, without waiting for
+    /// the operation (the caller records the object first, then waits with
+    /// [`ArmClient::wait`]).
+    pub async fn put_accepted(
+        &self,
+        path: &str,
+        api_version: &str,
+        body: &serde_json::Value,
+        deadline: Instant,
+    ) -> Result<(Response, String), ArmError> {
+        let url = self.url(path, api_version);
+        let resp = self.send(Method::PUT, &url, Some(body), &[], deadline).await?;
+        self.expect(&resp, &[200, 201, 202])?;
+        Ok((resp, url))
+    }
+
+    /// DELETE and wait; an object already gone is fine.
+    pub async fn delete(&self, path: &str, api_version: &str, deadline: Instant) -> Result<(), ArmError> {
+        let url = self.url(path, api_version);
+        let resp = self.send(Method::DELETE, &url, None, &[], deadline).await?;
+        if resp.status == 404 || resp.status == 204 {
+            return Ok(());
+        }
+        self.expect(&resp, &[200, 202])?;
+        self.wait(&resp, &url, deadline).await
+    }
+
+    /// POST of an action (e.g. `listClusterUserCredential`) returning JSON.
+    pub async fn post(&self, path: &str, api_version: &str, deadline: Instant) -> Result<serde_json::Value, ArmError> {
+        let url = self.url(path, api_version);
+        let resp = self.send(Method::POST, &url, None, &[], deadline).await?;
+        self.expect(&resp, &[200])?;
+        resp.json(&url)
+    }
+}
+
+/// The token audience of a Resource Manager endpoint: public Azure's
+/// endpoint is `management.azure.com`, whose audience is the same URL.
+fn arm_audience(endpoint: &str) -> &str {
+    endpoint.trim_end_matches('/')
+}
+
+/// The error and its causes on one line: reqwest's top-level message alone
+/// ("error sending request") hides the reason, such as a refused connection
+/// or an untrusted certificate.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

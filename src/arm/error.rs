@@ -1,0 +1,134 @@
+//! Errors of the ARM layer, one variant per way a call can fail: the
+//! transport, the service (with ARM's code and message), a long-running
+//! operation that ended badly, decoding, credentials, time and cancellation.
+
+/// Why an ARM call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ArmError {
+    /// No usable answer: connection refused or reset, TLS failure, timeout
+    /// of one attempt.
+    #[error("{method} {url}: {message}")]
+    Transport { method: String, url: String, message: String },
+
+    /// ARM answered with an error status and (usually) an error body.
+    #[error("{}", service_text(*status, code, message, target.as_deref(), correlation_id.as_deref()))]
+    Service { status: u16, code: String, message: String, target: Option<String>, correlation_id: Option<String> },
+
+    /// A long-running operation ended `Failed` or `Canceled`.
+    #[error("the operation ended {status}: {code}: {message}{}", correlation_suffix(correlation_id.as_deref()))]
+    OperationFailed { status: String, code: String, message: String, correlation_id: Option<String> },
+
+    /// ARM's answer was not what its API promises.
+    #[error("unexpected response from {url}: {message}")]
+    Decode { url: String, message: String },
+
+    /// No token could be obtained.
+    #[error("{0}")]
+    Credential(String),
+
+    /// The operation's timeout ran out.
+    #[error(
+        "the operation's timeout ran out (raise it in the resource's timeouts block); it may still complete in Azure"
+    )]
+    Timeout,
+
+    /// Terraform asked the provider to stop (Ctrl-C).
+    #[error("cancelled: Terraform asked the provider to stop")]
+    Stopped,
+}
+
+fn correlation_suffix(c: Option<&str>) -> String {
+    c.map(|c| format!(" (x-ms-correlation-request-id {c})")).unwrap_or_default()
+}
+
+fn service_text(status: u16, code: &str, message: &str, target: Option<&str>, correlation: Option<&str>) -> String {
+    let target = target.map(|t| format!(" (target {t})")).unwrap_or_default();
+    format!("HTTP {status} {code}: {message}{target}{}", correlation_suffix(correlation))
+}
+
+impl ArmError {
+    /// The ARM error code, when ARM gave one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ArmError::Service { code, .. } | ArmError::OperationFailed { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ArmError::Service { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+}
+
+/// Parses an ARM error body. ARM wraps errors as `{"error": {...}}`; AKS has
+/// been seen answering with the bare object `{"code", "message"}`. Both
+/// shapes are accepted.
+pub fn parse_error_body(status: u16, body: &[u8], correlation_id: Option<String>) -> ArmError {
+    let json: serde_json::Value = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
+    let inner = json.get("error").filter(|e| e.is_object()).unwrap_or(&json);
+    let text = |k: &str| inner.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let code = text("code").unwrap_or_else(|| default_code(status).to_string());
+    let mut message = text("message").unwrap_or_else(|| {
+        let raw = String::from_utf8_lossy(body);
+        let raw = raw.trim();
+        if raw.is_empty() {
+            "(no error message)".to_string()
+        } else {
+            raw.chars().take(500).collect()
+        }
+    });
+    // Nested details often carry the actual reason (e.g. a policy denial).
+    if let Some(details) = inner.get("details").and_then(|d| d.as_array()) {
+        for d in details {
+            if let (Some(c), Some(m)) =
+                (d.get("code").and_then(|v| v.as_str()), d.get("message").and_then(|v| v.as_str()))
+            {
+                message.push_str(&format!("; {c}: {m}"));
+            }
+        }
+    }
+    ArmError::Service { status, code, message, target: text("target"), correlation_id }
+}
+
+fn default_code(status: u16) -> &'static str {
+    match status {
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "NotFound",
+        409 => "Conflict",
+        412 => "PreconditionFailed",
+        429 => "TooManyRequests",
+        _ => "UnexpectedStatus",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_error_shapes_parse() {
+        let wrapped = br#"{"error":{"code":"RouteTableInvalidNextHop","message":"bad hop","target":"routes"}}"#;
+        let flat = br#"{"code":"ExistingRouteTableNotAssociatedWithSubnet","message":"no table"}"#;
+        let e = parse_error_body(400, wrapped, Some("corr".into()));
+        assert_eq!(e.code(), Some("RouteTableInvalidNextHop"));
+        assert!(e.to_string().contains("(target routes)") && e.to_string().contains("corr"), "{e}");
+        let e = parse_error_body(400, flat, None);
+        assert_eq!(e.code(), Some("ExistingRouteTableNotAssociatedWithSubnet"));
+        let e = parse_error_body(503, b"<html>busy</html>", None);
+        assert_eq!(e.code(), Some("UnexpectedStatus"));
+        assert!(e.to_string().contains("busy"));
+    }
+
+    #[test]
+    fn details_are_appended() {
+        let body = br#"{"error":{"code":"RequestDisallowedByPolicy","message":"denied","details":[{"code":"Policy","message":"no udr"}]}}"#;
+        assert!(parse_error_body(403, body, None).to_string().contains("Policy: no udr"));
+    }
+}

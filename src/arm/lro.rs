@@ -1,0 +1,109 @@
+//! Waiting for ARM's long-running operations. The order follows Azure's
+//! guidelines and the SDKs: the `Azure-AsyncOperation` status resource
+//! first, else the `Location` resource, else the resource's own
+//! `provisioningState`; each poll honours `Retry-After`.
+
+use reqwest::Method;
+use tokio::time::Instant;
+
+use super::client::{ArmClient, Response};
+use super::error::ArmError;
+use crate::log;
+
+/// A status that ends an operation; ARM spells the cancelled state both
+/// ways (`Canceled` in the guidelines, `Cancelled` in some services).
+fn terminal(status: &str) -> Option<bool> {
+    match status.to_ascii_lowercase().as_str() {
+        "succeeded" => Some(true),
+        "failed" | "canceled" | "cancelled" => Some(false),
+        _ => None,
+    }
+}
+
+fn provisioning_state(body: &serde_json::Value) -> Option<&str> {
+    body.pointer("/properties/provisioningState").and_then(|v| v.as_str())
+}
+
+fn failure(status: &str, body: &serde_json::Value, resp: &Response) -> ArmError {
+    let err = body.get("error").unwrap_or(body);
+    let text = |k: &str| err.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    ArmError::OperationFailed {
+        status: status.to_string(),
+        code: Some(text("code")).filter(|c| !c.is_empty()).unwrap_or_else(|| "OperationFailed".into()),
+        message: Some(text("message")).filter(|m| !m.is_empty()).unwrap_or_else(|| "(no message)".into()),
+        correlation_id: resp.header("x-ms-correlation-request-id").map(str::to_string),
+    }
+}
+
+impl ArmClient {
+    /// Waits for the operation that `initial` (the answer to a PUT, PATCH or
+    /// DELETE of `resource_url`) started.
+    pub async fn wait(&self, initial: &Response, resource_url: &str, deadline: Instant) -> Result<(), ArmError> {
+        if let Some(op) = initial.header("azure-asyncoperation").map(str::to_string) {
+            return self.poll_async_operation(&op, initial, deadline).await;
+        }
+        if let Some(loc) = initial.header("location").map(str::to_string) {
+            if initial.status == 202 {
+                return self.poll_location(&loc, initial, deadline).await;
+            }
+        }
+        // No operation resource: a synchronous answer, or a PUT whose body's
+        // provisioningState says whether it is done (older network APIs).
+        let body = initial.json(resource_url)?;
+        match provisioning_state(&body).map(|s| (s, terminal(s))) {
+            None | Some((_, Some(true))) => Ok(()),
+            Some((s, Some(false))) => Err(failure(s, &body, initial)),
+            Some((_, None)) => self.poll_provisioning_state(resource_url, initial, deadline).await,
+        }
+    }
+
+    async fn pause(&self, last: &Response, deadline: Instant) -> Result<(), ArmError> {
+        let wait = last.retry_after().unwrap_or(self.policy.default_poll);
+        self.sleep_until(Instant::now() + wait, deadline).await
+    }
+
+    async fn poll_async_operation(&self, url: &str, initial: &Response, deadline: Instant) -> Result<(), ArmError> {
+        self.pause(initial, deadline).await?;
+        loop {
+            let resp = self.send(Method::GET, url, None, &[], deadline).await?;
+            self.expect(&resp, &[200])?;
+            let body = resp.json(url)?;
+            let status = body.get("status").and_then(|v| v.as_str()).unwrap_or("InProgress").to_string();
+            log::debug!("operation status", status = status, url = url);
+            match terminal(&status) {
+                Some(true) => return Ok(()),
+                Some(false) => return Err(failure(&status, &body, &resp)),
+                None => self.pause(&resp, deadline).await?,
+            }
+        }
+    }
+
+    async fn poll_location(&self, url: &str, initial: &Response, deadline: Instant) -> Result<(), ArmError> {
+        self.pause(initial, deadline).await?;
+        loop {
+            let resp = self.send(Method::GET, url, None, &[], deadline).await?;
+            match resp.status {
+                202 => self.pause(&resp, deadline).await?,
+                200 | 201 | 204 => return Ok(()),
+                // A deleted resource's Location may answer 404 once gone.
+                404 => return Ok(()),
+                _ => return self.expect(&resp, &[200]),
+            }
+        }
+    }
+
+    async fn poll_provisioning_state(&self, url: &str, initial: &Response, deadline: Instant) -> Result<(), ArmError> {
+        self.pause(initial, deadline).await?;
+        loop {
+            let resp = self.send(Method::GET, url, None, &[], deadline).await?;
+            self.expect(&resp, &[200])?;
+            let body = resp.json(url)?;
+            let state = provisioning_state(&body).unwrap_or("Succeeded").to_string();
+            match terminal(&state) {
+                Some(true) => return Ok(()),
+                Some(false) => return Err(failure(&state, &body, &resp)),
+                None => self.pause(&resp, deadline).await?,
+            }
+        }
+    }
+}
