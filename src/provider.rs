@@ -30,10 +30,11 @@ pub struct ProviderConfig {
     pub authority_host: String,
 }
 
-/// What resources get once the provider is configured.
+/// What resources get once the provider is configured: the ARM client
+/// (which resolves credentials on its first call, not before).
 #[derive(Debug)]
 pub struct ProviderData {
-    pub config: ProviderConfig,
+    pub arm: crate::arm::ArmClient,
 }
 
 /// One provider setting: attribute name, environment fallback(s), whether

@@ -246,3 +246,92 @@ mod tests {
         assert!(!same_location(&Value::string("West Europe"), &Value::string("northeurope")));
     }
 }
+
+/// The operations a `timeouts` block bounds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Op {
+    Create,
+    Read,
+    Update,
+    Delete,
+}
+
+/// When `op` must be done by: the `timeouts` block's value in `v` (config,
+/// plan or state), else `default`.
+pub(crate) fn deadline(v: &Value, op: Op, default: std::time::Duration) -> tokio::time::Instant {
+    let key = match op {
+        Op::Create => "create",
+        Op::Read => "read",
+        Op::Update => "update",
+        Op::Delete => "delete",
+    };
+    let configured = v.attr("timeouts").and_then(|t| t.attr(key)).and_then(Value::as_str).and_then(parse_duration);
+    tokio::time::Instant::now() + configured.unwrap_or(default)
+}
+
+/// A known string attribute.
+pub(crate) fn str_attr<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    v.attr(name).and_then(Value::as_str)
+}
+
+/// An object value from attribute pairs.
+pub(crate) fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+/// A string from ARM, or null.
+pub(crate) fn json_str(v: &serde_json::Value, pointer: &str) -> Value {
+    v.pointer(pointer).and_then(|s| s.as_str()).map(Value::string).unwrap_or(Value::Null)
+}
+
+/// Keeps the prior spelling of a value that ARM returns in another case or
+/// form (IDs, regions, enums), so the difference never shows as drift.
+pub(crate) fn keep_spelling(prior: &Value, name: &str, from_arm: Value, same: fn(&Value, &Value) -> bool) -> Value {
+    match prior.attr(name) {
+        Some(p) if !p.is_null() && same(p, &from_arm) => p.clone(),
+        _ => from_arm,
+    }
+}
+
+/// The diagnostic for a failed ARM call while doing `action` (e.g.
+/// "creating route table rg/rt").
+pub(crate) fn arm_error(action: &str, e: crate::arm::ArmError) -> Diagnostics {
+    use crate::arm::ArmError;
+    let summary = match &e {
+        ArmError::Credential(_) => "Cannot authenticate to Azure".to_string(),
+        ArmError::Stopped => format!("Interrupted while {action}"),
+        ArmError::Timeout => format!("Timed out while {action}"),
+        _ => format!("Azure refused {action}"),
+    };
+    let summary = match e.code() {
+        Some(code) if !matches!(e, ArmError::Credential(_)) => format!("{summary} ({code})"),
+        _ => summary,
+    };
+    crate::tf::diag::Diagnostic::error(summary, format!("While {action}: {e}")).into()
+}
+
+/// The error for creating something that already exists: Terraform must
+/// import it rather than silently adopt (or overwrite) it.
+pub(crate) fn requires_import(type_name: &str, id: &str) -> Diagnostics {
+    crate::tf::diag::Diagnostic::error(
+        "A resource with this ID already exists - to be managed via Terraform it needs to be imported",
+        format!(
+            "{id} already exists in Azure. Import it into the state with\n  terraform import <address> {id}\n\
+             or an import block, then plan again. ({type_name})"
+        ),
+    )
+    .into()
+}
+
+/// The subscription from the provider configuration, needed to build the
+/// IDs of new objects.
+pub(crate) fn subscription(data: &ProviderData) -> Result<String, Diagnostics> {
+    data.arm.subscription_id().map(str::to_string).ok_or_else(|| {
+        crate::tf::diag::Diagnostic::error(
+            "No subscription configured",
+            "Set subscription_id in the provider block or ARM_SUBSCRIPTION_ID in the environment.",
+        )
+        .at(crate::tf::diag::AttributePath::root("subscription_id"))
+        .into()
+    })
+}

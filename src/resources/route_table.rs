@@ -2,17 +2,29 @@
 //! separate resources; routes nobody here manages (AKS's kubenet pod routes,
 //! other teams' routes) are never removed and never shown as drift.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
+use serde_json::json;
 
 use super::{
-    check_network_name, id_attribute, location_attribute, resource_group_attribute, tags_attribute, timeouts_block,
+    arm_error, check_network_name, deadline, id_attribute, json_str, keep_spelling, location_attribute, object,
+    requires_import, resource_group_attribute, str_attr, subscription, tags_attribute, timeouts_block, Op,
 };
+use crate::arm::ids::RouteTableId;
+use crate::arm::NETWORK_API_VERSION as API;
 use crate::provider::ProviderData;
-use crate::tf::resource::Resource;
-use crate::tf::schema::{Attribute, Block, Schema};
+use crate::tf::diag::{Diagnostic, Diagnostics};
+use crate::tf::resource::{ApplyOutcome, Import, Resource};
+use crate::tf::schema::{case_insensitive, Attribute, Block, Schema};
 use crate::tf::value::Value;
 
 pub const TYPE_NAME: &str = "aksudr_route_table";
+
+const CREATE: Duration = Duration::from_secs(30 * 60);
+const READ: Duration = Duration::from_secs(5 * 60);
+const UPDATE: Duration = Duration::from_secs(30 * 60);
+const DELETE: Duration = Duration::from_secs(30 * 60);
 
 pub struct RouteTableResource {
     schema: Schema,
@@ -59,6 +71,71 @@ impl Default for RouteTableResource {
     }
 }
 
+/// The route table's settings that this resource owns, as ARM spells them.
+fn tags_json(v: &Value) -> serde_json::Value {
+    match v.attr("tags") {
+        Some(Value::Map(m)) => {
+            json!(m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), json!(s)))).collect::<serde_json::Map<_, _>>())
+        }
+        _ => json!({}),
+    }
+}
+
+/// State from ARM's answer, keeping the prior spelling where ARM's only
+/// differs in form, and the prior `timeouts`.
+fn flatten(arm: &serde_json::Value, prior: &Value) -> Result<Value, Diagnostics> {
+    let raw_id = arm.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+    let id = RouteTableId::parse_insensitive(raw_id)
+        .map_err(|e| Diagnostics::from(Diagnostic::error("Unexpected route table ID from Azure", e.to_string())))?;
+    let tags = arm
+        .get("tags")
+        .and_then(|t| t.as_object())
+        .map(|m| Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::string(v.as_str().unwrap_or_default()))).collect()));
+    // An empty tag map and no tags are the same to Azure; follow the config.
+    let tags = match (tags, prior.attr("tags")) {
+        (Some(Value::Map(m)), Some(Value::Null) | None) if m.is_empty() => Value::Null,
+        (Some(t), _) => t,
+        (None, _) => Value::Null,
+    };
+    let subnets = arm
+        .pointer("/properties/subnets")
+        .and_then(|s| s.as_array())
+        .map(|a| a.iter().filter_map(|s| s.get("id").and_then(|i| i.as_str())).map(Value::string).collect())
+        .unwrap_or_default();
+    let disabled = arm.pointer("/properties/disableBgpRoutePropagation").and_then(|b| b.as_bool()).unwrap_or(false);
+    Ok(object([
+        ("id", keep_spelling(prior, "id", Value::string(id.to_string()), case_insensitive)),
+        ("name", keep_spelling(prior, "name", Value::string(&id.name), case_insensitive)),
+        ("resource_group_name", keep_spelling(prior, "resource_group_name", Value::string(&id.resource_group), case_insensitive)),
+        ("location", keep_spelling(prior, "location", json_str(arm, "/location"), super::same_location)),
+        ("bgp_route_propagation_enabled", Value::Bool(!disabled)),
+        ("tags", tags),
+        ("subnet_ids", Value::Set(subnets)),
+        ("timeouts", prior.attr("timeouts").cloned().unwrap_or(Value::Null)),
+    ]))
+}
+
+impl RouteTableResource {
+    fn id_of(&self, data: &ProviderData, v: &Value) -> Result<RouteTableId, Diagnostics> {
+        if let Some(id) = str_attr(v, "id") {
+            return RouteTableId::parse_insensitive(id)
+                .map_err(|e| Diagnostic::error("Invalid route table ID in state", e.to_string()).into());
+        }
+        Ok(RouteTableId {
+            subscription_id: subscription(data)?,
+            resource_group: str_attr(v, "resource_group_name").unwrap_or_default().to_string(),
+            name: str_attr(v, "name").unwrap_or_default().to_string(),
+        })
+    }
+
+    async fn read_or_fail(&self, data: &ProviderData, state: &Value) -> Result<Value, Diagnostics> {
+        match self.read(data, state).await? {
+            Some(v) => Ok(v),
+            None => Err(Diagnostic::error("Route table vanished", "Azure accepted the write, then had no such route table.").into()),
+        }
+    }
+}
+
 #[async_trait]
 impl Resource<ProviderData> for RouteTableResource {
     fn type_name(&self) -> &'static str {
@@ -66,5 +143,109 @@ impl Resource<ProviderData> for RouteTableResource {
     }
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    async fn create(&self, data: &ProviderData, planned: &Value, _config: &Value) -> ApplyOutcome {
+        let result = async {
+            let id = self.id_of(data, planned)?;
+            let path = id.to_string();
+            let action = format!("creating route table {}/{}", id.resource_group, id.name);
+            let until = deadline(planned, Op::Create, CREATE);
+            let _guard = data.arm.lock(&path).await;
+            if data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))?.is_some() {
+                return Err(requires_import(TYPE_NAME, &path));
+            }
+            let body = json!({
+                "location": str_attr(planned, "location").unwrap_or_default(),
+                "tags": tags_json(planned),
+                "properties": {
+                    "disableBgpRoutePropagation": !planned.attr("bgp_route_propagation_enabled").and_then(Value::as_bool).unwrap_or(true),
+                    "routes": [],
+                },
+            });
+            data.arm.put(&path, API, &body, None, until).await.map_err(|e| arm_error(&action, e))?;
+            let mut state = planned.clone();
+            state.set_attr("id", Value::string(&path));
+            self.read_or_fail(data, &state).await
+        }
+        .await;
+        match result {
+            Ok(state) => ApplyOutcome::ok(state),
+            Err(d) => ApplyOutcome::failed(Value::Null, d),
+        }
+    }
+
+    async fn read(&self, data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        let id = self.id_of(data, state)?;
+        let until = deadline(state, Op::Read, READ);
+        let action = format!("reading route table {}/{}", id.resource_group, id.name);
+        match data.arm.get(&id.to_string(), API, until).await.map_err(|e| arm_error(&action, e))? {
+            None => Ok(None),
+            Some(arm) => flatten(&arm, state).map(Some),
+        }
+    }
+
+    /// Changes only what this resource owns, on the table as it is now in
+    /// Azure: a PUT replaces the whole table, so the routes of other
+    /// resources (and of AKS) must be sent back as they are.
+    async fn update(&self, data: &ProviderData, prior: &Value, planned: &Value, _config: &Value) -> ApplyOutcome {
+        let result = async {
+            let id = self.id_of(data, prior)?;
+            let path = id.to_string();
+            let action = format!("updating route table {}/{}", id.resource_group, id.name);
+            let until = deadline(planned, Op::Update, UPDATE);
+            let _guard = data.arm.lock(&path).await;
+            let Some(mut current) = data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))? else {
+                return Err(Diagnostic::error("Route table not found", format!("{path} was deleted outside Terraform; plan again to re-create it.")).into());
+            };
+            let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
+            current["tags"] = tags_json(planned);
+            current["properties"]["disableBgpRoutePropagation"] =
+                json!(!planned.attr("bgp_route_propagation_enabled").and_then(Value::as_bool).unwrap_or(true));
+            data.arm.put(&path, API, &current, etag.as_deref(), until).await.map_err(|e| arm_error(&action, e))?;
+            let mut state = planned.clone();
+            state.set_attr("id", Value::string(&path));
+            self.read_or_fail(data, &state).await
+        }
+        .await;
+        match result {
+            Ok(state) => ApplyOutcome::ok(state),
+            Err(d) => ApplyOutcome::failed(prior.clone(), d),
+        }
+    }
+
+    async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {
+        let id = match self.id_of(data, prior) {
+            Ok(id) => id,
+            Err(d) => return d,
+        };
+        let path = id.to_string();
+        let _guard = data.arm.lock(&path).await;
+        let action = format!("deleting route table {}/{}", id.resource_group, id.name);
+        match data.arm.delete(&path, API, deadline(prior, Op::Delete, DELETE)).await {
+            Ok(()) => Diagnostics::new(),
+            Err(e) => arm_error(&action, e),
+        }
+    }
+
+    fn importer(&self) -> Option<&dyn Import<ProviderData>> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Import<ProviderData> for RouteTableResource {
+    async fn import(&self, _data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
+        let parsed = RouteTableId::parse(id).map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
+        Ok(object([
+            ("id", Value::string(parsed.to_string())),
+            ("name", Value::Null),
+            ("resource_group_name", Value::Null),
+            ("location", Value::Null),
+            ("bgp_route_propagation_enabled", Value::Null),
+            ("tags", Value::Null),
+            ("subnet_ids", Value::Null),
+            ("timeouts", Value::Null),
+        ]))
     }
 }

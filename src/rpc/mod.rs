@@ -221,7 +221,9 @@ impl ProviderRpc for ProviderService {
                 return Ok(None);
             }
             let config = provider::resolve(&config, &|k| std::env::var(k).ok())?;
-            Ok(Some(ProviderData { config }))
+            let arm = crate::arm::ArmClient::new(config, self.stop.clone())
+                .map_err(|e| Diagnostic::error("Cannot set up the Azure client", e.to_string()))?;
+            Ok(Some(ProviderData { arm }))
         })();
         let diags = match result {
             Ok(data) => {
