@@ -95,7 +95,11 @@ fn canonical_decimal(text: &str) -> Option<String> {
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
+    if !int_part
+        .bytes()
+        .chain(frac_part.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     if exp.abs() > MAX_DIGITS {
@@ -125,7 +129,11 @@ fn canonical_decimal(text: &str) -> Option<String> {
     if neg {
         out.push('-');
     }
-    out.push_str(if int_digits.is_empty() { "0" } else { int_digits });
+    out.push_str(if int_digits.is_empty() {
+        "0"
+    } else {
+        int_digits
+    });
     if !frac_digits.is_empty() {
         out.push('.');
         out.push_str(frac_digits);
@@ -171,7 +179,9 @@ impl Value {
     pub fn contains_unknown(&self) -> bool {
         match self {
             Value::Unknown => true,
-            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().any(Value::contains_unknown),
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
+                v.iter().any(Value::contains_unknown)
+            }
             Value::Map(m) | Value::Object(m) => m.values().any(Value::contains_unknown),
             Value::Dynamic(b) => b.1.contains_unknown(),
             _ => false,
@@ -234,7 +244,8 @@ impl Value {
             }
             (Value::Map(a), Value::Map(b)) | (Value::Object(a), Value::Object(b)) => {
                 a.len() == b.len()
-                    && a.iter().all(|(k, x)| b.get(k).is_some_and(|y| x.semantically_equal(y)))
+                    && a.iter()
+                        .all(|(k, x)| b.get(k).is_some_and(|y| x.semantically_equal(y)))
             }
             (Value::Dynamic(a), Value::Dynamic(b)) => a.0 == b.0 && a.1.semantically_equal(&b.1),
             _ => self == other,
@@ -260,7 +271,11 @@ mod tests {
             (".5", "0.5"),
         ];
         for (input, want) in cases {
-            assert_eq!(Number::parse(input).map(|n| n.0), Some(want.to_string()), "{input}");
+            assert_eq!(
+                Number::parse(input).map(|n| n.0),
+                Some(want.to_string()),
+                "{input}"
+            );
         }
         for bad in ["", "-", "1.2.3", "abc", "1e", "NaN", "1e99999999"] {
             assert_eq!(Number::parse(bad), None, "{bad}");
