@@ -133,7 +133,8 @@ fn locate_terraform() -> Option<PathBuf> {
     if let Some(explicit) = env::var_os("TERRAFORM").filter(|v| !v.is_empty()) {
         let explicit = PathBuf::from(explicit);
         if explicit.components().count() > 1 {
-            return Some(explicit);
+            // Absolute, because commands run with another working directory.
+            return Some(fs::canonicalize(&explicit).unwrap_or(explicit));
         }
         // A bare name such as `terraform1.0` is looked up on PATH like a shell would.
         return find_on_path(explicit.as_os_str()).or(Some(explicit));
@@ -482,10 +483,32 @@ fn run_with_timeout(mut cmd: Command, what: &str) -> (ExitStatus, String, String
     let output = output.unwrap_or_else(|e| panic!("waiting for `{what}`: {e}"));
     (
         output.status,
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+        strip_ansi(&String::from_utf8_lossy(&output.stdout)),
+        strip_ansi(&String::from_utf8_lossy(&output.stderr)),
         timed_out,
     )
+}
+
+/// Removes colour codes, which commands without `-no-color` (such as
+/// `providers schema`) still put around their diagnostics.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters… final byte in @..~
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// What one terraform command did. Failed assertions print all of it.
@@ -743,6 +766,14 @@ mod tests {
             assert_eq!(d[1].severity, Severity::Warning);
             assert_eq!(d[1].line, None);
         }
+    }
+
+    #[test]
+    fn strips_colour_codes() {
+        let coloured = "\u{1b}[31m\u{1b}[31m╷\u{1b}[0m\u{1b}[0m\n\u{1b}[31m│\u{1b}[0m \u{1b}[0m\u{1b}[1m\u{1b}[31mError: \u{1b}[0m\u{1b}[0m\u{1b}[1mBad (R1)\u{1b}[0m";
+        let plain = strip_ansi(coloured);
+        assert_eq!(plain, "╷\n│ Error: Bad (R1)");
+        assert_eq!(parse_diagnostics(&plain)[0].summary, "Bad (R1)");
     }
 
     #[test]
