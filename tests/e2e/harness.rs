@@ -21,8 +21,14 @@ use tempfile::TempDir;
 /// Where Terraform looks the provider up; the mirror is laid out by it.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/aksudr/aksudr";
 pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
-/// The provider binary Cargo built for this test run.
-pub const PROVIDER_BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-aksudr");
+/// The provider binary under test: the one Cargo built for this run, or
+/// `$AKSUDR_E2E_PROVIDER_BIN` (a release build, say) when that is set.
+pub fn provider_bin() -> PathBuf {
+    env::var_os("AKSUDR_E2E_PROVIDER_BIN")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-aksudr")))
+}
 
 /// go-plugin's handshake cookie for Terraform providers; a provider started
 /// without it must refuse to serve.
@@ -179,7 +185,7 @@ pub fn mirror() -> &'static Mirror {
 }
 
 fn build_mirror() -> io::Result<Mirror> {
-    let bin = Path::new(PROVIDER_BIN);
+    let bin = &provider_bin();
     let meta = fs::metadata(bin).map_err(|e| annotate(e, bin))?;
     let mtime = meta
         .modified()?

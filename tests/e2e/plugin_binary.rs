@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::harness::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, PROVIDER_BIN};
+use crate::harness::{provider_bin, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn provider() -> Command {
-    let mut cmd = Command::new(PROVIDER_BIN);
+    let mut cmd = Command::new(provider_bin());
     for (key, _) in std::env::vars_os() {
         let k = key.to_string_lossy();
         if k.starts_with("PLUGIN_") || k.starts_with("TF_") {
@@ -35,7 +35,7 @@ fn run_by_hand(cookie: Option<&str>) -> (Option<i32>, String) {
     }
     let out = cmd
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {PROVIDER_BIN}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", provider_bin().display()));
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -71,21 +71,43 @@ impl Drop for Running {
     }
 }
 
-#[test]
-fn handshake_announces_protocol_6_on_loopback() {
-    let client = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
-        .unwrap_or_else(|e| panic!("cannot make a client certificate: {e}"));
+/// A client certificate shaped like the one go-plugin makes for terraform:
+/// self-signed ECDSA P-521 with SHA-512, marked as a CA, for client and
+/// server auth. Its CA flag is what a stock WebPKI verifier rejects as an
+/// end-entity certificate, so the provider has to pin it instead.
+fn go_plugin_client_cert() -> String {
+    let fail = |e: rcgen::Error| -> ! { panic!("cannot make a client certificate: {e}") };
+    let key =
+        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap_or_else(|e| fail(e));
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap_or_else(|e| fail(e));
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::DigitalSignature,
+        rcgen::KeyUsagePurpose::KeyEncipherment,
+        rcgen::KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+    ];
+    params.self_signed(&key).unwrap_or_else(|e| fail(e)).pem()
+}
+
+/// Starts the provider as terraform would, offering `protocols`, and checks
+/// the line it answers with.
+fn assert_handshake(protocols: &str) {
     let mut cmd = provider();
     cmd.env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
-        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env("PLUGIN_PROTOCOL_VERSIONS", protocols)
         .env("PLUGIN_MIN_PORT", "10000")
         .env("PLUGIN_MAX_PORT", "25000")
-        .env("PLUGIN_CLIENT_CERT", client.cert.pem())
+        .env("PLUGIN_CLIENT_CERT", go_plugin_client_cert())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut running = Running(
         cmd.spawn()
-            .unwrap_or_else(|e| panic!("cannot start {PROVIDER_BIN}: {e}")),
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", provider_bin().display())),
     );
 
     let stdout = running.0.stdout.take().map(BufReader::new);
@@ -136,4 +158,16 @@ fn handshake_announces_protocol_6_on_loopback() {
         .decode(fields[5].trim_end_matches('='))
         .unwrap_or_else(|e| panic!("certificate field is not base64 ({e}): {line:?}"));
     assert_eq!(der.first(), Some(&0x30), "certificate is not DER: {line:?}");
+}
+
+#[test]
+fn handshake_picks_protocol_6_from_current_terraform() {
+    // What Terraform 1.11 offers.
+    assert_handshake("5,6");
+}
+
+#[test]
+fn handshake_picks_protocol_6_from_terraform_1_0() {
+    // Terraform 1.0 lists its preferred version first.
+    assert_handshake("6,5");
 }
