@@ -35,10 +35,16 @@ die() {
 [[ -d "$example" ]] || die "no example at ${example}"
 [[ -d "$broken" ]] || die "no broken variant at ${broken}"
 
+# The demo must not depend on, or leak into, the caller's terraform setup or
+# Azure login; unset ARM_* is what "no credentials" means.
+for var in $(compgen -e); do
+  case "$var" in TF_* | ARM_*) unset "$var" ;; esac
+done
+export TF_CLI_CONFIG_FILE="${work}/terraform.rc" TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+
 step "building the provider"
 cargo build --bin terraform-provider-aksudr --manifest-path "${root}/Cargo.toml"
 terraform="$("${root}/scripts/ensure-terraform.sh")"
-"$terraform" version
 
 step "publishing it in a local mirror"
 rm -rf "$work"
@@ -58,13 +64,7 @@ provider_installation {
 }
 EOF
 echo "${plugin_dir}"
-
-# The demo must not depend on, or leak into, the caller's terraform setup or
-# Azure login; unset ARM_* is what "no credentials" means.
-for var in $(compgen -e); do
-  case "$var" in TF_* | ARM_*) unset "$var" ;; esac
-done
-export TF_CLI_CONFIG_FILE="${work}/terraform.rc" TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+"$terraform" version
 
 # Copies the top-level configuration files of each argument, in order, into
 # directory $1: later ones replace earlier files of the same name.
@@ -74,16 +74,25 @@ lay_out() {
   mkdir -p "$dest"
   for src in "$@"; do
     for f in "$src"/*.tf "$src"/*.tfvars; do
-      [[ -e "$f" ]] && cp "$f" "$dest/"
+      if [[ -e "$f" ]]; then cp "$f" "$dest/"; fi
     done
   done
+}
+
+# init's chatter (lock file notes) only matters when it fails.
+quiet_init() {
+  if ! "$terraform" init -no-color -input=false >init.log 2>&1; then
+    cat init.log >&2
+    die "terraform init failed in ${PWD}"
+  fi
+  echo "terraform init: ok"
 }
 
 step "terraform init + plan: ${example#"${root}"/}"
 lay_out "${work}/good" "$example"
 (
   cd "${work}/good"
-  "$terraform" init -no-color -input=false
+  quiet_init
   "$terraform" plan -no-color -input=false
 )
 
@@ -95,7 +104,7 @@ for f in "$broken"/*.tf; do
   cat "$f"
 done
 cd "${work}/broken"
-"$terraform" init -no-color -input=false >/dev/null
+quiet_init
 if "$terraform" plan -no-color -input=false; then
   die "the broken variant planned without an error; the rules missed it"
 fi
