@@ -63,17 +63,6 @@ fn tf_log_provider_alone_shows_provider_logs() {
 }
 
 #[test]
-fn no_provider_logs_without_tf_log() {
-    let wd = Workdir::new(&config(&one_route()));
-    wd.init();
-    let out = wd.plan();
-    out.assert_success();
-    if !provider_lines(&out).is_empty() {
-        out.fail("provider output leaked to stderr without TF_LOG");
-    }
-}
-
-#[test]
 fn sensitive_provider_settings_stay_out_of_trace_logs() {
     const SECRET: &str = "e2e-client-secret-3f9a1c";
     const TOKEN: &str = "e2e-oidc-token-b27d40";
