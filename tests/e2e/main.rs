@@ -1,0 +1,16 @@
+//! End-to-end tests: the real `terraform` CLI installs the provider binary
+//! Cargo just built from a local filesystem mirror and drives it through
+//! init, validate and plan. Nothing here reaches a network; plans need no
+//! Azure credentials.
+//!
+//! Terraform comes from `$TERRAFORM` or PATH; `scripts/ensure-terraform.sh`
+//! finds or installs one (`make test` wires that up).
+
+mod harness;
+
+mod install;
+mod logging;
+mod plan_cluster;
+mod plan_routes;
+mod plugin_binary;
+mod schema;
