@@ -46,7 +46,7 @@ test:
 	$(CARGO) test --doc
 	TERRAFORM="$$(scripts/ensure-terraform.sh)"; export TERRAFORM; \
 	echo "terraform: $$TERRAFORM"; \
-	$(TEST_RUN) --all-targets
+	$(TEST_RUN) --workspace --all-targets
 
 e2e:
 	TERRAFORM="$$(scripts/ensure-terraform.sh)"; export TERRAFORM; \

@@ -75,7 +75,10 @@ impl Default for RouteTableResource {
 fn tags_json(v: &Value) -> serde_json::Value {
     match v.attr("tags") {
         Some(Value::Map(m)) => {
-            json!(m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), json!(s)))).collect::<serde_json::Map<_, _>>())
+            json!(m
+                .iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), json!(s))))
+                .collect::<serde_json::Map<_, _>>())
         }
         _ => json!({}),
     }
@@ -87,10 +90,9 @@ fn flatten(arm: &serde_json::Value, prior: &Value) -> Result<Value, Diagnostics>
     let raw_id = arm.get("id").and_then(|v| v.as_str()).unwrap_or_default();
     let id = RouteTableId::parse_insensitive(raw_id)
         .map_err(|e| Diagnostics::from(Diagnostic::error("Unexpected route table ID from Azure", e.to_string())))?;
-    let tags = arm
-        .get("tags")
-        .and_then(|t| t.as_object())
-        .map(|m| Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::string(v.as_str().unwrap_or_default()))).collect()));
+    let tags = arm.get("tags").and_then(|t| t.as_object()).map(|m| {
+        Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::string(v.as_str().unwrap_or_default()))).collect())
+    });
     // An empty tag map and no tags are the same to Azure; follow the config.
     let tags = match (tags, prior.attr("tags")) {
         (Some(Value::Map(m)), Some(Value::Null) | None) if m.is_empty() => Value::Null,
@@ -106,7 +108,10 @@ fn flatten(arm: &serde_json::Value, prior: &Value) -> Result<Value, Diagnostics>
     Ok(object([
         ("id", keep_spelling(prior, "id", Value::string(id.to_string()), case_insensitive)),
         ("name", keep_spelling(prior, "name", Value::string(&id.name), case_insensitive)),
-        ("resource_group_name", keep_spelling(prior, "resource_group_name", Value::string(&id.resource_group), case_insensitive)),
+        (
+            "resource_group_name",
+            keep_spelling(prior, "resource_group_name", Value::string(&id.resource_group), case_insensitive),
+        ),
         ("location", keep_spelling(prior, "location", json_str(arm, "/location"), super::same_location)),
         ("bgp_route_propagation_enabled", Value::Bool(!disabled)),
         ("tags", tags),
@@ -131,7 +136,11 @@ impl RouteTableResource {
     async fn read_or_fail(&self, data: &ProviderData, state: &Value) -> Result<Value, Diagnostics> {
         match self.read(data, state).await? {
             Some(v) => Ok(v),
-            None => Err(Diagnostic::error("Route table vanished", "Azure accepted the write, then had no such route table.").into()),
+            None => Err(Diagnostic::error(
+                "Route table vanished",
+                "Azure accepted the write, then had no such route table.",
+            )
+            .into()),
         }
     }
 }
@@ -196,7 +205,11 @@ impl Resource<ProviderData> for RouteTableResource {
             let until = deadline(planned, Op::Update, UPDATE);
             let _guard = data.arm.lock(&path).await;
             let Some(mut current) = data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))? else {
-                return Err(Diagnostic::error("Route table not found", format!("{path} was deleted outside Terraform; plan again to re-create it.")).into());
+                return Err(Diagnostic::error(
+                    "Route table not found",
+                    format!("{path} was deleted outside Terraform; plan again to re-create it."),
+                )
+                .into());
             };
             let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
             current["tags"] = tags_json(planned);
@@ -236,7 +249,8 @@ impl Resource<ProviderData> for RouteTableResource {
 #[async_trait]
 impl Import<ProviderData> for RouteTableResource {
     async fn import(&self, _data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
-        let parsed = RouteTableId::parse(id).map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
+        let parsed = RouteTableId::parse(id)
+            .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
         Ok(object([
             ("id", Value::string(parsed.to_string())),
             ("name", Value::Null),

@@ -90,20 +90,10 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Error,
-            summary: summary.into(),
-            detail: detail.into(),
-            path: None,
-        }
+        Diagnostic { severity: Severity::Error, summary: summary.into(), detail: detail.into(), path: None }
     }
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            summary: summary.into(),
-            detail: detail.into(),
-            path: None,
-        }
+        Diagnostic { severity: Severity::Warning, summary: summary.into(), detail: detail.into(), path: None }
     }
     /// Attaches the path of the attribute the problem is about.
     pub fn at(mut self, path: AttributePath) -> Self {
@@ -162,20 +152,12 @@ mod tests {
 
     #[test]
     fn parse_and_display_paths() {
-        for p in [
-            "name",
-            "network_profile[0].outbound_type",
-            "identity[0].identity_ids[2]",
-        ] {
+        for p in ["name", "network_profile[0].outbound_type", "identity[0].identity_ids[2]"] {
             assert_eq!(AttributePath::parse(p).to_string(), p);
         }
         assert_eq!(
             AttributePath::parse("a[1].b").0,
-            vec![
-                Step::Attr("a".into()),
-                Step::Index(1),
-                Step::Attr("b".into())
-            ]
+            vec![Step::Attr("a".into()), Step::Index(1), Step::Attr("b".into())]
         );
     }
 }

@@ -33,8 +33,7 @@ pub fn provider_bin() -> PathBuf {
 /// go-plugin's handshake cookie for Terraform providers; a provider started
 /// without it must refuse to serve.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
-pub const MAGIC_COOKIE_VALUE: &str =
-    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 
 /// The oldest Terraform the provider supports (the first with protocol 6
 /// out of experiment).
@@ -49,16 +48,12 @@ pub const SUBSCRIPTION: &str = "/subscriptions/00000000-0000-0000-0000-000000000
 
 /// A subnet ID of the shape ARM returns.
 pub fn subnet_id(name: &str) -> String {
-    format!(
-        "{SUBSCRIPTION}/resourceGroups/rg-egress/providers/Microsoft.Network/virtualNetworks/vnet/subnets/{name}"
-    )
+    format!("{SUBSCRIPTION}/resourceGroups/rg-egress/providers/Microsoft.Network/virtualNetworks/vnet/subnets/{name}")
 }
 
 /// A route table ID of the shape ARM returns.
 pub fn route_table_id(name: &str) -> String {
-    format!(
-        "{SUBSCRIPTION}/resourceGroups/rg-egress/providers/Microsoft.Network/routeTables/{name}"
-    )
+    format!("{SUBSCRIPTION}/resourceGroups/rg-egress/providers/Microsoft.Network/routeTables/{name}")
 }
 
 /// A whole configuration: the provider requirement, an empty provider block
@@ -104,9 +99,7 @@ pub fn terraform() -> &'static Terraform {
         let mut cmd = Command::new(&path);
         cmd.arg("version");
         hermetic_env(&mut cmd);
-        let out = cmd
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()));
+        let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()));
         let stdout = String::from_utf8_lossy(&out.stdout);
         let version = stdout
             .lines()
@@ -150,13 +143,9 @@ fn locate_terraform() -> Option<PathBuf> {
 
 fn find_on_path(name: &std::ffi::OsStr) -> Option<PathBuf> {
     let path = env::var_os("PATH")?;
-    env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| {
-            fs::metadata(candidate)
-                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-                .unwrap_or(false)
-        })
+    env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| {
+        fs::metadata(candidate).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    })
 }
 
 fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
@@ -179,42 +168,26 @@ pub struct Mirror {
 /// runs one per test) share it, and a rebuilt provider gets a fresh one.
 pub fn mirror() -> &'static Mirror {
     static MIRROR: OnceLock<Mirror> = OnceLock::new();
-    MIRROR.get_or_init(|| {
-        build_mirror().unwrap_or_else(|e| panic!("cannot build the provider mirror: {e}"))
-    })
+    MIRROR.get_or_init(|| build_mirror().unwrap_or_else(|e| panic!("cannot build the provider mirror: {e}")))
 }
 
 fn build_mirror() -> io::Result<Mirror> {
     let bin = &provider_bin();
     let meta = fs::metadata(bin).map_err(|e| annotate(e, bin))?;
-    let mtime = meta
-        .modified()?
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
+    let mtime = meta.modified()?.duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
     let base = e2e_tmp();
     fs::create_dir_all(&base)?;
     let name = format!("mirror-{:x}-{:x}", meta.len(), mtime);
     let dir = base.join(&name);
-    let mirror = Mirror {
-        root: dir.join("mirror"),
-        cli_config: dir.join("terraform.rc"),
-    };
+    let mirror = Mirror { root: dir.join("mirror"), cli_config: dir.join("terraform.rc") };
     if dir.exists() {
         return Ok(mirror);
     }
 
     // Assemble in a staging directory and rename it into place, which is
     // atomic: a concurrent process either sees no mirror or a complete one.
-    let staging = tempfile::Builder::new()
-        .prefix(".staging-")
-        .tempdir_in(&base)?;
-    let platform_dir = staging
-        .path()
-        .join("mirror")
-        .join(PROVIDER_ADDRESS)
-        .join(PROVIDER_VERSION)
-        .join(platform());
+    let staging = tempfile::Builder::new().prefix(".staging-").tempdir_in(&base)?;
+    let platform_dir = staging.path().join("mirror").join(PROVIDER_ADDRESS).join(PROVIDER_VERSION).join(platform());
     fs::create_dir_all(&platform_dir)?;
     let target = platform_dir.join(format!("terraform-provider-aksudr_v{PROVIDER_VERSION}"));
     // A hard link costs no space; Cargo replaces rather than rewrites the
@@ -222,10 +195,7 @@ fn build_mirror() -> io::Result<Mirror> {
     if fs::hard_link(bin, &target).is_err() {
         fs::copy(bin, &target).map_err(|e| annotate(e, &target))?;
     }
-    fs::write(
-        staging.path().join("terraform.rc"),
-        cli_config_text(&mirror.root),
-    )?;
+    fs::write(staging.path().join("terraform.rc"), cli_config_text(&mirror.root))?;
     match fs::rename(staging.path(), &dir) {
         Ok(()) => prune_old_mirrors(&base, &name),
         Err(_) if dir.exists() => {} // another test process won the race
@@ -244,11 +214,7 @@ fn prune_old_mirrors(base: &Path, keep: &str) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let stale = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .map(|t| t < cutoff)
-            .unwrap_or(false);
+        let stale = entry.metadata().and_then(|m| m.modified()).map(|t| t < cutoff).unwrap_or(false);
         if name.starts_with("mirror-") && name != keep && stale {
             let _ = fs::remove_dir_all(entry.path());
         }
@@ -320,31 +286,22 @@ fn annotate(e: io::Error, path: &Path) -> io::Error {
 /// the provider behave, so that tests see the same thing on every machine.
 fn hermetic_env(cmd: &mut Command) {
     const PREFIXES: [&str; 4] = ["TF_", "ARM_", "AZURE_", "CHECKPOINT_"];
-    const NAMES: [&str; 4] = [
-        "MSI_ENDPOINT",
-        "IDENTITY_ENDPOINT",
-        "IDENTITY_HEADER",
-        "PLUGIN_CLIENT_CERT",
-    ];
+    const NAMES: [&str; 4] = ["MSI_ENDPOINT", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "PLUGIN_CLIENT_CERT"];
     for (key, _) in env::vars_os() {
         let k = key.to_string_lossy();
         if PREFIXES.iter().any(|p| k.starts_with(p)) || NAMES.contains(&k.as_ref()) {
             cmd.env_remove(&key);
         }
     }
-    cmd.env("CHECKPOINT_DISABLE", "1")
-        .env("TF_IN_AUTOMATION", "1")
-        .env("TF_INPUT", "0");
+    cmd.env("CHECKPOINT_DISABLE", "1").env("TF_IN_AUTOMATION", "1").env("TF_INPUT", "0");
     // The mirror's CLI config always replaces the user's (which may not exist).
     cmd.env("TF_CLI_CONFIG_FILE", &mirror().cli_config);
 }
 
 /// Subcommands that take `-no-color`; others (`version`, `providers schema`)
 /// reject unknown flags.
-const NO_COLOR_COMMANDS: [&str; 12] = [
-    "init", "validate", "plan", "apply", "destroy", "show", "output", "refresh", "import", "get",
-    "taint", "untaint",
-];
+const NO_COLOR_COMMANDS: [&str; 12] =
+    ["init", "validate", "plan", "apply", "destroy", "show", "output", "refresh", "import", "get", "taint", "untaint"];
 
 /// A fresh working directory holding one configuration.
 #[derive(Debug)]
@@ -365,12 +322,7 @@ impl Workdir {
             .tempdir_in(&base)
             .unwrap_or_else(|e| panic!("cannot create a work directory: {e}"));
         let path = dir.path().to_path_buf();
-        let wd = Workdir {
-            dir: Some(dir),
-            path,
-            main_tf: hcl.to_string(),
-            env: Vec::new(),
-        };
+        let wd = Workdir { dir: Some(dir), path, main_tf: hcl.to_string(), env: Vec::new() };
         wd.write("main.tf", hcl);
         wd
     }
@@ -459,26 +411,19 @@ impl Drop for Workdir {
 }
 
 fn timeout() -> Duration {
-    let secs = env::var("AKSUDR_E2E_TIMEOUT_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_TIMEOUT_SECS);
+    let secs = env::var("AKSUDR_E2E_TIMEOUT_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_TIMEOUT_SECS);
     Duration::from_secs(secs)
 }
 
 fn run_with_timeout(mut cmd: Command, what: &str) -> (ExitStatus, String, String, bool) {
-    let child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start `{what}`: {e}"));
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start `{what}`: {e}"));
     let pid = child.id();
     let (done, finished) = mpsc::channel::<()>();
     let limit = timeout();
     let watchdog = thread::spawn(move || {
         if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(limit) {
             // Negative PID: the whole process group started above.
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{pid}")])
-                .status();
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).status();
             return true;
         }
         false
@@ -570,10 +515,7 @@ impl Output {
             self.fail(format_args!("`{}` hung", self.command));
         }
         if self.status.code() != Some(1) {
-            self.fail(format_args!(
-                "`{}` should have failed with exit status 1",
-                self.command
-            ));
+            self.fail(format_args!("`{}` should have failed with exit status 1", self.command));
         }
         self
     }
@@ -588,11 +530,7 @@ impl Output {
 
     #[track_caller]
     pub fn assert_no_errors(&self) -> &Output {
-        let errors: Vec<_> = self
-            .diagnostics()
-            .into_iter()
-            .filter(|d| d.severity == Severity::Error)
-            .collect();
+        let errors: Vec<_> = self.diagnostics().into_iter().filter(|d| d.severity == Severity::Error).collect();
         if !errors.is_empty() {
             self.fail(format_args!("unexpected errors: {errors:#?}"));
         }
@@ -607,8 +545,7 @@ impl Output {
     /// Parses stdout as JSON (for `-json` commands).
     #[track_caller]
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| self.fail(format_args!("stdout is not JSON: {e}")))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| self.fail(format_args!("stdout is not JSON: {e}")))
     }
 }
 
@@ -647,19 +584,11 @@ pub fn parse_diagnostics(stderr: &str) -> Vec<Diagnostic> {
             .strip_prefix('│')
             .map(|rest| rest.strip_prefix(' ').unwrap_or(rest))
             .unwrap_or(raw);
-        let start = [
-            ("Error: ", Severity::Error),
-            ("Warning: ", Severity::Warning),
-        ]
-        .into_iter()
-        .find_map(|(p, s)| line.strip_prefix(p).map(|summary| (s, summary)));
+        let start = [("Error: ", Severity::Error), ("Warning: ", Severity::Warning)]
+            .into_iter()
+            .find_map(|(p, s)| line.strip_prefix(p).map(|summary| (s, summary)));
         if let Some((severity, summary)) = start {
-            out.push(Diagnostic {
-                severity,
-                summary: summary.trim().to_string(),
-                body: String::new(),
-                line: None,
-            });
+            out.push(Diagnostic { severity, summary: summary.trim().to_string(), body: String::new(), line: None });
         } else if let Some(current) = out.last_mut() {
             if current.line.is_none() {
                 current.line = source_line(line);
@@ -681,12 +610,7 @@ fn source_line(line: &str) -> Option<usize> {
 /// The 1-based line of `text` holding `needle`; it must occur exactly once.
 #[track_caller]
 pub fn line_of(text: &str, needle: &str) -> usize {
-    let hits: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains(needle))
-        .map(|(i, _)| i + 1)
-        .collect();
+    let hits: Vec<usize> = text.lines().enumerate().filter(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1).collect();
     match hits.as_slice() {
         [one] => *one,
         _ => {
@@ -724,19 +648,12 @@ pub fn assert_rule_error(out: &Output, main_tf: &str, expected: &RuleError<'_>) 
     out.assert_failure();
     let tag = format!("({})", expected.rule);
     let diagnostics = out.diagnostics();
-    let Some(diag) = diagnostics
-        .iter()
-        .find(|d| d.severity == Severity::Error && d.summary.trim_end().ends_with(&tag))
+    let Some(diag) = diagnostics.iter().find(|d| d.severity == Severity::Error && d.summary.trim_end().ends_with(&tag))
     else {
-        out.fail(format_args!(
-            "no error whose summary ends with {tag}; parsed: {diagnostics:#?}"
-        ));
+        out.fail(format_args!("no error whose summary ends with {tag}; parsed: {diagnostics:#?}"));
     };
     if !diag.text().contains(expected.attribute) {
-        out.fail(format_args!(
-            "the {tag} error does not name `{}`: {diag:#?}",
-            expected.attribute
-        ));
+        out.fail(format_args!("the {tag} error does not name `{}`: {diag:#?}", expected.attribute));
     }
     if let Some(needle) = expected.config_line {
         let want = line_of(main_tf, needle);
@@ -757,11 +674,7 @@ mod tests {
     #[test]
     fn parses_plain_and_boxed_diagnostics() {
         let plain = "\nError: Default route bypasses the firewall (R1)\n\n  with aksudr_route.r,\n  on main.tf line 14, in resource \"aksudr_route\" \"r\":\n  14:   next_hop_type = \"Internet\"\n\nSend 0.0.0.0/0 to the firewall.\n\nWarning: Something\n\nmore\n";
-        let boxed = plain
-            .lines()
-            .map(|l| format!("│ {l}"))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let boxed = plain.lines().map(|l| format!("│ {l}")).collect::<Vec<_>>().join("\n");
         for text in [plain.to_string(), format!("╷\n{boxed}\n╵\n")] {
             let d = parse_diagnostics(&text);
             assert_eq!(d.len(), 2, "{d:#?}");

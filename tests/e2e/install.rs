@@ -15,14 +15,8 @@ fn init_installs_the_provider_from_the_mirror() {
 
     let lock = std::fs::read_to_string(wd.path().join(".terraform.lock.hcl"))
         .unwrap_or_else(|e| out.fail(format_args!("no lock file: {e}")));
-    assert!(
-        lock.contains(&format!("provider \"{PROVIDER_ADDRESS}\"")),
-        "lock file does not pin our provider:\n{lock}"
-    );
-    let version_line = lock
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("version"));
+    assert!(lock.contains(&format!("provider \"{PROVIDER_ADDRESS}\"")), "lock file does not pin our provider:\n{lock}");
+    let version_line = lock.lines().map(str::trim).find(|l| l.starts_with("version"));
     assert!(
         version_line.is_some_and(|l| l.ends_with(&format!("\"{PROVIDER_VERSION}\""))),
         "lock file has another version:\n{lock}"

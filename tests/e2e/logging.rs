@@ -22,10 +22,7 @@ fn one_route() -> String {
 
 /// The stderr lines terraform relayed from the provider process.
 fn provider_lines(out: &Output) -> Vec<&str> {
-    out.stderr
-        .lines()
-        .filter(|l| l.contains(PLUGIN_LOGGER))
-        .collect()
+    out.stderr.lines().filter(|l| l.contains(PLUGIN_LOGGER)).collect()
 }
 
 #[track_caller]

@@ -55,12 +55,7 @@ impl Cluster<'_> {
 
 #[test]
 fn cluster_behind_a_firewall_plans_without_credentials() {
-    let cluster = Cluster {
-        identity: SYSTEM_ASSIGNED,
-        pool: &with_subnet(),
-        network: OVERLAY,
-    }
-    .hcl();
+    let cluster = Cluster { identity: SYSTEM_ASSIGNED, pool: &with_subnet(), network: OVERLAY }.hcl();
     let routing = format!(
         r#"resource "aksudr_route_table" "x" {{
   name                = "rt-aks-egress"
@@ -92,10 +87,7 @@ resource "aksudr_subnet_route_table_association" "aks" {{
         .assert_stdout_contains("(sensitive value)")
         .assert_stdout_contains("Plan: 4 to add, 0 to change, 0 to destroy.");
 
-    let plan = wd
-        .terraform(&["show", "-json", "tfplan"])
-        .assert_success()
-        .json();
+    let plan = wd.terraform(&["show", "-json", "tfplan"]).assert_success().json();
     let Some(change) = plan["resource_changes"]
         .as_array()
         .and_then(|rcs| rcs.iter().find(|rc| rc["address"] == "aksudr_cluster.aks"))
@@ -107,92 +99,45 @@ resource "aksudr_subnet_route_table_association" "aks" {{
     assert_eq!(network["outbound_type"], "userDefinedRouting", "{change:#}");
     assert_eq!(network["load_balancer_sku"], "standard", "{change:#}");
     assert_eq!(change["after_unknown"]["id"], true, "{change:#}");
-    assert_eq!(
-        change["after_unknown"]["kube_config_raw"], true,
-        "{change:#}"
-    );
-    assert_eq!(
-        change["after_sensitive"]["kube_config_raw"], true,
-        "{change:#}"
-    );
+    assert_eq!(change["after_unknown"]["kube_config_raw"], true, "{change:#}");
+    assert_eq!(change["after_sensitive"]["kube_config_raw"], true, "{change:#}");
 }
 
 #[test]
 fn r5_availability_set_pool() {
-    let pool = format!(
-        "{}    type           = \"AvailabilitySet\"\n",
-        with_subnet()
-    );
-    let cluster = Cluster {
-        identity: SYSTEM_ASSIGNED,
-        pool: &pool,
-        network: OVERLAY,
-    };
+    let pool = format!("{}    type           = \"AvailabilitySet\"\n", with_subnet());
+    let cluster = Cluster { identity: SYSTEM_ASSIGNED, pool: &pool, network: OVERLAY };
     assert_plan_violates(
         &cluster.hcl(),
-        RuleError {
-            rule: "R5",
-            attribute: "type",
-            config_line: Some("AvailabilitySet"),
-        },
+        RuleError { rule: "R5", attribute: "type", config_line: Some("AvailabilitySet") },
     );
 }
 
 #[test]
 fn r5_basic_load_balancer() {
     let network = format!("{OVERLAY}    load_balancer_sku   = \"basic\"\n");
-    let cluster = Cluster {
-        identity: SYSTEM_ASSIGNED,
-        pool: &with_subnet(),
-        network: &network,
-    };
+    let cluster = Cluster { identity: SYSTEM_ASSIGNED, pool: &with_subnet(), network: &network };
     assert_plan_violates(
         &cluster.hcl(),
-        RuleError {
-            rule: "R5",
-            attribute: "load_balancer_sku",
-            config_line: Some("load_balancer_sku"),
-        },
+        RuleError { rule: "R5", attribute: "load_balancer_sku", config_line: Some("load_balancer_sku") },
     );
 }
 
 #[test]
 fn r5_pool_without_subnet() {
     // Absent, so only the message can name it.
-    let cluster = Cluster {
-        identity: SYSTEM_ASSIGNED,
-        pool: "",
-        network: OVERLAY,
-    };
-    assert_plan_violates(
-        &cluster.hcl(),
-        RuleError {
-            rule: "R5",
-            attribute: "vnet_subnet_id",
-            config_line: None,
-        },
-    );
+    let cluster = Cluster { identity: SYSTEM_ASSIGNED, pool: "", network: OVERLAY };
+    assert_plan_violates(&cluster.hcl(), RuleError { rule: "R5", attribute: "vnet_subnet_id", config_line: None });
 }
 
 #[test]
 fn r5_explicit_udr_is_checked_like_the_default() {
     let network = format!("{OVERLAY}    outbound_type       = \"userDefinedRouting\"\n");
-    let pool = format!(
-        "{}    type           = \"AvailabilitySet\"\n",
-        with_subnet()
-    );
-    let cluster = Cluster {
-        identity: SYSTEM_ASSIGNED,
-        pool: &pool,
-        network: &network,
-    };
+    let pool = format!("{}    type           = \"AvailabilitySet\"\n", with_subnet());
+    let cluster = Cluster { identity: SYSTEM_ASSIGNED, pool: &pool, network: &network };
     assert_plan_violates(
         &cluster.hcl(),
-        RuleError {
-            rule: "R5",
-            attribute: "type",
-            config_line: Some("AvailabilitySet"),
-        },
+        RuleError { rule: "R5", attribute: "type", config_line: Some("AvailabilitySet") },
     );
 }
 
@@ -203,18 +148,10 @@ fn r6_kubenet_with_system_assigned_identity() {
     service_cidr   = "10.96.0.0/16"
     dns_service_ip = "10.96.0.10"
 "#;
-    let cluster = Cluster {
-        identity: SYSTEM_ASSIGNED,
-        pool: &with_subnet(),
-        network,
-    };
+    let cluster = Cluster { identity: SYSTEM_ASSIGNED, pool: &with_subnet(), network };
     assert_plan_violates(
         &cluster.hcl(),
-        RuleError {
-            rule: "R6",
-            attribute: "type",
-            config_line: Some("SystemAssigned"),
-        },
+        RuleError { rule: "R6", attribute: "type", config_line: Some("SystemAssigned") },
     );
 }
 
@@ -226,18 +163,10 @@ fn r7_dns_service_ip_outside_service_cidr() {
     service_cidr        = "10.96.0.0/16"
     dns_service_ip      = "10.97.0.10"
 "#;
-    let cluster = Cluster {
-        identity: SYSTEM_ASSIGNED,
-        pool: &with_subnet(),
-        network,
-    };
+    let cluster = Cluster { identity: SYSTEM_ASSIGNED, pool: &with_subnet(), network };
     assert_plan_violates(
         &cluster.hcl(),
-        RuleError {
-            rule: "R7",
-            attribute: "dns_service_ip",
-            config_line: Some("10.97.0.10"),
-        },
+        RuleError { rule: "R7", attribute: "dns_service_ip", config_line: Some("10.97.0.10") },
     );
 }
 
@@ -249,46 +178,22 @@ fn r7_pod_cidr_overlaps_service_cidr() {
     service_cidr        = "10.96.0.0/16"
     dns_service_ip      = "10.96.0.10"
 "#;
-    let cluster = Cluster {
-        identity: SYSTEM_ASSIGNED,
-        pool: &with_subnet(),
-        network,
-    };
+    let cluster = Cluster { identity: SYSTEM_ASSIGNED, pool: &with_subnet(), network };
     // Either side of the overlap is a fair place to report it; the message
     // must name both so the reader knows what collides with what.
-    let out = assert_plan_violates(
-        &cluster.hcl(),
-        RuleError {
-            rule: "R7",
-            attribute: "pod_cidr",
-            config_line: None,
-        },
-    );
-    let diag = out
-        .diagnostics()
-        .into_iter()
-        .find(|d| d.summary.ends_with("(R7)"))
-        .unwrap_or_else(|| out.fail("no R7 error"));
+    let out = assert_plan_violates(&cluster.hcl(), RuleError { rule: "R7", attribute: "pod_cidr", config_line: None });
+    let diag =
+        out.diagnostics().into_iter().find(|d| d.summary.ends_with("(R7)")).unwrap_or_else(|| out.fail("no R7 error"));
     if !diag.text().contains("service_cidr") {
-        out.fail(format_args!(
-            "the R7 error must name service_cidr: {diag:#?}"
-        ));
+        out.fail(format_args!("the R7 error must name service_cidr: {diag:#?}"));
     }
     let pointed = diag.line.and_then(|n| out_line(&cluster.hcl(), n));
-    if !pointed
-        .as_ref()
-        .is_some_and(|l| l.contains("pod_cidr") || l.contains("service_cidr"))
-    {
-        out.fail(format_args!(
-            "the R7 error should point at pod_cidr or service_cidr, not {pointed:?}"
-        ));
+    if !pointed.as_ref().is_some_and(|l| l.contains("pod_cidr") || l.contains("service_cidr")) {
+        out.fail(format_args!("the R7 error should point at pod_cidr or service_cidr, not {pointed:?}"));
     }
 }
 
 /// Line `n` (1-based) of the full main.tf built from `resources`.
 fn out_line(resources: &str, n: usize) -> Option<String> {
-    config(resources)
-        .lines()
-        .nth(n.checked_sub(1)?)
-        .map(str::to_string)
+    config(resources).lines().nth(n.checked_sub(1)?).map(str::to_string)
 }

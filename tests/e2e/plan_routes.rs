@@ -61,9 +61,7 @@ resource "aksudr_subnet_route_table_association" "aks" {{
 fn valid_egress_stack_validates_and_plans_without_credentials() {
     let wd = Workdir::new(&config(&egress_stack()));
     wd.init();
-    wd.terraform(&["validate"])
-        .assert_success()
-        .assert_stdout_contains("The configuration is valid");
+    wd.terraform(&["validate"]).assert_success().assert_stdout_contains("The configuration is valid");
 
     let out = wd.plan();
     out.assert_success().assert_no_errors();
@@ -94,19 +92,12 @@ fn change<'a>(plan: &'a Value, address: &str) -> &'a Value {
 fn plan_fills_in_defaults_and_leaves_ids_unknown() {
     let wd = Workdir::new(&config(&egress_stack()));
     wd.init();
-    wd.terraform(&["plan", "-input=false", "-out=tfplan"])
-        .assert_success();
-    let plan = wd
-        .terraform(&["show", "-json", "tfplan"])
-        .assert_success()
-        .json();
+    wd.terraform(&["plan", "-input=false", "-out=tfplan"]).assert_success();
+    let plan = wd.terraform(&["show", "-json", "tfplan"]).assert_success().json();
 
     let table = change(&plan, "aksudr_route_table.x");
     assert_eq!(table["actions"], serde_json::json!(["create"]), "{table:#}");
-    assert_eq!(
-        table["after"]["bgp_route_propagation_enabled"], true,
-        "{table:#}"
-    );
+    assert_eq!(table["after"]["bgp_route_propagation_enabled"], true, "{table:#}");
     assert_eq!(table["after"]["location"], "westeurope", "{table:#}");
     assert_eq!(table["after_unknown"]["id"], true, "{table:#}");
 
@@ -119,11 +110,7 @@ fn plan_fills_in_defaults_and_leaves_ids_unknown() {
     assert_eq!(fw["after_unknown"]["id"], true, "{fw:#}");
 
     let assoc = change(&plan, "aksudr_subnet_route_table_association.aks");
-    assert_eq!(
-        assoc["after"]["subnet_id"],
-        subnet_id("aks").as_str(),
-        "{assoc:#}"
-    );
+    assert_eq!(assoc["after"]["subnet_id"], subnet_id("aks").as_str(), "{assoc:#}");
 }
 
 #[test]
@@ -151,16 +138,11 @@ resource "aksudr_route" "later" {
 "#;
     let wd = Workdir::new(&config(resources));
     wd.init();
-    wd.plan()
-        .assert_success()
-        .assert_no_errors()
-        .assert_stdout_contains("Plan: 3 to add, 0 to change, 0 to destroy.");
+    wd.plan().assert_success().assert_no_errors().assert_stdout_contains("Plan: 3 to add, 0 to change, 0 to destroy.");
 }
 
 fn route(prefix: &str, hop: &str, ip: Option<&str>) -> String {
-    let ip = ip
-        .map(|ip| format!("  next_hop_in_ip_address = \"{ip}\"\n"))
-        .unwrap_or_default();
+    let ip = ip.map(|ip| format!("  next_hop_in_ip_address = \"{ip}\"\n")).unwrap_or_default();
     format!(
         r#"resource "aksudr_route" "r" {{
   name           = "r"
@@ -188,11 +170,7 @@ fn firewall_route(settings: &str) -> String {
 fn r1_default_route_to_internet() {
     assert_plan_violates(
         &route("0.0.0.0/0", "Internet", None),
-        RuleError {
-            rule: "R1",
-            attribute: "next_hop_type",
-            config_line: Some(r#"next_hop_type  = "Internet""#),
-        },
+        RuleError { rule: "R1", attribute: "next_hop_type", config_line: Some(r#"next_hop_type  = "Internet""#) },
     );
 }
 
@@ -200,11 +178,7 @@ fn r1_default_route_to_internet() {
 fn r1_ipv6_default_route_to_none() {
     assert_plan_violates(
         &route("::/0", "None", None),
-        RuleError {
-            rule: "R1",
-            attribute: "next_hop_type",
-            config_line: Some(r#"next_hop_type  = "None""#),
-        },
+        RuleError { rule: "R1", attribute: "next_hop_type", config_line: Some(r#"next_hop_type  = "None""#) },
     );
 }
 
@@ -212,11 +186,7 @@ fn r1_ipv6_default_route_to_none() {
 fn r1_default_route_to_vnet_local() {
     assert_plan_violates(
         &route("0.0.0.0/0", "VnetLocal", None),
-        RuleError {
-            rule: "R1",
-            attribute: "next_hop_type",
-            config_line: Some(r#"next_hop_type  = "VnetLocal""#),
-        },
+        RuleError { rule: "R1", attribute: "next_hop_type", config_line: Some(r#"next_hop_type  = "VnetLocal""#) },
     );
 }
 
@@ -224,11 +194,7 @@ fn r1_default_route_to_vnet_local() {
 fn r2_firewall_route_to_internet() {
     assert_plan_violates(
         &firewall_route("  next_hop_type = \"Internet\"\n"),
-        RuleError {
-            rule: "R2",
-            attribute: "next_hop_type",
-            config_line: Some(r#"next_hop_type = "Internet""#),
-        },
+        RuleError { rule: "R2", attribute: "next_hop_type", config_line: Some(r#"next_hop_type = "Internet""#) },
     );
 }
 
@@ -238,11 +204,7 @@ fn r3_virtual_appliance_without_ip() {
     // the message itself has to name what is missing.
     assert_plan_violates(
         &route("10.0.0.0/8", "VirtualAppliance", None),
-        RuleError {
-            rule: "R3",
-            attribute: "next_hop_in_ip_address",
-            config_line: None,
-        },
+        RuleError { rule: "R3", attribute: "next_hop_in_ip_address", config_line: None },
     );
 }
 
@@ -250,11 +212,7 @@ fn r3_virtual_appliance_without_ip() {
 fn r3_firewall_route_with_invalid_ip() {
     assert_plan_violates(
         &firewall_route("  next_hop_in_ip_address = \"10.0.1.300\"\n"),
-        RuleError {
-            rule: "R3",
-            attribute: "next_hop_in_ip_address",
-            config_line: Some("10.0.1.300"),
-        },
+        RuleError { rule: "R3", attribute: "next_hop_in_ip_address", config_line: Some("10.0.1.300") },
     );
 }
 
@@ -262,11 +220,7 @@ fn r3_firewall_route_with_invalid_ip() {
 fn r3_internet_route_with_ip() {
     assert_plan_violates(
         &route("20.50.60.70/32", "Internet", Some("10.0.1.4")),
-        RuleError {
-            rule: "R3",
-            attribute: "next_hop_in_ip_address",
-            config_line: Some("10.0.1.4"),
-        },
+        RuleError { rule: "R3", attribute: "next_hop_in_ip_address", config_line: Some("10.0.1.4") },
     );
 }
 
@@ -274,24 +228,14 @@ fn r3_internet_route_with_ip() {
 fn r4_prefix_length_out_of_range() {
     assert_plan_violates(
         &route("10.0.0.0/33", "VirtualAppliance", Some("10.0.1.4")),
-        RuleError {
-            rule: "R4",
-            attribute: "address_prefix",
-            config_line: Some("10.0.0.0/33"),
-        },
+        RuleError { rule: "R4", attribute: "address_prefix", config_line: Some("10.0.0.0/33") },
     );
 }
 
 #[test]
 fn r4_firewall_route_prefix_not_a_cidr() {
     assert_plan_violates(
-        &firewall_route(
-            "  address_prefix         = \"not a cidr!\"\n  next_hop_in_ip_address = \"10.0.1.4\"\n",
-        ),
-        RuleError {
-            rule: "R4",
-            attribute: "address_prefix",
-            config_line: Some("not a cidr!"),
-        },
+        &firewall_route("  address_prefix         = \"not a cidr!\"\n  next_hop_in_ip_address = \"10.0.1.4\"\n"),
+        RuleError { rule: "R4", attribute: "address_prefix", config_line: Some("not a cidr!") },
     );
 }

@@ -38,14 +38,8 @@ fn run_by_hand(cookie: Option<&str>) -> (Option<i32>, String) {
     if let Some(cookie) = cookie {
         cmd.env(MAGIC_COOKIE_KEY, cookie);
     }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", provider_bin().display()));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", provider_bin().display()));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.code(), text)
 }
 
@@ -78,26 +72,18 @@ struct ClientCert {
 
 fn go_plugin_client_cert() -> ClientCert {
     let fail = |e: rcgen::Error| -> ! { panic!("cannot make a client certificate: {e}") };
-    let key =
-        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap_or_else(|e| fail(e));
-    let mut params =
-        rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap_or_else(|e| fail(e));
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap_or_else(|e| fail(e));
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap_or_else(|e| fail(e));
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     params.key_usages = vec![
         rcgen::KeyUsagePurpose::DigitalSignature,
         rcgen::KeyUsagePurpose::KeyEncipherment,
         rcgen::KeyUsagePurpose::KeyCertSign,
     ];
-    params.extended_key_usages = vec![
-        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
-        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-    ];
+    params.extended_key_usages =
+        vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth, rcgen::ExtendedKeyUsagePurpose::ServerAuth];
     let cert = params.self_signed(&key).unwrap_or_else(|e| fail(e));
-    ClientCert {
-        pem: cert.pem(),
-        der: cert.der().clone(),
-        key: PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
-    }
+    ClientCert { pem: cert.pem(), der: cert.der().clone(), key: PrivatePkcs8KeyDer::from(key.serialize_der()).into() }
 }
 
 /// Kills the provider even when an assertion fails first.
@@ -128,10 +114,7 @@ fn handshake(protocols: &str, client: &ClientCert) -> (Running, Announced) {
         .env("PLUGIN_CLIENT_CERT", &client.pem)
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    let mut running = Running(
-        cmd.spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", provider_bin().display())),
-    );
+    let mut running = Running(cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", provider_bin().display())));
 
     let stdout = running.0.stdout.take().map(BufReader::new);
     let (tx, rx) = mpsc::channel();
@@ -164,16 +147,8 @@ fn handshake(protocols: &str, client: &ClientCert) -> (Running, Announced) {
     let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(fields[5].trim_end_matches('='))
         .unwrap_or_else(|e| panic!("certificate field is not base64 ({e}): {line:?}"));
-    assert_eq!(
-        server_cert.first(),
-        Some(&0x30),
-        "certificate is not DER: {line:?}"
-    );
-    let announced = Announced {
-        network: fields[2].to_string(),
-        address: fields[3].to_string(),
-        server_cert,
-    };
+    assert_eq!(server_cert.first(), Some(&0x30), "certificate is not DER: {line:?}");
+    let announced = Announced { network: fields[2].to_string(), address: fields[3].to_string(), server_cert };
     (running, announced)
 }
 
@@ -197,9 +172,7 @@ impl ServerCertVerifier for PinnedServer {
         if end_entity.as_ref() == self.0.as_slice() {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General(
-                "server presented another certificate than it announced".into(),
-            ))
+            Err(rustls::Error::General("server presented another certificate than it announced".into()))
         }
     }
 
@@ -235,9 +208,7 @@ fn http2_over_mtls(announced: &Announced, client: &ClientCert) -> Result<u8, Str
         .with_safe_default_protocol_versions()
         .and_then(|b| {
             b.dangerous()
-                .with_custom_certificate_verifier(Arc::new(PinnedServer(
-                    announced.server_cert.clone(),
-                )))
+                .with_custom_certificate_verifier(Arc::new(PinnedServer(announced.server_cert.clone())))
                 .with_client_auth_cert(vec![client.der.clone()], client.key.clone_key())
         })
         .unwrap_or_else(|e| panic!("TLS client configuration: {e}"));
@@ -269,10 +240,7 @@ fn http2_over_mtls(announced: &Announced, client: &ClientCert) -> Result<u8, Str
 /// After the client preface, an HTTP/2 server's first frame is SETTINGS.
 fn assert_serves_http2_over_mtls(announced: &Announced, client: &ClientCert) {
     match http2_over_mtls(announced, client) {
-        Ok(frame_type) => assert_eq!(
-            frame_type, 0x4,
-            "the server's first HTTP/2 frame should be SETTINGS"
-        ),
+        Ok(frame_type) => assert_eq!(frame_type, 0x4, "the server's first HTTP/2 frame should be SETTINGS"),
         Err(e) => panic!(
             "mutual TLS with a go-plugin-shaped client certificate failed: {e} \
              (terraform's client certificate is a self-signed CA certificate: pin it, \
@@ -281,16 +249,11 @@ fn assert_serves_http2_over_mtls(announced: &Announced, client: &ClientCert) {
     }
 }
 
-async fn first_http2_frame<S>(
-    connector: &tokio_rustls::TlsConnector,
-    stream: S,
-) -> std::io::Result<u8>
+async fn first_http2_frame<S>(connector: &tokio_rustls::TlsConnector, stream: S) -> std::io::Result<u8>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let name = ServerName::try_from("localhost")
-        .map_err(std::io::Error::other)?
-        .to_owned();
+    let name = ServerName::try_from("localhost").map_err(std::io::Error::other)?.to_owned();
     let mut tls = connector.connect(name, stream).await?;
     // Client preface, then an empty SETTINGS frame.
     tls.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await?;

@@ -91,11 +91,8 @@ const ROUTE: Expected = &[
     ("next_hop_in_ip_address", Optional, Ty::Str),
 ];
 
-const ASSOCIATION: Expected = &[
-    ("id", Computed, Ty::Str),
-    ("subnet_id", Required, Ty::Str),
-    ("route_table_id", Required, Ty::Str),
-];
+const ASSOCIATION: Expected =
+    &[("id", Computed, Ty::Str), ("subnet_id", Required, Ty::Str), ("route_table_id", Required, Ty::Str)];
 
 const CLUSTER: Expected = &[
     ("id", Computed, Ty::Str),
@@ -116,10 +113,7 @@ const CLUSTER: Expected = &[
     ("kubelet_identity", Computed, Ty::Any),
 ];
 
-const IDENTITY: Expected = &[
-    ("type", Required, Ty::Str),
-    ("identity_ids", Optional, Ty::Strings),
-];
+const IDENTITY: Expected = &[("type", Required, Ty::Str), ("identity_ids", Optional, Ty::Strings)];
 
 const DEFAULT_NODE_POOL: Expected = &[
     ("name", Required, Ty::Str),
@@ -181,18 +175,12 @@ fn resource_block(name: &str) -> &'static Value {
 /// The schema of a nested block, which must exist.
 fn nested_block<'a>(parent: &'a Value, name: &str) -> &'a Value {
     let nested = &parent["block_types"][name];
-    assert!(
-        nested.is_object(),
-        "no block `{name}`; blocks are {:?}",
-        keys(&parent["block_types"])
-    );
+    assert!(nested.is_object(), "no block `{name}`; blocks are {:?}", keys(&parent["block_types"]));
     nested
 }
 
 fn keys(v: &Value) -> BTreeSet<String> {
-    v.as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default()
+    v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
 }
 
 fn flag(attr: &Value, name: &str) -> bool {
@@ -204,17 +192,10 @@ fn flag(attr: &Value, name: &str) -> bool {
 fn check_attributes(what: &str, block: &Value, expected: Expected, problems: &mut Vec<String>) {
     for &(name, kind, ty) in expected {
         let Some(attr) = block["attributes"].get(name) else {
-            problems.push(format!(
-                "{what}: no attribute `{name}` (has {:?})",
-                keys(&block["attributes"])
-            ));
+            problems.push(format!("{what}: no attribute `{name}` (has {:?})", keys(&block["attributes"])));
             continue;
         };
-        let (required, optional, computed) = (
-            flag(attr, "required"),
-            flag(attr, "optional"),
-            flag(attr, "computed"),
-        );
+        let (required, optional, computed) = (flag(attr, "required"), flag(attr, "optional"), flag(attr, "computed"));
         let ok = match kind {
             Required => required && !optional && !computed,
             Optional => optional && !required,
@@ -228,10 +209,7 @@ fn check_attributes(what: &str, block: &Value, expected: Expected, problems: &mu
             ));
         }
         if !type_matches(&attr["type"], ty) {
-            problems.push(format!(
-                "{what}.{name}: expected a {ty:?}, got type {}",
-                attr["type"]
-            ));
+            problems.push(format!("{what}.{name}: expected a {ty:?}, got type {}", attr["type"]));
         }
     }
 }
@@ -240,9 +218,7 @@ fn check_attributes(what: &str, block: &Value, expected: Expected, problems: &mu
 fn type_matches(t: &Value, ty: Ty) -> bool {
     let collection = |kinds: &[&str], elem: &str| {
         t.as_array().is_some_and(|a| {
-            a.len() == 2
-                && a[0].as_str().is_some_and(|k| kinds.contains(&k))
-                && a[1].as_str() == Some(elem)
+            a.len() == 2 && a[0].as_str().is_some_and(|k| kinds.contains(&k)) && a[1].as_str() == Some(elem)
         })
     };
     match ty {
@@ -279,9 +255,7 @@ fn provider_block_is_all_optional() {
     check_attributes("provider", block, PROVIDER, &mut problems);
     for (name, attr) in block["attributes"].as_object().into_iter().flatten() {
         if flag(attr, "required") {
-            problems.push(format!(
-                "provider.{name} is required; plans must work with `provider \"aksudr\" {{}}`"
-            ));
+            problems.push(format!("provider.{name} is required; plans must work with `provider \"aksudr\" {{}}`"));
         }
     }
     assert_no_problems(&problems);
@@ -297,11 +271,7 @@ fn secrets_are_sensitive() {
         ("aksudr_cluster", cluster, "kube_config_raw"),
         ("aksudr_cluster", cluster, "kube_config"),
     ] {
-        assert!(
-            flag(&attrs[name], "sensitive"),
-            "{what}.{name} must be sensitive: {:#}",
-            attrs[name]
-        );
+        assert!(flag(&attrs[name], "sensitive"), "{what}.{name} must be sensitive: {:#}", attrs[name]);
     }
     for name in ["subscription_id", "tenant_id", "client_id"] {
         assert!(
@@ -337,12 +307,7 @@ fn cluster_matches_the_contract() {
         ("timeouts", TIMEOUTS),
     ] {
         let nested = nested_block(cluster, name);
-        check_attributes(
-            &format!("aksudr_cluster.{name}"),
-            &nested["block"],
-            expected,
-            &mut problems,
-        );
+        check_attributes(&format!("aksudr_cluster.{name}"), &nested["block"], expected, &mut problems);
     }
     assert_no_problems(&problems);
 }
@@ -356,9 +321,7 @@ fn cluster_block_nesting() {
         let mode = b["nesting_mode"].as_str().unwrap_or_default();
         // "Exactly one" is only expressible as a list (or set) of 1..=1.
         assert!(
-            matches!(mode, "list" | "set")
-                && items(b, "min_items") == 1
-                && items(b, "max_items") == 1,
+            matches!(mode, "list" | "set") && items(b, "min_items") == 1 && items(b, "max_items") == 1,
             "{name} must be exactly one block: {b:#}"
         );
     }
@@ -379,11 +342,7 @@ fn every_attribute_has_a_description() {
     for ty in RESOURCE_TYPES {
         walk_descriptions(ty, resource_block(ty), &mut missing);
     }
-    assert!(
-        missing.is_empty(),
-        "attributes without a description:\n  {}",
-        missing.join("\n  ")
-    );
+    assert!(missing.is_empty(), "attributes without a description:\n  {}", missing.join("\n  "));
 }
 
 /// Visits a block's attributes, nested attribute types and nested blocks.
@@ -397,9 +356,7 @@ fn walk_descriptions(path: &str, block: &Value, missing: &mut Vec<String>) {
 }
 
 fn walk_attribute(path: &str, attr: &Value, missing: &mut Vec<String>) {
-    let described = attr["description"]
-        .as_str()
-        .is_some_and(|d| !d.trim().is_empty());
+    let described = attr["description"].as_str().is_some_and(|d| !d.trim().is_empty());
     if !described {
         missing.push(path.to_string());
     }
