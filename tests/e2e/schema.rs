@@ -113,7 +113,7 @@ const CLUSTER: Expected = &[
     ("kubelet_identity", Computed, Ty::Any),
 ];
 
-const IDENTITY: Expected = &[("type", Required, Ty::Str), ("identity_ids", Optional, Ty::Strings)];
+const IDENTITY: Expected = &[("type", Defaulted, Ty::Str), ("identity_ids", Optional, Ty::Strings)];
 
 const DEFAULT_NODE_POOL: Expected = &[
     ("name", Required, Ty::Str),
