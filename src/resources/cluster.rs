@@ -3,22 +3,29 @@
 //! rules it plans with live in `crate::rules`.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use base64::Engine as _;
+use serde_json::json;
 
 use super::{
-    check_subnet_id, id_attribute, input_str, location_attribute, resource_group_attribute, tags_attribute,
-    timeouts_block,
+    arm_error, check_subnet_id, deadline, id_attribute, input_str, json_str, keep_spelling, location_attribute, object,
+    requires_import, resource_group_attribute, str_attr, subscription, tags_attribute, timeouts_block, Op,
 };
+use crate::arm::ids::{ManagedClusterId, RouteTableId, SubnetId};
+use crate::arm::{ArmClient, ArmError, AKS_API_VERSION as AKS_API, NETWORK_API_VERSION as NET_API};
+use crate::log;
 use crate::provider::ProviderData;
 use crate::rules::cluster::{check_cluster, outbound_type_change, ClusterSpec, OutboundChange};
 use crate::rules::enums::{
     IDENTITY_TYPES, LOAD_BALANCER_SKUS, NETWORK_PLUGINS, NETWORK_PLUGIN_MODES, NETWORK_POLICIES, NODE_POOL_TYPES,
     OUTBOUND_TYPES, SKU_TIERS,
 };
+use crate::rules::egress::{check_subnet_egress, LiveRoute, LiveRouteTable};
 use crate::rules::Input;
-use crate::tf::diag::{AttributePath, Diagnostics};
-use crate::tf::resource::{PlanChange, Resource};
+use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics, Severity};
+use crate::tf::resource::{ApplyOutcome, Import, PlanChange, Resource};
 use crate::tf::schema::{case_insensitive, Attribute, Block, NestedBlock, Schema};
 use crate::tf::value::{Type, Value};
 

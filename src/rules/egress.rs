@@ -52,7 +52,7 @@ pub fn check_subnet_egress(subnet_id: &str, route_table: Option<&LiveRouteTable>
                      refuses a subnet without one (ExistingRouteTableNotAssociatedWithSubnet). Associate a \
                      route table that sends 0.0.0.0/0 to your firewall:\n  resource \
                      \"aksudr_subnet_route_table_association\" \"aks\" {{\n    subnet_id      = \"{subnet_id}\"\n    \
-                     route_table_id = azurerm_route_table.egress.id\n  }}\nand make the cluster depend on it."
+                     route_table_id = aksudr_route_table.egress.id\n  }}\nand make the cluster depend on it."
                 ),
             )
             .at(at()),

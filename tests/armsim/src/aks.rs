@@ -176,10 +176,14 @@ fn validate(w: &World, pools: &[Value], e: &Egress<'_>, existing: Option<&Entry>
         .and_then(|n| n.get("outboundType"))
         .and_then(Value::as_str)
     {
-        if old != e.outbound {
+        // AKS migrates a cluster's egress in place between these types
+        // (`az aks update --outbound-type`); managedNATGateway needs an
+        // AKS-managed VNet, so moving to or from it means a new cluster.
+        const MIGRATABLE: &[&str] = &["loadBalancer", "userDefinedRouting", "userAssignedNATGateway", "none"];
+        if old != e.outbound && !(MIGRATABLE.contains(&old) && MIGRATABLE.contains(&e.outbound.as_str())) {
             return Err(aks_err(
                 "UpdatingOutboundTypeNotAllowed",
-                format!("Updating outboundType from '{old}' to '{}' is not allowed: the outbound type can only be set when the cluster is created.", e.outbound),
+                format!("Updating outboundType from '{old}' to '{}' is not supported.", e.outbound),
             ));
         }
     }
