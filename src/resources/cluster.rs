@@ -18,13 +18,13 @@ use crate::arm::{ArmClient, ArmError, AKS_API_VERSION as AKS_API, NETWORK_API_VE
 use crate::log;
 use crate::provider::ProviderData;
 use crate::rules::cluster::{check_cluster, outbound_type_change, ClusterSpec, OutboundChange};
+use crate::rules::egress::{check_subnet_egress, LiveRoute, LiveRouteTable};
 use crate::rules::enums::{
     IDENTITY_TYPES, LOAD_BALANCER_SKUS, NETWORK_PLUGINS, NETWORK_PLUGIN_MODES, NETWORK_POLICIES, NODE_POOL_TYPES,
     OUTBOUND_TYPES, SKU_TIERS,
 };
-use crate::rules::egress::{check_subnet_egress, LiveRoute, LiveRouteTable};
 use crate::rules::Input;
-use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics, Severity};
+use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tf::resource::{ApplyOutcome, Import, PlanChange, Resource};
 use crate::tf::schema::{case_insensitive, Attribute, Block, NestedBlock, Schema};
 use crate::tf::value::{Type, Value};
@@ -309,6 +309,486 @@ pub(crate) fn cluster_spec(config: &Value) -> ClusterSpec {
     }
 }
 
+const CREATE: Duration = Duration::from_secs(90 * 60);
+const READ: Duration = Duration::from_secs(5 * 60);
+const UPDATE: Duration = Duration::from_secs(90 * 60);
+const DELETE: Duration = Duration::from_secs(90 * 60);
+
+const UDR: &str = "userDefinedRouting";
+
+/// The hint for a route or association that the same apply creates: nothing
+/// orders them before the cluster unless the configuration says so.
+const ORDERING_HINT: &str = "If the route table, the route or the association is created in this same apply, \
+     Terraform may have started the cluster before it: add\n  depends_on = [aksudr_firewall_route.<name>, \
+     aksudr_subnet_route_table_association.<name>]\nto the aksudr_cluster, so that egress is in place first.";
+
+/// Reads the subnet's route table and routes from ARM; `Ok(None)` when the
+/// subnet itself does not exist (yet).
+async fn live_route_table(
+    arm: &ArmClient,
+    subnet_id: &str,
+    until: tokio::time::Instant,
+) -> Result<Option<Option<LiveRouteTable>>, ArmError> {
+    let Ok(subnet) = SubnetId::parse_insensitive(subnet_id) else { return Ok(None) };
+    let Some(subnet) = arm.get(&subnet.to_string(), NET_API, until).await? else { return Ok(None) };
+    let Some(table_id) = subnet.pointer("/properties/routeTable/id").and_then(|v| v.as_str()) else {
+        return Ok(Some(None));
+    };
+    let Ok(table) = RouteTableId::parse_insensitive(table_id) else { return Ok(Some(None)) };
+    let Some(table) = arm.get(&table.to_string(), NET_API, until).await? else { return Ok(Some(None)) };
+    let text = |r: &serde_json::Value, p: &str| r.pointer(p).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let routes = table
+        .pointer("/properties/routes")
+        .and_then(|r| r.as_array())
+        .map(|routes| {
+            routes
+                .iter()
+                .map(|r| LiveRoute {
+                    name: text(r, "/name"),
+                    address_prefix: text(r, "/properties/addressPrefix"),
+                    next_hop_type: text(r, "/properties/nextHopType"),
+                    next_hop_ip: r.pointer("/properties/nextHopIpAddress").and_then(|v| v.as_str()).map(str::to_string),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Some(Some(LiveRouteTable { id: table_id.to_string(), routes })))
+}
+
+/// The subnet of a cluster whose (planned) outbound type is UDR, when known.
+fn udr_subnet(v: &Value) -> Option<String> {
+    let pool = first(v, "default_node_pool");
+    let net = first(v, "network_profile");
+    let outbound = net.attr("outbound_type").and_then(Value::as_str).unwrap_or(UDR);
+    if !outbound.eq_ignore_ascii_case(UDR) {
+        return None;
+    }
+    pool.attr("vnet_subnet_id").and_then(Value::as_str).map(str::to_string)
+}
+
+/// Every rule, on the configuration and on live ARM, right before a write
+/// that AKS would validate; errors mean nothing is sent.
+async fn precheck(arm: &ArmClient, planned: &Value, until: tokio::time::Instant) -> Result<(), Diagnostics> {
+    let mut diags = check_cluster(&cluster_spec(planned));
+    if let Some(subnet_id) = udr_subnet(planned) {
+        match live_route_table(arm, &subnet_id, until).await {
+            Ok(None) => diags.push(
+                Diagnostic::error(
+                    "Cluster subnet does not exist (UDR egress)",
+                    format!(
+                        "The subnet {subnet_id} was not found. A cluster with outbound_type \"userDefinedRouting\" \
+                         goes into an existing subnet."
+                    ),
+                )
+                .at(AttributePath::parse("default_node_pool[0].vnet_subnet_id")),
+            ),
+            Ok(Some(table)) => {
+                for mut d in check_subnet_egress(&subnet_id, table.as_ref()).0 {
+                    d.detail = format!("{}\n\n{ORDERING_HINT}", d.detail);
+                    diags.push(d);
+                }
+            }
+            Err(e) => diags.extend(arm_error("checking the cluster subnet's egress before writing the cluster", e)),
+        }
+    }
+    if diags.has_errors() {
+        log::warn!("cluster precheck failed; nothing was sent to AKS", errors = diags.0.len());
+        return Err(diags);
+    }
+    Ok(())
+}
+
+fn strings_json(v: &Value, name: &str) -> Option<serde_json::Value> {
+    v.attr(name).and_then(Value::elements).map(|e| json!(e.iter().filter_map(Value::as_str).collect::<Vec<_>>()))
+}
+
+fn tags_json(v: &Value) -> serde_json::Value {
+    match v.attr("tags") {
+        Some(Value::Map(m)) => {
+            serde_json::Value::Object(m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), json!(s)))).collect())
+        }
+        _ => json!({}),
+    }
+}
+
+/// Inserts `key` when `v` has a known, non-null value.
+fn put_opt(obj: &mut serde_json::Map<String, serde_json::Value>, key: &str, v: Option<&Value>) {
+    let j = match v {
+        Some(Value::String(s)) => json!(s),
+        Some(Value::Bool(b)) => json!(b),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) => json!(i),
+            None => return,
+        },
+        _ => return,
+    };
+    obj.insert(key.to_string(), j);
+}
+
+/// The canonical spelling of an enum attribute, for ARM.
+fn canon(v: &Value, name: &str, allowed: &[&'static str]) -> Option<Value> {
+    let s = v.attr(name).and_then(Value::as_str)?;
+    Some(Value::string(crate::rules::canonical(s, allowed).unwrap_or(s)))
+}
+
+/// The managed cluster's ARM body from the planned state.
+fn expand(planned: &Value) -> serde_json::Value {
+    let pool = first(planned, "default_node_pool");
+    let net = first(planned, "network_profile");
+    let identity = first(planned, "identity");
+
+    let mut agent = serde_json::Map::new();
+    put_opt(&mut agent, "name", pool.attr("name"));
+    put_opt(&mut agent, "count", pool.attr("node_count"));
+    put_opt(&mut agent, "vmSize", pool.attr("vm_size"));
+    put_opt(&mut agent, "type", canon(pool, "type", NODE_POOL_TYPES).as_ref());
+    put_opt(&mut agent, "vnetSubnetID", pool.attr("vnet_subnet_id"));
+    put_opt(&mut agent, "maxPods", pool.attr("max_pods"));
+    put_opt(&mut agent, "osDiskSizeGB", pool.attr("os_disk_size_gb"));
+    put_opt(&mut agent, "enableAutoScaling", pool.attr("auto_scaling_enabled"));
+    put_opt(&mut agent, "minCount", pool.attr("min_count"));
+    put_opt(&mut agent, "maxCount", pool.attr("max_count"));
+    put_opt(&mut agent, "orchestratorVersion", pool.attr("orchestrator_version"));
+    if let Some(z) = strings_json(pool, "zones") {
+        agent.insert("availabilityZones".into(), z);
+    }
+    agent.insert("mode".into(), json!("System"));
+    agent.insert("osType".into(), json!("Linux"));
+
+    let mut network = serde_json::Map::new();
+    put_opt(&mut network, "networkPlugin", canon(net, "network_plugin", NETWORK_PLUGINS).as_ref());
+    put_opt(&mut network, "networkPluginMode", canon(net, "network_plugin_mode", NETWORK_PLUGIN_MODES).as_ref());
+    put_opt(&mut network, "networkPolicy", canon(net, "network_policy", NETWORK_POLICIES).as_ref());
+    put_opt(&mut network, "outboundType", canon(net, "outbound_type", OUTBOUND_TYPES).as_ref());
+    put_opt(&mut network, "loadBalancerSku", canon(net, "load_balancer_sku", LOAD_BALANCER_SKUS).as_ref());
+    put_opt(&mut network, "podCidr", net.attr("pod_cidr"));
+    put_opt(&mut network, "serviceCidr", net.attr("service_cidr"));
+    put_opt(&mut network, "dnsServiceIP", net.attr("dns_service_ip"));
+
+    let mut access = serde_json::Map::new();
+    put_opt(&mut access, "enablePrivateCluster", planned.attr("private_cluster_enabled"));
+    if let Some(r) = strings_json(planned, "api_server_authorized_ip_ranges") {
+        access.insert("authorizedIPRanges".into(), r);
+    }
+
+    let mut props = serde_json::Map::new();
+    put_opt(&mut props, "dnsPrefix", planned.attr("dns_prefix"));
+    put_opt(&mut props, "kubernetesVersion", planned.attr("kubernetes_version"));
+    put_opt(&mut props, "nodeResourceGroup", planned.attr("node_resource_group"));
+    props.insert("agentPoolProfiles".into(), json!([agent]));
+    props.insert("networkProfile".into(), serde_json::Value::Object(network));
+    props.insert("apiServerAccessProfile".into(), serde_json::Value::Object(access));
+
+    let identity_type = canon(identity, "type", IDENTITY_TYPES)
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "SystemAssigned".into());
+    let mut ident = json!({ "type": identity_type });
+    let assigned: serde_json::Map<String, serde_json::Value> = identity
+        .attr("identity_ids")
+        .and_then(Value::elements)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|id| (id.to_string(), json!({})))
+        .collect();
+    if !assigned.is_empty() {
+        ident["userAssignedIdentities"] = serde_json::Value::Object(assigned);
+    }
+    let tier = canon(planned, "sku_tier", SKU_TIERS)
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "Free".into());
+    json!({
+        "location": str_attr(planned, "location").unwrap_or_default(),
+        "tags": tags_json(planned),
+        "sku": { "name": "Base", "tier": tier },
+        "identity": ident,
+        "properties": props,
+    })
+}
+
+fn json_i64(v: &serde_json::Value, pointer: &str) -> Value {
+    v.pointer(pointer).and_then(|n| n.as_i64()).map(Value::int).unwrap_or(Value::Null)
+}
+
+fn json_bool(v: &serde_json::Value, pointer: &str) -> Value {
+    Value::Bool(v.pointer(pointer).and_then(|b| b.as_bool()).unwrap_or(false))
+}
+
+/// A string set from ARM; an empty one is null when the prior state had
+/// none, so "unset" and "empty" never show as drift.
+fn json_string_set(v: &serde_json::Value, pointer: &str, prior: Option<&Value>) -> Value {
+    let items: Vec<Value> = v
+        .pointer(pointer)
+        .and_then(|a| a.as_array())
+        .map(|a| a.iter().filter_map(|s| s.as_str()).map(Value::string).collect())
+        .unwrap_or_default();
+    if items.is_empty() && prior.is_none_or(Value::is_null) {
+        Value::Null
+    } else {
+        Value::Set(items)
+    }
+}
+
+/// An enum as ARM returns it, in the prior spelling when only case differs.
+fn enum_from(prior: &Value, name: &str, arm: &serde_json::Value, pointer: &str) -> Value {
+    keep_spelling(prior, name, json_str(arm, pointer), case_insensitive)
+}
+
+/// The kubeconfig fields Terraform users need, read from its YAML text
+/// without a YAML parser: AKS writes one cluster and one user.
+fn kube_config_parts(raw: &str) -> Value {
+    let field = |key: &str| {
+        raw.lines()
+            .find_map(|l| l.trim().strip_prefix(key).map(|rest| rest.trim().trim_matches('"').to_string()))
+            .map(Value::String)
+            .unwrap_or(Value::Null)
+    };
+    Value::List(vec![object([
+        ("host", field("server:")),
+        ("client_certificate", field("client-certificate-data:")),
+        ("client_key", field("client-key-data:")),
+        ("cluster_ca_certificate", field("certificate-authority-data:")),
+    ])])
+}
+
+fn set_equal_ignoring_case(a: &Value, b: &Value) -> bool {
+    match (a.elements(), b.elements()) {
+        (Some(x), Some(y)) => x.len() == y.len() && x.iter().all(|i| y.iter().any(|j| case_insensitive(i, j))),
+        _ => false,
+    }
+}
+
+/// The `identity` block from ARM. Without the block in the configuration,
+/// AKS's system-assigned default stays implicit (an empty block list), or it
+/// would show as drift.
+fn flatten_identity(arm: &serde_json::Value, prior: &Value) -> Value {
+    let arm_type = json_str(arm, "/identity/type");
+    let prior_blocks = prior.attr("identity").and_then(Value::elements);
+    if prior_blocks.is_none_or(<[Value]>::is_empty)
+        && arm_type.as_str().is_none_or(|t| t.eq_ignore_ascii_case("SystemAssigned"))
+    {
+        return Value::List(vec![]);
+    }
+    let prior_identity = first(prior, "identity");
+    let ids: Vec<Value> = arm
+        .pointer("/identity/userAssignedIdentities")
+        .and_then(|m| m.as_object())
+        .map(|m| m.keys().map(Value::string).collect())
+        .unwrap_or_default();
+    let ids = if ids.is_empty() && prior_identity.attr("identity_ids").is_none_or(Value::is_null) {
+        Value::Null
+    } else {
+        keep_spelling(prior_identity, "identity_ids", Value::Set(ids), set_equal_ignoring_case)
+    };
+    Value::List(vec![object([
+        ("type", keep_spelling(prior_identity, "type", arm_type, case_insensitive)),
+        ("identity_ids", ids),
+    ])])
+}
+
+/// State from ARM's managed cluster, the prior state (for spellings and what
+/// the configuration leaves unset) and the user kubeconfig.
+fn flatten(arm: &serde_json::Value, prior: &Value, kubeconfig: Option<String>) -> Result<Value, Diagnostics> {
+    let raw_id = arm.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+    let id = ManagedClusterId::parse_insensitive(raw_id)
+        .map_err(|e| Diagnostics::from(Diagnostic::error("Unexpected cluster ID from Azure", e.to_string())))?;
+    let prior_pool = first(prior, "default_node_pool");
+    let prior_net = first(prior, "network_profile");
+    let pool_name = prior_pool.attr("name").and_then(Value::as_str);
+    let agent = arm
+        .pointer("/properties/agentPoolProfiles")
+        .and_then(|a| a.as_array())
+        .and_then(|a| {
+            a.iter().find(|x| pool_name.is_some() && x.get("name").and_then(|v| v.as_str()) == pool_name).or(a.first())
+        })
+        .cloned()
+        .unwrap_or(serde_json::Value::Null);
+    let pool = object([
+        ("name", json_str(&agent, "/name")),
+        ("vm_size", keep_spelling(prior_pool, "vm_size", json_str(&agent, "/vmSize"), case_insensitive)),
+        ("node_count", json_i64(&agent, "/count")),
+        ("type", enum_from(prior_pool, "type", &agent, "/type")),
+        (
+            "vnet_subnet_id",
+            keep_spelling(prior_pool, "vnet_subnet_id", json_str(&agent, "/vnetSubnetID"), case_insensitive),
+        ),
+        ("max_pods", json_i64(&agent, "/maxPods")),
+        ("os_disk_size_gb", json_i64(&agent, "/osDiskSizeGB")),
+        ("zones", json_string_set(&agent, "/availabilityZones", prior_pool.attr("zones"))),
+        ("auto_scaling_enabled", json_bool(&agent, "/enableAutoScaling")),
+        ("min_count", json_i64(&agent, "/minCount")),
+        ("max_count", json_i64(&agent, "/maxCount")),
+        ("orchestrator_version", json_str(&agent, "/orchestratorVersion")),
+    ]);
+    let np = |k: &str| format!("/properties/networkProfile/{k}");
+    let network = object([
+        ("network_plugin", enum_from(prior_net, "network_plugin", arm, &np("networkPlugin"))),
+        ("network_plugin_mode", enum_from(prior_net, "network_plugin_mode", arm, &np("networkPluginMode"))),
+        ("network_policy", enum_from(prior_net, "network_policy", arm, &np("networkPolicy"))),
+        ("outbound_type", enum_from(prior_net, "outbound_type", arm, &np("outboundType"))),
+        ("load_balancer_sku", enum_from(prior_net, "load_balancer_sku", arm, &np("loadBalancerSku"))),
+        ("pod_cidr", json_str(arm, &np("podCidr"))),
+        ("service_cidr", json_str(arm, &np("serviceCidr"))),
+        ("dns_service_ip", json_str(arm, &np("dnsServiceIP"))),
+    ]);
+    let kubelet = arm.pointer("/properties/identityProfile/kubeletidentity").map(|k| {
+        Value::List(vec![object([
+            ("client_id", json_str(k, "/clientId")),
+            ("object_id", json_str(k, "/objectId")),
+            ("user_assigned_identity_id", json_str(k, "/resourceId")),
+        ])])
+    });
+    let tags = arm
+        .get("tags")
+        .and_then(|t| t.as_object())
+        .filter(|m| !m.is_empty() || prior.attr("tags").is_some_and(|t| !t.is_null()))
+        .map(|m| {
+            Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::string(v.as_str().unwrap_or_default()))).collect())
+        })
+        .unwrap_or(Value::Null);
+    let kube_config = kubeconfig.as_deref().map(kube_config_parts).unwrap_or(Value::Null);
+    let p = |k: &str| format!("/properties/{k}");
+    Ok(object([
+        ("id", keep_spelling(prior, "id", Value::string(id.to_string()), case_insensitive)),
+        ("name", keep_spelling(prior, "name", Value::string(&id.name), case_insensitive)),
+        (
+            "resource_group_name",
+            keep_spelling(prior, "resource_group_name", Value::string(&id.resource_group), case_insensitive),
+        ),
+        ("location", keep_spelling(prior, "location", json_str(arm, "/location"), super::same_location)),
+        ("dns_prefix", json_str(arm, &p("dnsPrefix"))),
+        ("kubernetes_version", json_str(arm, &p("kubernetesVersion"))),
+        ("sku_tier", keep_spelling(prior, "sku_tier", json_str(arm, "/sku/tier"), case_insensitive)),
+        ("private_cluster_enabled", json_bool(arm, &p("apiServerAccessProfile/enablePrivateCluster"))),
+        (
+            "api_server_authorized_ip_ranges",
+            json_string_set(
+                arm,
+                &p("apiServerAccessProfile/authorizedIPRanges"),
+                prior.attr("api_server_authorized_ip_ranges"),
+            ),
+        ),
+        ("node_resource_group", json_str(arm, &p("nodeResourceGroup"))),
+        ("tags", tags),
+        ("fqdn", json_str(arm, &p("fqdn"))),
+        ("private_fqdn", json_str(arm, &p("privateFQDN"))),
+        ("kube_config_raw", kubeconfig.map(Value::String).unwrap_or(Value::Null)),
+        ("kube_config", kube_config),
+        ("kubelet_identity", kubelet.unwrap_or(Value::Null)),
+        ("identity", flatten_identity(arm, prior)),
+        ("default_node_pool", Value::List(vec![pool])),
+        ("network_profile", Value::List(vec![network])),
+        ("timeouts", prior.attr("timeouts").cloned().unwrap_or(Value::Null)),
+    ]))
+}
+
+/// What a failed or interrupted create leaves in state: the planned values
+/// with the ID, so Terraform keeps tracking (and taints) the cluster rather
+/// than orphaning it.
+fn partial_state(planned: &Value, id: &str) -> Value {
+    fn known(v: &Value) -> Value {
+        match v {
+            Value::Unknown => Value::Null,
+            Value::List(items) => Value::List(items.iter().map(known).collect()),
+            Value::Set(items) => Value::Set(items.iter().map(known).collect()),
+            Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), known(v))).collect()),
+            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), known(v))).collect()),
+            other => other.clone(),
+        }
+    }
+    let mut s = known(planned);
+    s.set_attr("id", Value::string(id));
+    s
+}
+
+impl ClusterResource {
+    fn id_of(&self, data: &ProviderData, v: &Value) -> Result<ManagedClusterId, Diagnostics> {
+        if let Some(id) = str_attr(v, "id") {
+            return ManagedClusterId::parse_insensitive(id)
+                .map_err(|e| Diagnostic::error("Invalid cluster ID in state", e.to_string()).into());
+        }
+        Ok(ManagedClusterId {
+            subscription_id: subscription(data)?,
+            resource_group: str_attr(v, "resource_group_name").unwrap_or_default().to_string(),
+            name: str_attr(v, "name").unwrap_or_default().to_string(),
+        })
+    }
+
+    /// The cluster user's kubeconfig (base64 in ARM's answer), never logged.
+    async fn kubeconfig(
+        &self,
+        arm: &ArmClient,
+        id: &ManagedClusterId,
+        until: tokio::time::Instant,
+    ) -> Result<Option<String>, ArmError> {
+        let creds = arm.post(&format!("{id}/listClusterUserCredential"), AKS_API, until).await?;
+        let encoded = creds.pointer("/kubeconfigs/0/value").and_then(|v| v.as_str()).unwrap_or_default();
+        Ok(base64::engine::general_purpose::STANDARD.decode(encoded).ok().and_then(|b| String::from_utf8(b).ok()))
+    }
+
+    async fn read_or_fail(&self, data: &ProviderData, state: &Value) -> Result<Value, Diagnostics> {
+        match self.read(data, state).await? {
+            Some(v) => Ok(v),
+            None => {
+                Err(Diagnostic::error("Cluster vanished", "AKS accepted the write, then had no such cluster.").into())
+            }
+        }
+    }
+
+    /// PUT, then wait. The error says whether AKS had accepted the PUT
+    /// (then the cluster exists and must stay tracked).
+    async fn put_and_wait(
+        &self,
+        data: &ProviderData,
+        id: &ManagedClusterId,
+        body: &serde_json::Value,
+        action: &str,
+        until: tokio::time::Instant,
+    ) -> Result<(), (bool, Diagnostics)> {
+        let path = id.to_string();
+        let (resp, url) =
+            data.arm.put_accepted(&path, AKS_API, body, until).await.map_err(|e| (false, arm_error(action, e)))?;
+        log::info!("AKS accepted the cluster; waiting for it to finish", cluster = path, status = resp.status);
+        data.arm.wait(&resp, &url, until).await.map_err(|e| (true, arm_error(action, e)))
+    }
+}
+
+/// The plan-time look at the live subnet: a definite finding fails the
+/// plan; not being able to look (no credentials, Azure unreachable) is only
+/// a warning, because the same check runs again before the cluster is
+/// written and a plan must work offline.
+async fn live_plan_check(arm: &ArmClient, subnet_id: &str, planned: &Value) -> Diagnostics {
+    let until = deadline(planned, Op::Read, READ);
+    match live_route_table(arm, subnet_id, until).await {
+        Ok(Some(table)) => check_subnet_egress(subnet_id, table.as_ref()),
+        // Not there yet: created by this configuration, or a typo that the
+        // apply-time check reports.
+        Ok(None) => Diagnostics::new(),
+        Err(e) => Diagnostics::from(
+            Diagnostic::warning(
+                "Could not check the cluster subnet's egress at plan",
+                format!("{e}\nThe check runs again right before the cluster is written."),
+            )
+            .at(AttributePath::parse("default_node_pool[0].vnet_subnet_id")),
+        ),
+    }
+}
+
+#[async_trait]
+impl Import<ProviderData> for ClusterResource {
+    async fn import(&self, _data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
+        let parsed = ManagedClusterId::parse(id)
+            .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
+        let mut state =
+            Value::Object(self.schema.block.attributes.iter().map(|a| (a.name.to_string(), Value::Null)).collect());
+        for b in &self.schema.block.blocks {
+            state.set_attr(b.name, if b.name == "timeouts" { Value::Null } else { Value::List(vec![]) });
+        }
+        state.set_attr("id", Value::string(parsed.to_string()));
+        Ok(state)
+    }
+}
+
 #[async_trait]
 impl Resource<ProviderData> for ClusterResource {
     fn type_name(&self) -> &'static str {
@@ -321,8 +801,107 @@ impl Resource<ProviderData> for ClusterResource {
         check_cluster(&cluster_spec(config))
     }
 
+    async fn create(&self, data: &ProviderData, planned: &Value, _config: &Value) -> ApplyOutcome {
+        let id = match self.id_of(data, planned) {
+            Ok(id) => id,
+            Err(d) => return ApplyOutcome::failed(Value::Null, d),
+        };
+        let path = id.to_string();
+        let action = format!("creating AKS cluster {}/{}", id.resource_group, id.name);
+        let until = deadline(planned, Op::Create, CREATE);
+        match data.arm.get(&path, AKS_API, until).await {
+            Ok(Some(_)) => return ApplyOutcome::failed(Value::Null, requires_import(TYPE_NAME, &path)),
+            Ok(None) => {}
+            Err(e) => return ApplyOutcome::failed(Value::Null, arm_error(&action, e)),
+        }
+        if let Err(d) = precheck(&data.arm, planned, until).await {
+            return ApplyOutcome::failed(Value::Null, d);
+        }
+        let tracked = partial_state(planned, &path);
+        match self.put_and_wait(data, &id, &expand(planned), &action, until).await {
+            Ok(()) => {}
+            Err((false, d)) => return ApplyOutcome::failed(Value::Null, d),
+            // Accepted but not finished: keep tracking the cluster.
+            Err((true, d)) => return ApplyOutcome::failed(tracked, d),
+        }
+        match self.read_or_fail(data, &tracked).await {
+            Ok(s) => ApplyOutcome::ok(s),
+            Err(d) => ApplyOutcome::failed(tracked, d),
+        }
+    }
+
+    async fn read(&self, data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        let id = self.id_of(data, state)?;
+        let until = deadline(state, Op::Read, READ);
+        let action = format!("reading AKS cluster {}/{}", id.resource_group, id.name);
+        let Some(arm) = data.arm.get(&id.to_string(), AKS_API, until).await.map_err(|e| arm_error(&action, e))? else {
+            return Ok(None);
+        };
+        let kubeconfig = self.kubeconfig(&data.arm, &id, until).await.map_err(|e| arm_error(&action, e))?;
+        flatten(&arm, state, kubeconfig).map(Some)
+    }
+
+    /// In-place changes go through a PUT of the cluster as AKS has it now,
+    /// with this configuration's settings applied.
+    async fn update(&self, data: &ProviderData, prior: &Value, planned: &Value, _config: &Value) -> ApplyOutcome {
+        let result = async {
+            let id = self.id_of(data, prior)?;
+            let path = id.to_string();
+            let action = format!("updating AKS cluster {}/{}", id.resource_group, id.name);
+            let until = deadline(planned, Op::Update, UPDATE);
+            let outbound = |v: &Value| {
+                first(v, "network_profile").attr("outbound_type").and_then(Value::as_str).map(str::to_ascii_lowercase)
+            };
+            if outbound(prior) != outbound(planned) {
+                precheck(&data.arm, planned, until).await?;
+            }
+            let Some(current) = data.arm.get(&path, AKS_API, until).await.map_err(|e| arm_error(&action, e))? else {
+                return Err(Diagnostic::error(
+                    "Cluster not found",
+                    format!("{path} was deleted outside Terraform; plan again to re-create it."),
+                )
+                .into());
+            };
+            let mut body = expand(planned);
+            // Keep what AKS manages and this resource does not (add-ons,
+            // settings made outside Terraform).
+            if let (Some(cur), Some(new)) =
+                (current.get("properties").and_then(|p| p.as_object()), body["properties"].as_object_mut())
+            {
+                for (k, v) in cur {
+                    if !new.contains_key(k) && k != "provisioningState" && k != "powerState" {
+                        new.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            self.put_and_wait(data, &id, &body, &action, until).await.map_err(|(_, d)| d)?;
+            self.read_or_fail(data, &partial_state(planned, &path)).await
+        }
+        .await;
+        match result {
+            Ok(state) => ApplyOutcome::ok(state),
+            Err(d) => ApplyOutcome::failed(prior.clone(), d),
+        }
+    }
+
+    async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {
+        let id = match self.id_of(data, prior) {
+            Ok(id) => id,
+            Err(d) => return d,
+        };
+        let action = format!("deleting AKS cluster {}/{}", id.resource_group, id.name);
+        match data.arm.delete(&id.to_string(), AKS_API, deadline(prior, Op::Delete, DELETE)).await {
+            Ok(()) => Diagnostics::new(),
+            Err(e) => arm_error(&action, e),
+        }
+    }
+
+    fn importer(&self) -> Option<&dyn Import<ProviderData>> {
+        Some(self)
+    }
+
     /// R8: some outbound-type changes are made in place, the rest replace.
-    async fn modify_plan(&self, _data: Option<&ProviderData>, plan: &mut PlanChange<'_>) -> Diagnostics {
+    async fn modify_plan(&self, data: Option<&ProviderData>, plan: &mut PlanChange<'_>) -> Diagnostics {
         let path = || AttributePath::parse("network_profile[0].outbound_type");
         let outbound =
             |v: &Value| first(v, "network_profile").attr("outbound_type").and_then(Value::as_str).map(str::to_string);
@@ -331,6 +910,12 @@ impl Resource<ProviderData> for ClusterResource {
                 plan.requires_replace.push(path());
             }
         }
-        Diagnostics::new()
+        // The live subnet is checked when the cluster's egress is being set
+        // up: on create, and when the outbound type changes.
+        let changes_egress = plan.prior.is_null() || outbound(plan.prior) != outbound(&plan.planned);
+        match (changes_egress, data, udr_subnet(&plan.planned)) {
+            (true, Some(data), Some(subnet_id)) => live_plan_check(&data.arm, &subnet_id, &plan.planned).await,
+            _ => Diagnostics::new(),
+        }
     }
 }
