@@ -93,8 +93,10 @@ pub(crate) fn handle(w: &mut World, req: &Req, target: &Target) -> HResult {
     }
 }
 
-/// A kubeconfig for the cluster's API server with an opaque token.
-fn kubeconfig(w: &World, cluster: &Entry, rg: &str, kind: &str) -> String {
+/// A kubeconfig for the cluster's API server with an opaque token. The
+/// token stays the same for a cluster and user kind, as AKS's credentials do
+/// until they are rotated.
+fn kubeconfig(_w: &World, cluster: &Entry, rg: &str, kind: &str) -> String {
     let name = name_of(&cluster.id);
     let fqdn = cluster.prop_str("fqdn").unwrap_or("localhost");
     let user = format!("{kind}_{rg}_{name}");
@@ -103,8 +105,14 @@ fn kubeconfig(w: &World, cluster: &Entry, rg: &str, kind: &str) -> String {
         "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: {ca}\n    \
          server: https://{fqdn}:443\n  name: {name}\ncontexts:\n- context:\n    cluster: {name}\n    \
          user: {user}\n  name: {name}\ncurrent-context: {name}\npreferences: {{}}\nusers:\n- name: {user}\n  \
-         user:\n    token: {}\n",
-        w.ids.opaque(4)
+         user:\n    token: {:016x}\n",
+        {
+            use std::hash::{Hash, Hasher};
+            // DefaultHasher::new() has fixed keys: stable across calls.
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (cluster.id.to_ascii_lowercase(), fqdn, kind).hash(&mut h);
+            h.finish()
+        }
     )
 }
 
