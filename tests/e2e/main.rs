@@ -9,6 +9,7 @@
 mod harness;
 
 mod install;
+mod lifecycle_route_table;
 mod logging;
 mod plan_cluster;
 mod plan_routes;
