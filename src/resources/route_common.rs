@@ -53,7 +53,7 @@ fn body(planned: &Value) -> serde_json::Value {
         "addressPrefix": str_attr(planned, "address_prefix").unwrap_or_default(),
         "nextHopType": hop,
     });
-    if let Some(ip) = str_attr(planned, "next_hop_in_ip_address") {
+    if let Some(ip) = str_attr(planned, "next_hop_in_ip_address").filter(|ip| !ip.is_empty()) {
         props["nextHopIpAddress"] = json!(ip);
     }
     json!({ "properties": props })
@@ -80,9 +80,18 @@ fn flatten(arm: &serde_json::Value, prior: &Value) -> Result<Value, Diagnostics>
             "next_hop_type",
             keep_spelling(prior, "next_hop_type", json_str(arm, "/properties/nextHopType"), case_insensitive),
         ),
-        ("next_hop_in_ip_address", json_str(arm, "/properties/nextHopIpAddress")),
+        ("next_hop_in_ip_address", next_hop_ip(arm, prior)),
         ("timeouts", prior.attr("timeouts").cloned().unwrap_or(Value::Null)),
     ]))
+}
+
+/// ARM omits an empty next hop IP; an empty string in the configuration
+/// stays as written rather than showing as a change to null.
+fn next_hop_ip(arm: &serde_json::Value, prior: &Value) -> Value {
+    match (json_str(arm, "/properties/nextHopIpAddress"), prior.attr("next_hop_in_ip_address")) {
+        (Value::Null, Some(Value::String(p))) if p.is_empty() => Value::string(""),
+        (v, _) => v,
+    }
 }
 
 /// The rules on the planned values, before anything is sent.
@@ -249,6 +258,15 @@ mod tests {
         });
         let s = flatten(&arm, &prior).expect("flattens");
         assert_eq!(s, prior);
+    }
+
+    #[test]
+    fn an_empty_ip_is_not_sent_and_stays_empty() {
+        let p = planned("Internet", Some(""));
+        assert!(body(&p)["properties"].get("nextHopIpAddress").is_none());
+        let arm = json!({"properties": {"nextHopType": "Internet"}});
+        assert_eq!(next_hop_ip(&arm, &p), Value::string(""));
+        assert_eq!(next_hop_ip(&arm, &planned("Internet", None)), Value::Null);
     }
 
     #[test]

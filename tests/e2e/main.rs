@@ -10,6 +10,7 @@ mod harness;
 
 mod install;
 mod lifecycle_route_table;
+mod lifecycle_routes;
 mod logging;
 mod plan_cluster;
 mod plan_routes;
