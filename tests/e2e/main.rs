@@ -9,6 +9,7 @@
 mod harness;
 
 mod install;
+mod lifecycle_association;
 mod lifecycle_route_table;
 mod lifecycle_routes;
 mod logging;
