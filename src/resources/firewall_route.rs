@@ -4,14 +4,14 @@
 use async_trait::async_trait;
 
 use super::{
-    check_route_config, id_attribute, route_name_attribute, route_next_hop_ip_attribute, route_table_id_attribute,
-    timeouts_block,
+    check_route_config, id_attribute, route_common, route_name_attribute, route_next_hop_ip_attribute,
+    route_table_id_attribute, timeouts_block,
 };
 use crate::provider::ProviderData;
 use crate::rules::enums::FIREWALL_NEXT_HOP_TYPES;
 use crate::rules::route::RouteKind;
 use crate::tf::diag::Diagnostics;
-use crate::tf::resource::Resource;
+use crate::tf::resource::{ApplyOutcome, Import, Resource};
 use crate::tf::schema::{Attribute, Block, Schema};
 use crate::tf::value::Value;
 
@@ -71,5 +71,32 @@ impl Resource<ProviderData> for FirewallRouteResource {
     }
     fn validate(&self, config: &Value) -> Diagnostics {
         check_route_config(RouteKind::Firewall, config)
+    }
+
+    async fn create(&self, data: &ProviderData, planned: &Value, _config: &Value) -> ApplyOutcome {
+        route_common::create(RouteKind::Firewall, data, planned).await
+    }
+
+    async fn read(&self, data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        route_common::read(data, state).await
+    }
+
+    async fn update(&self, data: &ProviderData, prior: &Value, planned: &Value, _config: &Value) -> ApplyOutcome {
+        route_common::update(RouteKind::Firewall, data, prior, planned).await
+    }
+
+    async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {
+        route_common::delete(data, prior).await
+    }
+
+    fn importer(&self) -> Option<&dyn Import<ProviderData>> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Import<ProviderData> for FirewallRouteResource {
+    async fn import(&self, data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
+        route_common::import(RouteKind::Firewall, data, id).await
     }
 }

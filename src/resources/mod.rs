@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod firewall_route;
 pub mod route;
+mod route_common;
 pub mod route_table;
 pub mod subnet_route_table_association;
 

@@ -1,14 +1,28 @@
 //! `aksudr_subnet_route_table_association`: attaches a route table to an
 //! existing subnet (the AKS subnet), touching nothing else on the subnet.
 
-use async_trait::async_trait;
+use std::time::Duration;
 
-use super::{check_subnet_id, route_table_id_attribute, timeouts_block};
+use async_trait::async_trait;
+use serde_json::json;
+
+use super::{
+    arm_error, check_subnet_id, deadline, keep_spelling, object, requires_import, route_table_id_attribute, str_attr,
+    timeouts_block, Op,
+};
+use crate::arm::ids::{RouteTableId, SubnetId};
+use crate::arm::NETWORK_API_VERSION as API;
 use crate::provider::ProviderData;
-use crate::tf::resource::Resource;
+use crate::tf::diag::{Diagnostic, Diagnostics};
+use crate::tf::resource::{ApplyOutcome, Import, Resource};
 use crate::tf::schema::{case_insensitive, Attribute, Block, Schema};
+use crate::tf::value::Value;
 
 pub const TYPE_NAME: &str = "aksudr_subnet_route_table_association";
+
+const CREATE: Duration = Duration::from_secs(30 * 60);
+const READ: Duration = Duration::from_secs(5 * 60);
+const DELETE: Duration = Duration::from_secs(30 * 60);
 
 pub struct AssociationResource {
     schema: Schema,
@@ -52,5 +66,165 @@ impl Resource<ProviderData> for AssociationResource {
     }
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    async fn create(&self, data: &ProviderData, planned: &Value, _config: &Value) -> ApplyOutcome {
+        let result = async {
+            let subnet = subnet_of(planned)?;
+            let table = str_attr(planned, "route_table_id").unwrap_or_default().to_string();
+            let path = subnet.to_string();
+            let action = format!("associating route table with subnet {}", describe(&subnet));
+            let until = deadline(planned, Op::Create, CREATE);
+            let _guard = data.arm.lock(&table).await;
+            let Some(mut current) = data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))? else {
+                return Err(Diagnostic::error(
+                    "Subnet not found",
+                    format!("{path} does not exist: the subnet must exist before a route table can be associated."),
+                )
+                .into());
+            };
+            if let Some(existing) = current_table(&current) {
+                if same_table(&existing, &table) {
+                    return Err(requires_import(TYPE_NAME, &path));
+                }
+                return Err(Diagnostic::error(
+                    "Subnet already has a route table",
+                    format!(
+                        "{path} is associated with {existing}. It is not taken over silently: remove that \
+                         association first (or import it and change route_table_id)."
+                    ),
+                )
+                .into());
+            }
+            let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
+            let Some(props) = current.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+                return Err(
+                    Diagnostic::error("Unexpected subnet from Azure", format!("{path} has no properties.")).into()
+                );
+            };
+            props.insert("routeTable".to_string(), json!({ "id": table }));
+            data.arm.put(&path, API, &current, etag.as_deref(), until).await.map_err(|e| arm_error(&action, e))?;
+            let mut state = planned.clone();
+            state.set_attr("id", Value::string(&path));
+            match self.read(data, &state).await? {
+                Some(v) => Ok(v),
+                None => Err(Diagnostic::error(
+                    "Association vanished",
+                    "Azure accepted the write, then the subnet had no route table.",
+                )
+                .into()),
+            }
+        }
+        .await;
+        match result {
+            Ok(state) => ApplyOutcome::ok(state),
+            Err(d) => ApplyOutcome::failed(Value::Null, d),
+        }
+    }
+
+    async fn read(&self, data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        let subnet = subnet_of(state)?;
+        let until = deadline(state, Op::Read, READ);
+        let action = format!("reading subnet {}", describe(&subnet));
+        let Some(arm) = data.arm.get(&subnet.to_string(), API, until).await.map_err(|e| arm_error(&action, e))? else {
+            return Ok(None);
+        };
+        let Some(table) = current_table(&arm) else {
+            return Ok(None);
+        };
+        let arm_subnet = arm
+            .get("id")
+            .and_then(|i| i.as_str())
+            .and_then(|i| SubnetId::parse_insensitive(i).ok())
+            .unwrap_or(subnet)
+            .to_string();
+        let table = RouteTableId::parse_insensitive(&table).map(|t| t.to_string()).unwrap_or(table);
+        Ok(Some(object([
+            ("id", keep_spelling(state, "id", Value::string(&arm_subnet), case_insensitive)),
+            ("subnet_id", keep_spelling(state, "subnet_id", Value::string(&arm_subnet), case_insensitive)),
+            ("route_table_id", keep_spelling(state, "route_table_id", Value::string(table), case_insensitive)),
+            ("timeouts", state.attr("timeouts").cloned().unwrap_or(Value::Null)),
+        ])))
+    }
+
+    /// Removes only the subnet's reference to this association's route
+    /// table; a subnet that uses another table (or none) is left alone.
+    async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {
+        let result = async {
+            let subnet = subnet_of(prior)?;
+            let table = str_attr(prior, "route_table_id").unwrap_or_default().to_string();
+            let path = subnet.to_string();
+            let action = format!("removing the route table from subnet {}", describe(&subnet));
+            let until = deadline(prior, Op::Delete, DELETE);
+            let _guard = data.arm.lock(&table).await;
+            let Some(mut current) = data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))? else {
+                return Ok(());
+            };
+            if !current_table(&current).is_some_and(|t| same_table(&t, &table)) {
+                return Ok(());
+            }
+            let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
+            if let Some(props) = current.get_mut("properties").and_then(|p| p.as_object_mut()) {
+                props.remove("routeTable");
+            }
+            data.arm.put(&path, API, &current, etag.as_deref(), until).await.map_err(|e| arm_error(&action, e))
+        }
+        .await;
+        result.err().unwrap_or_default()
+    }
+
+    fn importer(&self) -> Option<&dyn Import<ProviderData>> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Import<ProviderData> for AssociationResource {
+    async fn import(&self, _data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
+        let parsed = SubnetId::parse(id)
+            .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
+        Ok(object([
+            ("id", Value::string(parsed.to_string())),
+            ("subnet_id", Value::string(parsed.to_string())),
+            ("route_table_id", Value::Null),
+            ("timeouts", Value::Null),
+        ]))
+    }
+}
+
+/// The subnet: from `id` in state, else from `subnet_id`.
+fn subnet_of(v: &Value) -> Result<SubnetId, Diagnostics> {
+    let raw = str_attr(v, "id").or_else(|| str_attr(v, "subnet_id")).unwrap_or_default();
+    SubnetId::parse_insensitive(raw).map_err(|e| Diagnostic::error("Invalid subnet ID", e.to_string()).into())
+}
+
+fn describe(id: &SubnetId) -> String {
+    format!("{}/{}/{}", id.resource_group, id.virtual_network, id.name)
+}
+
+/// The route table a subnet (as ARM returns it) uses, if any.
+fn current_table(subnet: &serde_json::Value) -> Option<String> {
+    subnet.pointer("/properties/routeTable/id").and_then(|i| i.as_str()).map(str::to_string)
+}
+
+/// Route table IDs compare case-insensitively (ARM is not consistent about
+/// the casing of keywords such as `resourceGroups`).
+fn same_table(a: &str, b: &str) -> bool {
+    match (RouteTableId::parse_insensitive(a), RouteTableId::parse_insensitive(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a.eq_ignore_ascii_case(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_compare_loosely() {
+        let a = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/routeTables/RT";
+        let b = "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/RG/providers/microsoft.network/routeTables/rt";
+        assert!(same_table(a, b));
+        assert!(!same_table(a, &b.replace("/rt", "/other")));
     }
 }

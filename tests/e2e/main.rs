@@ -9,6 +9,9 @@
 mod harness;
 
 mod install;
+mod lifecycle_association;
+mod lifecycle_route_table;
+mod lifecycle_routes;
 mod logging;
 mod plan_cluster;
 mod plan_routes;

@@ -1,0 +1,277 @@
+//! What `aksudr_route` and `aksudr_firewall_route` share: one route in a
+//! route table, written as the child resource `{table}/routes/{name}`. The
+//! two resource types differ only in their schemas and in the rules they
+//! apply, so everything here is parameterised by [`RouteKind`].
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{arm_error, check_route_config, deadline, json_str, keep_spelling, object, requires_import, str_attr, Op};
+use crate::arm::ids::{RouteId, RouteTableId};
+use crate::arm::NETWORK_API_VERSION as API;
+use crate::provider::ProviderData;
+use crate::rules::enums::{canonical, is_one_of, FIREWALL_NEXT_HOP_TYPES, NEXT_HOP_TYPES};
+use crate::rules::route::RouteKind;
+use crate::tf::diag::{Diagnostic, Diagnostics};
+use crate::tf::resource::ApplyOutcome;
+use crate::tf::schema::case_insensitive;
+use crate::tf::value::Value;
+
+const CREATE: Duration = Duration::from_secs(30 * 60);
+const READ: Duration = Duration::from_secs(5 * 60);
+const UPDATE: Duration = Duration::from_secs(30 * 60);
+const DELETE: Duration = Duration::from_secs(30 * 60);
+
+/// The route's ID: from state when there is one, else from the planned
+/// table and name (validated strictly at plan time).
+fn id_of(v: &Value) -> Result<RouteId, Diagnostics> {
+    if let Some(id) = str_attr(v, "id") {
+        return RouteId::parse_insensitive(id)
+            .map_err(|e| Diagnostic::error("Invalid route ID in state", e.to_string()).into());
+    }
+    let table = RouteTableId::parse_insensitive(str_attr(v, "route_table_id").unwrap_or_default())
+        .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid route table ID", e.to_string())))?;
+    Ok(RouteId {
+        subscription_id: table.subscription_id,
+        resource_group: table.resource_group,
+        route_table: table.name,
+        name: str_attr(v, "name").unwrap_or_default().to_string(),
+    })
+}
+
+fn describe(id: &RouteId) -> String {
+    format!("{}/{}/{}", id.resource_group, id.route_table, id.name)
+}
+
+/// The ARM body of a route: `nextHopType` in Azure's casing, and
+/// `nextHopIpAddress` only when set.
+fn body(planned: &Value) -> serde_json::Value {
+    let hop = str_attr(planned, "next_hop_type").unwrap_or_default();
+    let hop = canonical(hop, NEXT_HOP_TYPES).unwrap_or(hop);
+    let mut props = json!({
+        "addressPrefix": str_attr(planned, "address_prefix").unwrap_or_default(),
+        "nextHopType": hop,
+    });
+    if let Some(ip) = str_attr(planned, "next_hop_in_ip_address").filter(|ip| !ip.is_empty()) {
+        props["nextHopIpAddress"] = json!(ip);
+    }
+    json!({ "properties": props })
+}
+
+/// The state of a route from ARM's answer, keeping the prior spelling of
+/// values that only differ in case, and the prior `timeouts`.
+fn flatten(arm: &serde_json::Value, prior: &Value) -> Result<Value, Diagnostics> {
+    let raw_id = arm.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+    let id = RouteId::parse_insensitive(raw_id)
+        .map_err(|e| Diagnostics::from(Diagnostic::error("Unexpected route ID from Azure", e.to_string())))?;
+    Ok(object([
+        ("id", keep_spelling(prior, "id", Value::string(id.to_string()), case_insensitive)),
+        ("name", keep_spelling(prior, "name", Value::string(&id.name), case_insensitive)),
+        (
+            "route_table_id",
+            keep_spelling(prior, "route_table_id", Value::string(id.table().to_string()), case_insensitive),
+        ),
+        (
+            "address_prefix",
+            keep_spelling(prior, "address_prefix", json_str(arm, "/properties/addressPrefix"), case_insensitive),
+        ),
+        (
+            "next_hop_type",
+            keep_spelling(prior, "next_hop_type", json_str(arm, "/properties/nextHopType"), case_insensitive),
+        ),
+        ("next_hop_in_ip_address", next_hop_ip(arm, prior)),
+        ("timeouts", prior.attr("timeouts").cloned().unwrap_or(Value::Null)),
+    ]))
+}
+
+/// ARM omits an empty next hop IP; an empty string in the configuration
+/// stays as written rather than showing as a change to null.
+fn next_hop_ip(arm: &serde_json::Value, prior: &Value) -> Value {
+    match (json_str(arm, "/properties/nextHopIpAddress"), prior.attr("next_hop_in_ip_address")) {
+        (Value::Null, Some(Value::String(p))) if p.is_empty() => Value::string(""),
+        (v, _) => v,
+    }
+}
+
+/// The rules on the planned values, before anything is sent.
+fn recheck(kind: RouteKind, planned: &Value) -> Result<(), Diagnostics> {
+    let diags = check_route_config(kind, planned);
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(())
+    }
+}
+
+async fn read_or_fail(data: &ProviderData, state: &Value) -> Result<Value, Diagnostics> {
+    match read(data, state).await? {
+        Some(v) => Ok(v),
+        None => Err(Diagnostic::error("Route vanished", "Azure accepted the write, then had no such route.").into()),
+    }
+}
+
+pub(crate) async fn create(kind: RouteKind, data: &ProviderData, planned: &Value) -> ApplyOutcome {
+    let result = async {
+        recheck(kind, planned)?;
+        let id = id_of(planned)?;
+        let path = id.to_string();
+        let action = format!("creating route {}", describe(&id));
+        let until = deadline(planned, Op::Create, CREATE);
+        let _guard = data.arm.lock(&id.table().to_string()).await;
+        if data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))?.is_some() {
+            return Err(requires_import(kind.resource_type(), &path));
+        }
+        data.arm.put(&path, API, &body(planned), None, until).await.map_err(|e| arm_error(&action, e))?;
+        let mut state = planned.clone();
+        state.set_attr("id", Value::string(&path));
+        read_or_fail(data, &state).await
+    }
+    .await;
+    match result {
+        Ok(state) => ApplyOutcome::ok(state),
+        Err(d) => ApplyOutcome::failed(Value::Null, d),
+    }
+}
+
+pub(crate) async fn read(data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
+    let id = id_of(state)?;
+    let until = deadline(state, Op::Read, READ);
+    let action = format!("reading route {}", describe(&id));
+    match data.arm.get(&id.to_string(), API, until).await.map_err(|e| arm_error(&action, e))? {
+        None => Ok(None),
+        Some(arm) => flatten(&arm, state).map(Some),
+    }
+}
+
+pub(crate) async fn update(kind: RouteKind, data: &ProviderData, prior: &Value, planned: &Value) -> ApplyOutcome {
+    let result = async {
+        recheck(kind, planned)?;
+        let id = id_of(prior)?;
+        let path = id.to_string();
+        let action = format!("updating route {}", describe(&id));
+        let until = deadline(planned, Op::Update, UPDATE);
+        let _guard = data.arm.lock(&id.table().to_string()).await;
+        if data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))?.is_none() {
+            return Err(Diagnostic::error(
+                "Route not found",
+                format!("{path} was deleted outside Terraform; plan again to re-create it."),
+            )
+            .into());
+        }
+        data.arm.put(&path, API, &body(planned), None, until).await.map_err(|e| arm_error(&action, e))?;
+        let mut state = planned.clone();
+        state.set_attr("id", Value::string(&path));
+        read_or_fail(data, &state).await
+    }
+    .await;
+    match result {
+        Ok(state) => ApplyOutcome::ok(state),
+        Err(d) => ApplyOutcome::failed(prior.clone(), d),
+    }
+}
+
+pub(crate) async fn delete(data: &ProviderData, prior: &Value) -> Diagnostics {
+    let id = match id_of(prior) {
+        Ok(id) => id,
+        Err(d) => return d,
+    };
+    let _guard = data.arm.lock(&id.table().to_string()).await;
+    let action = format!("deleting route {}", describe(&id));
+    match data.arm.delete(&id.to_string(), API, deadline(prior, Op::Delete, DELETE)).await {
+        Ok(()) => Diagnostics::new(),
+        Err(e) => arm_error(&action, e),
+    }
+}
+
+/// Import by route ID. A firewall route must point at a firewall: any other
+/// next hop belongs in `aksudr_route`.
+pub(crate) async fn import(kind: RouteKind, data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
+    let parsed =
+        RouteId::parse(id).map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
+    if kind == RouteKind::Firewall {
+        let action = format!("importing route {}", describe(&parsed));
+        let until = deadline(&Value::Null, Op::Read, READ);
+        let found = data.arm.get(&parsed.to_string(), API, until).await.map_err(|e| arm_error(&action, e))?;
+        if let Some(arm) = found {
+            let hop = arm.pointer("/properties/nextHopType").and_then(|h| h.as_str()).unwrap_or_default();
+            if !is_one_of(hop, FIREWALL_NEXT_HOP_TYPES) {
+                return Err(Diagnostic::error(
+                    "Not a firewall route",
+                    format!(
+                        "{id} has next hop type {hop:?}; aksudr_firewall_route only manages routes to a \
+                         VirtualAppliance or VirtualNetworkGateway. Import it as aksudr_route instead."
+                    ),
+                )
+                .into());
+            }
+        }
+    }
+    Ok(object([
+        ("id", Value::string(parsed.to_string())),
+        ("name", Value::Null),
+        ("route_table_id", Value::Null),
+        ("address_prefix", Value::Null),
+        ("next_hop_type", Value::Null),
+        ("next_hop_in_ip_address", Value::Null),
+        ("timeouts", Value::Null),
+    ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &str =
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt";
+
+    fn planned(hop: &str, ip: Option<&str>) -> Value {
+        object([
+            ("id", Value::Null),
+            ("name", Value::string("default")),
+            ("route_table_id", Value::string(TABLE)),
+            ("address_prefix", Value::string("0.0.0.0/0")),
+            ("next_hop_type", Value::string(hop)),
+            ("next_hop_in_ip_address", ip.map(Value::string).unwrap_or(Value::Null)),
+            ("timeouts", Value::Null),
+        ])
+    }
+
+    #[test]
+    fn body_uses_canonical_casing_and_omits_a_missing_ip() {
+        let b = body(&planned("virtualappliance", Some("10.0.1.4")));
+        assert_eq!(b["properties"]["nextHopType"], "VirtualAppliance");
+        assert_eq!(b["properties"]["nextHopIpAddress"], "10.0.1.4");
+        let b = body(&planned("VirtualNetworkGateway", None));
+        assert!(b["properties"].get("nextHopIpAddress").is_none(), "{b}");
+    }
+
+    #[test]
+    fn flatten_keeps_prior_spellings() {
+        let prior = planned("virtualappliance", Some("10.0.1.4"));
+        let mut prior = prior;
+        prior.set_attr("id", Value::string(format!("{TABLE}/routes/default")));
+        let arm = json!({
+            "id": format!("{}/routes/default", TABLE.replace("resourceGroups", "resourcegroups")),
+            "name": "default",
+            "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.1.4"}
+        });
+        let s = flatten(&arm, &prior).expect("flattens");
+        assert_eq!(s, prior);
+    }
+
+    #[test]
+    fn an_empty_ip_is_not_sent_and_stays_empty() {
+        let p = planned("Internet", Some(""));
+        assert!(body(&p)["properties"].get("nextHopIpAddress").is_none());
+        let arm = json!({"properties": {"nextHopType": "Internet"}});
+        assert_eq!(next_hop_ip(&arm, &p), Value::string(""));
+        assert_eq!(next_hop_ip(&arm, &planned("Internet", None)), Value::Null);
+    }
+
+    #[test]
+    fn id_from_plan() {
+        let id = id_of(&planned("VirtualAppliance", None)).expect("id");
+        assert_eq!(id.to_string(), format!("{TABLE}/routes/default"));
+    }
+}

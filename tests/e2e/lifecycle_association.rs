@@ -1,0 +1,152 @@
+//! `aksudr_subnet_route_table_association` against the ARM simulator: only
+//! the subnet's route table reference changes; a subnet using another table
+//! is never taken over; drift, out-of-band removal, import and destroy.
+
+use serde_json::json;
+
+use crate::harness::{config, route_table_id, subnet_id, supports_import_blocks, Azure};
+
+fn stack(table_ref: &str, subnet: &str) -> String {
+    format!(
+        r#"resource "aksudr_route_table" "a" {{
+  name                = "rt-a"
+  resource_group_name = "rg-egress"
+  location            = "westeurope"
+}}
+
+resource "aksudr_route_table" "b" {{
+  name                = "rt-b"
+  resource_group_name = "rg-egress"
+  location            = "westeurope"
+}}
+
+resource "aksudr_subnet_route_table_association" "aks" {{
+  subnet_id      = "{subnet}"
+  route_table_id = aksudr_route_table.{table_ref}.id
+}}
+"#,
+        subnet = subnet_id(subnet),
+    )
+}
+
+fn table_of(az: &Azure, subnet: &str) -> Option<String> {
+    az.get(&subnet_id(subnet)).pointer("/properties/routeTable/id").and_then(|v| v.as_str()).map(str::to_string)
+}
+
+#[test]
+fn association_create_replace_drift_destroy() {
+    let az = Azure::start();
+    let before = az.get(&subnet_id("aks"));
+    let mut wd = az.workdir(&stack("a", "aks"));
+    wd.apply().assert_stdout_contains("3 added");
+    assert_eq!(table_of(&az, "aks").as_deref(), Some(route_table_id("rt-a").as_str()));
+    let after = az.get(&subnet_id("aks"));
+    assert_eq!(after["properties"]["addressPrefix"], before["properties"]["addressPrefix"], "kept: {after}");
+    wd.assert_no_changes();
+
+    // Another table forces replacement.
+    wd.rewrite(&config(&stack("b", "aks")));
+    wd.assert_changes().assert_stdout_contains("must be replaced");
+    wd.apply().assert_stdout_contains("1 added, 0 changed, 1 destroyed");
+    assert_eq!(table_of(&az, "aks").as_deref(), Some(route_table_id("rt-b").as_str()));
+    wd.assert_no_changes();
+
+    // Someone dissociates the subnet by hand: planned for re-creation.
+    az.edit(&subnet_id("aks"), |s| {
+        if let Some(p) = s["properties"].as_object_mut() {
+            p.remove("routeTable");
+        }
+    });
+    wd.assert_changes().assert_stdout_contains("aksudr_subnet_route_table_association.aks will be created");
+    wd.apply().assert_stdout_contains("1 added");
+    wd.assert_no_changes();
+
+    // Someone points the subnet at the other table: drift, replaced back.
+    az.edit(&subnet_id("aks"), |s| s["properties"]["routeTable"] = json!({"id": route_table_id("rt-a")}));
+    wd.assert_changes().assert_stdout_contains("rt-a");
+    wd.apply();
+    assert_eq!(table_of(&az, "aks").as_deref(), Some(route_table_id("rt-b").as_str()));
+
+    wd.destroy();
+    let subnet = az.get(&subnet_id("aks"));
+    assert!(subnet["properties"].get("routeTable").is_none(), "destroy dissociates: {subnet}");
+    assert_eq!(subnet["properties"]["addressPrefix"], before["properties"]["addressPrefix"]);
+    for t in ["rt-a", "rt-b"] {
+        assert!(az.sim.resource(&route_table_id(t)).is_none(), "{t} should be gone");
+    }
+}
+
+#[test]
+fn association_never_takes_over_a_subnet_and_needs_the_subnet() {
+    let az = Azure::start();
+    // The firewall subnet already uses rt-a (made by another configuration).
+    let other = az.workdir(&stack("a", "AzureFirewallSubnet"));
+    other.apply();
+
+    let wd = az.workdir(&format!(
+        r#"resource "aksudr_subnet_route_table_association" "fw" {{
+  subnet_id      = "{}"
+  route_table_id = "{}"
+}}
+
+resource "aksudr_subnet_route_table_association" "missing" {{
+  subnet_id      = "{}"
+  route_table_id = "{}"
+}}
+"#,
+        subnet_id("AzureFirewallSubnet"),
+        route_table_id("rt-b"),
+        subnet_id("no-such-subnet"),
+        route_table_id("rt-b"),
+    ));
+    let out = wd.apply_with(&[]);
+    out.assert_failure();
+    if !out.stderr.contains("Subnet already has a route table") || !out.stderr.contains(&route_table_id("rt-a")) {
+        out.fail("a subnet with another route table should be refused, naming that table");
+    }
+    if !out.stderr.contains("the subnet must exist") {
+        out.fail("a missing subnet should be reported");
+    }
+    assert_eq!(table_of(&az, "AzureFirewallSubnet").as_deref(), Some(route_table_id("rt-a").as_str()));
+}
+
+#[test]
+fn association_import_command_block_and_hint() {
+    let az = Azure::start();
+    let hcl = stack("a", "aks");
+    az.workdir(&hcl).apply();
+    let sid = subnet_id("aks");
+
+    let again = az.workdir(&format!(
+        "resource \"aksudr_subnet_route_table_association\" \"dup\" {{\n  subnet_id = \"{sid}\"\n  route_table_id = \"{}\"\n}}\n",
+        route_table_id("rt-a")
+    ));
+    let out = again.apply_with(&[]);
+    out.assert_failure();
+    if !out.stderr.contains("needs to be imported") || !out.stderr.contains(&sid) {
+        out.fail("associating the same table again should fail with the import hint");
+    }
+
+    let imported = az.workdir(&hcl);
+    for (address, id) in [
+        ("aksudr_route_table.a", route_table_id("rt-a")),
+        ("aksudr_route_table.b", route_table_id("rt-b")),
+        ("aksudr_subnet_route_table_association.aks", sid.clone()),
+    ] {
+        imported.terraform(&["import", "-input=false", address, &id]).assert_success();
+    }
+    imported.assert_no_changes();
+
+    if supports_import_blocks() {
+        let blocks = format!(
+            "{hcl}\nimport {{\n  to = aksudr_route_table.a\n  id = \"{}\"\n}}\n\
+             import {{\n  to = aksudr_route_table.b\n  id = \"{}\"\n}}\n\
+             import {{\n  to = aksudr_subnet_route_table_association.aks\n  id = \"{sid}\"\n}}\n",
+            route_table_id("rt-a"),
+            route_table_id("rt-b"),
+        );
+        let wd = az.workdir(&blocks);
+        wd.apply().assert_stdout_contains("3 imported");
+        wd.assert_no_changes();
+    }
+}
