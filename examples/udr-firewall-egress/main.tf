@@ -85,26 +85,25 @@ resource "aksudr_cluster" "aks" {
   api_server_authorized_ip_ranges = ["${var.firewall_public_ip}/32"]
 
   default_node_pool {
-    name           = "system"
-    vm_size        = "Standard_D2s_v5"
-    node_count     = 2
-    vnet_subnet_id = var.aks_subnet_id
+    name       = "system"
+    vm_size    = "Standard_D2s_v5"
+    node_count = 2
+    # Through the association: the route table is on the subnet before the
+    # cluster is created.
+    vnet_subnet_id = aksudr_subnet_route_table_association.aks.subnet_id
   }
 
   network_profile {
     network_plugin      = "azure"
     network_plugin_mode = "overlay"
     outbound_type       = "userDefinedRouting"
+    # The route that carries egress: created before the cluster, and checked
+    # to be the subnet's default route before the cluster is written.
+    egress_route_id = aksudr_firewall_route.default.id
     service_cidr        = "10.2.0.0/16"
     dns_service_ip      = "10.2.0.10"
     pod_cidr            = "10.244.0.0/16"
   }
-
-  # The egress route must exist before AKS validates the subnet.
-  depends_on = [
-    aksudr_firewall_route.default,
-    aksudr_subnet_route_table_association.aks,
-  ]
 }
 
 output "cluster_id" {

@@ -13,7 +13,7 @@ use super::{
     arm_error, check_subnet_id, deadline, id_attribute, input_str, json_str, keep_spelling, location_attribute, object,
     requires_import, resource_group_attribute, str_attr, subscription, tags_attribute, timeouts_block, Op,
 };
-use crate::arm::ids::{ManagedClusterId, RouteTableId, SubnetId};
+use crate::arm::ids::{ManagedClusterId, RouteId, RouteTableId, SubnetId};
 use crate::arm::{ArmClient, ArmError, AKS_API_VERSION as AKS_API, NETWORK_API_VERSION as NET_API};
 use crate::log;
 use crate::provider::ProviderData;
@@ -63,6 +63,10 @@ fn check_cluster_name(s: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+fn check_route_id(s: &str) -> Result<(), String> {
+    RouteId::parse(s).map(|_| ()).map_err(|e| e.to_string())
 }
 
 fn check_pool_name(s: &str) -> Result<(), String> {
@@ -182,6 +186,21 @@ fn network_profile_block() -> NestedBlock {
                 )
                 .default(Value::string("userDefinedRouting"))
                 .one_of(OUTBOUND_TYPES),
+            )
+            .attr(
+                Attribute::string(
+                    "egress_route_id",
+                    "The ID of the `aksudr_firewall_route` that carries the cluster's egress, e.g. \
+                     `aksudr_firewall_route.default.id`. Not sent to Azure: referencing the route makes Terraform \
+                     create it before the cluster, moves the live egress check from plan to apply while the route \
+                     does not exist yet, and has the provider verify, before the cluster is written, that this route \
+                     is the default route of the node subnet's route table. Pair it with \
+                     `vnet_subnet_id = aksudr_subnet_route_table_association.<name>.subnet_id` so that the \
+                     association is made first too.",
+                )
+                .optional()
+                .equivalent(case_insensitive)
+                .check(check_route_id),
             )
             .attr(
                 Attribute::string(
@@ -319,8 +338,10 @@ const UDR: &str = "userDefinedRouting";
 /// The hint for a route or association that the same apply creates: nothing
 /// orders them before the cluster unless the configuration says so.
 const ORDERING_HINT: &str = "If the route table, the route or the association is created in this same apply, \
-     Terraform may have started the cluster before it: add\n  depends_on = [aksudr_firewall_route.<name>, \
-     aksudr_subnet_route_table_association.<name>]\nto the aksudr_cluster, so that egress is in place first.";
+     Terraform may have started the cluster before them. Reference them from the cluster so that egress is in \
+     place first:\n  default_node_pool {\n    vnet_subnet_id = aksudr_subnet_route_table_association.<name>.subnet_id\n  \
+     }\n  network_profile {\n    egress_route_id = aksudr_firewall_route.<name>.id\n  }\n(or add both resources to \
+     the cluster's depends_on).";
 
 /// Reads the subnet's route table and routes from ARM; `Ok(None)` when the
 /// subnet itself does not exist (yet).
@@ -366,6 +387,35 @@ fn udr_subnet(v: &Value) -> Option<String> {
     pool.attr("vnet_subnet_id").and_then(Value::as_str).map(str::to_string)
 }
 
+/// The configured `egress_route_id`, parsed; `None` when unset or unknown.
+fn egress_route(v: &Value) -> Option<RouteId> {
+    first(v, "network_profile").attr("egress_route_id").and_then(Value::as_str).and_then(|s| RouteId::parse(s).ok())
+}
+
+/// The declared egress route must be a default route of the subnet's table.
+fn check_egress_route(subnet_id: &str, table: &LiveRouteTable, route: &RouteId) -> Diagnostics {
+    let in_table = RouteTableId::parse_insensitive(&table.id).is_ok_and(|t| t == route.table());
+    let found = table.routes.iter().find(|r| r.name.eq_ignore_ascii_case(&route.name));
+    let problem = match (in_table, found) {
+        (false, _) => format!(
+            "the route belongs to route table {}, but the subnet {subnet_id} uses route table {}",
+            route.table(),
+            table.id
+        ),
+        (true, None) => format!("route table {} has no route named {:?}", table.id, route.name),
+        (true, Some(r)) if r.address_prefix.trim() != "0.0.0.0/0" => {
+            format!("the route {:?} is for {}, not for 0.0.0.0/0", r.name, r.address_prefix)
+        }
+        _ => return Diagnostics::new(),
+    };
+    Diagnostic::error(
+        "egress_route_id is not the subnet's default route (UDR egress)",
+        format!("{problem}. Point egress_route_id at the aksudr_firewall_route that sends 0.0.0.0/0 to the firewall."),
+    )
+    .at(AttributePath::parse("network_profile[0].egress_route_id"))
+    .into()
+}
+
 /// Every rule, on the configuration and on live ARM, right before a write
 /// that AKS would validate; errors mean nothing is sent.
 async fn precheck(arm: &ArmClient, planned: &Value, until: tokio::time::Instant) -> Result<(), Diagnostics> {
@@ -386,6 +436,9 @@ async fn precheck(arm: &ArmClient, planned: &Value, until: tokio::time::Instant)
                 for mut d in check_subnet_egress(&subnet_id, table.as_ref()).0 {
                     d.detail = format!("{}\n\n{ORDERING_HINT}", d.detail);
                     diags.push(d);
+                }
+                if let (Some(table), Some(route)) = (table.as_ref(), egress_route(planned)) {
+                    diags.extend(check_egress_route(&subnet_id, table, &route));
                 }
             }
             Err(e) => diags.extend(arm_error("checking the cluster subnet's egress before writing the cluster", e)),
@@ -630,6 +683,8 @@ fn flatten(arm: &serde_json::Value, prior: &Value, kubeconfig: Option<String>) -
         ("pod_cidr", json_str(arm, &np("podCidr"))),
         ("service_cidr", json_str(arm, &np("serviceCidr"))),
         ("dns_service_ip", json_str(arm, &np("dnsServiceIP"))),
+        // Only in Terraform's state: ARM has no such property.
+        ("egress_route_id", prior_net.attr("egress_route_id").cloned().unwrap_or(Value::Null)),
     ]);
     let kubelet = arm.pointer("/properties/identityProfile/kubeletidentity").map(|k| {
         Value::List(vec![object([
@@ -753,6 +808,12 @@ impl ClusterResource {
     }
 }
 
+/// Why a plan can fail on a subnet the same configuration is about to fix.
+const PLAN_HINT: &str = "This was read from Azure while planning. If this configuration creates the route or the \
+     association itself, reference them from the cluster; the check then runs at apply, once they exist:\n  \
+     default_node_pool {\n    vnet_subnet_id = aksudr_subnet_route_table_association.<name>.subnet_id\n  }\n  \
+     network_profile {\n    egress_route_id = aksudr_firewall_route.<name>.id\n  }";
+
 /// The plan-time look at the live subnet: a definite finding fails the
 /// plan; not being able to look (no credentials, Azure unreachable) is only
 /// a warning, because the same check runs again before the cluster is
@@ -760,7 +821,13 @@ impl ClusterResource {
 async fn live_plan_check(arm: &ArmClient, subnet_id: &str, planned: &Value) -> Diagnostics {
     let until = deadline(planned, Op::Read, READ);
     match live_route_table(arm, subnet_id, until).await {
-        Ok(Some(table)) => check_subnet_egress(subnet_id, table.as_ref()),
+        Ok(Some(table)) => {
+            let mut diags = check_subnet_egress(subnet_id, table.as_ref());
+            for d in &mut diags.0 {
+                d.detail = format!("{}\n\n{PLAN_HINT}", d.detail);
+            }
+            diags
+        }
         // Not there yet: created by this configuration, or a typo that the
         // apply-time check reports.
         Ok(None) => Diagnostics::new(),
@@ -913,7 +980,11 @@ impl Resource<ProviderData> for ClusterResource {
         // The live subnet is checked when the cluster's egress is being set
         // up: on create, and when the outbound type changes.
         let changes_egress = plan.prior.is_null() || outbound(plan.prior) != outbound(&plan.planned);
-        match (changes_egress, data, udr_subnet(&plan.planned)) {
+        // An egress route still to be created (unknown ID) moves the check to
+        // apply, where the precheck runs once the route exists.
+        let route_pending =
+            first(&plan.planned, "network_profile").attr("egress_route_id").is_some_and(Value::is_unknown);
+        match (changes_egress && !route_pending, data, udr_subnet(&plan.planned)) {
             (true, Some(data), Some(subnet_id)) => live_plan_check(&data.arm, &subnet_id, &plan.planned).await,
             _ => Diagnostics::new(),
         }

@@ -351,6 +351,31 @@ impl Workdir {
     /// Runs `terraform ARGS` here and collects what it printed.
     pub fn terraform(&self, args: &[&str]) -> Output {
         let tf = terraform();
+        let (cmd, command) = self.command(args);
+        let (status, stdout, stderr, timed_out) = run_with_timeout(cmd, &command);
+        Output {
+            command,
+            dir: self.path.clone(),
+            terraform_version: tf.version.clone(),
+            status,
+            stdout,
+            stderr,
+            timed_out,
+        }
+    }
+
+    /// Starts `terraform ARGS` here without waiting (to interrupt it); its
+    /// output goes to `stdout.log` and `stderr.log` in the directory.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let (mut cmd, command) = self.command(args);
+        let log = |name: &str| fs::File::create(self.path.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        cmd.stdout(log("stdout.log")).stderr(log("stderr.log"));
+        cmd.spawn().unwrap_or_else(|e| panic!("cannot start `{command}`: {e}"))
+    }
+
+    /// The command line for `terraform ARGS`, and how to name it.
+    fn command(&self, args: &[&str]) -> (Command, String) {
+        let tf = terraform();
         let mut argv: Vec<&str> = Vec::with_capacity(args.len() + 1);
         if let Some((first, rest)) = args.split_first() {
             argv.push(first);
@@ -373,16 +398,7 @@ impl Workdir {
             cmd.env(k, v);
         }
         let command = format!("terraform {}", argv.join(" "));
-        let (status, stdout, stderr, timed_out) = run_with_timeout(cmd, &command);
-        Output {
-            command,
-            dir: self.path.clone(),
-            terraform_version: tf.version.clone(),
-            status,
-            stdout,
-            stderr,
-            timed_out,
-        }
+        (cmd, command)
     }
 
     /// `terraform init`, which must succeed.

@@ -1,7 +1,8 @@
 //! End-to-end tests: the real `terraform` CLI installs the provider binary
 //! Cargo just built from a local filesystem mirror and drives it through
-//! init, validate and plan. Nothing here reaches a network; plans need no
-//! Azure credentials.
+//! init, validate, plan, apply, import and destroy, against the ARM simulator
+//! (`tests/armsim`) on loopback. Plans that need no ARM call need no Azure
+//! credentials.
 //!
 //! Terraform comes from `$TERRAFORM` or PATH; `scripts/ensure-terraform.sh`
 //! finds or installs one (`make test` wires that up).
@@ -10,6 +11,7 @@ mod harness;
 
 mod install;
 mod lifecycle_association;
+mod lifecycle_cluster;
 mod lifecycle_route_table;
 mod lifecycle_routes;
 mod logging;
