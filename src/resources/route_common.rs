@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{arm_error, check_route_config, deadline, json_str, keep_spelling, object, requires_import, str_attr, Op};
 use crate::arm::ids::{RouteId, RouteTableId};
-use crate::arm::NETWORK_API_VERSION as API;
+use crate::arm::{ArmError, NETWORK_API_VERSION as API};
 use crate::provider::ProviderData;
 use crate::rules::enums::{canonical, is_one_of, FIREWALL_NEXT_HOP_TYPES, NEXT_HOP_TYPES};
 use crate::rules::route::RouteKind;
@@ -113,24 +113,30 @@ async fn read_or_fail(data: &ProviderData, state: &Value) -> Result<Value, Diagn
 
 pub(crate) async fn create(kind: RouteKind, data: &ProviderData, planned: &Value) -> ApplyOutcome {
     let result = async {
-        recheck(kind, planned)?;
-        let id = id_of(planned)?;
+        recheck(kind, planned).map_err(|d| (None, d))?;
+        let id = id_of(planned).map_err(|d| (None, d))?;
         let path = id.to_string();
         let action = format!("creating route {}", describe(&id));
         let until = deadline(planned, Op::Create, CREATE);
         let _guard = data.arm.lock(&id.table().to_string()).await;
-        if data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))?.is_some() {
-            return Err(requires_import(kind.resource_type(), &path));
+        if data.arm.get(&path, API, until).await.map_err(|e| (None, arm_error(&action, e)))?.is_some() {
+            return Err((None, requires_import(kind.resource_type(), &path)));
         }
-        data.arm.put(&path, API, &body(planned), None, until).await.map_err(|e| arm_error(&action, e))?;
         let mut state = planned.clone();
         state.set_attr("id", Value::string(&path));
-        read_or_fail(data, &state).await
+        if let Err(e) = data.arm.put(&path, API, &body(planned), None, until).await {
+            // Azure accepted the route and then failed it: it exists, so
+            // Terraform records it (tainted) and replaces it next time,
+            // rather than losing track of it.
+            let created = matches!(e, ArmError::OperationFailed { .. });
+            return Err((created.then_some(state), arm_error(&action, e)));
+        }
+        read_or_fail(data, &state).await.map_err(|d| (None, d))
     }
     .await;
     match result {
         Ok(state) => ApplyOutcome::ok(state),
-        Err(d) => ApplyOutcome::failed(Value::Null, d),
+        Err((state, d)) => ApplyOutcome::failed(state.unwrap_or(Value::Null), d),
     }
 }
 

@@ -147,6 +147,27 @@ impl Resource<ProviderData> for AssociationResource {
         ])))
     }
 
+    /// Every attribute but `timeouts` forces replacement, so an update only
+    /// records new time limits.
+    async fn update(&self, data: &ProviderData, prior: &Value, planned: &Value, _config: &Value) -> ApplyOutcome {
+        let mut state = planned.clone();
+        if let Some(id) = prior.attr("id") {
+            state.set_attr("id", id.clone());
+        }
+        match self.read(data, &state).await {
+            Ok(Some(v)) => ApplyOutcome::ok(v),
+            Ok(None) => ApplyOutcome::failed(
+                prior.clone(),
+                Diagnostic::error(
+                    "Association not found",
+                    "The subnet no longer uses a route table; plan again to re-create the association.",
+                )
+                .into(),
+            ),
+            Err(d) => ApplyOutcome::failed(prior.clone(), d),
+        }
+    }
+
     /// Removes only the subnet's reference to this association's route
     /// table; a subnet that uses another table (or none) is left alone.
     async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {

@@ -65,6 +65,10 @@ fn plan_object(block: &Block, prior: Option<&Value>, proposed: &Value, config: &
         let cfg = attr_or_null(Some(config), b.name);
         let pri = prior.and_then(|p| p.attr(b.name)).filter(|v| !v.is_null());
         let v = match (b.nesting, prop) {
+            // A block cannot be computed: it exists in the plan exactly when
+            // the configuration has it. (Older Terraform, e.g. 1.0.3,
+            // proposes the prior block when the configuration drops it.)
+            (Nesting::Single, _) if cfg.is_null() => Value::Null,
             (Nesting::List, Value::List(items)) => Value::List(
                 items
                     .iter()
@@ -273,6 +277,18 @@ mod tests {
         assert_eq!(p.state.attr("fqdn"), Some(&Value::Unknown));
         let paths: Vec<String> = p.requires_replace.iter().map(|p| p.to_string()).collect();
         assert_eq!(paths, vec!["name", "pool[0].size"]);
+    }
+
+    #[test]
+    fn a_single_block_dropped_from_the_configuration_is_planned_null() {
+        let b = Block::new("t")
+            .attr(Attribute::string("name", "n").required())
+            .block(NestedBlock::single("timeouts", Block::new("t").attr(Attribute::string("create", "c").optional())));
+        let pri = obj(&[("name", Value::string("a")), ("timeouts", obj(&[("create", Value::string("10m"))]))]);
+        let cfg = obj(&[("name", Value::string("a")), ("timeouts", Value::Null)]);
+        // What Terraform 1.0.3 proposes: the prior block.
+        let p = plan(&b, &pri, &pri, &cfg);
+        assert_eq!(p.state.attr("timeouts"), Some(&Value::Null));
     }
 
     #[test]

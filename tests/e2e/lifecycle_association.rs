@@ -44,6 +44,16 @@ fn association_create_replace_drift_destroy() {
     assert_eq!(after["properties"]["addressPrefix"], before["properties"]["addressPrefix"], "kept: {after}");
     wd.assert_no_changes();
 
+    // New time limits are an in-place update that touches nothing in Azure.
+    let timed = stack("a", "aks").replace(
+        "  route_table_id = aksudr_route_table.a.id\n}",
+        "  route_table_id = aksudr_route_table.a.id\n  timeouts {\n    create = \"10m\"\n  }\n}",
+    );
+    assert_ne!(timed, stack("a", "aks"));
+    wd.rewrite(&config(&timed));
+    wd.apply().assert_stdout_contains("1 changed");
+    wd.assert_no_changes();
+
     // Another table forces replacement.
     wd.rewrite(&config(&stack("b", "aks")));
     wd.assert_changes().assert_stdout_contains("must be replaced");

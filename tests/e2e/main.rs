@@ -9,6 +9,8 @@
 
 mod harness;
 
+mod arm_auth;
+mod arm_faults;
 mod install;
 mod lifecycle_association;
 mod lifecycle_cluster;
