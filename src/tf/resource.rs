@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::diag::{AttributePath, Diagnostic, Diagnostics};
+use super::diag::{AttributePath, Diagnostics};
 use super::schema::Schema;
 use super::value::Value;
 
@@ -57,21 +57,12 @@ pub trait Resource<D: Send + Sync>: Send + Sync {
         Diagnostics::new()
     }
 
-    // The writes and `read` answer with a diagnostic until the resource
-    // implements them: this build validates and plans only.
-    async fn create(&self, _data: &D, _planned: &Value, _config: &Value) -> ApplyOutcome {
-        ApplyOutcome::failed(Value::Null, unsupported(self.type_name(), "create"))
-    }
+    async fn create(&self, data: &D, planned: &Value, config: &Value) -> ApplyOutcome;
     /// `Ok(None)` when the object no longer exists (removed from state).
-    async fn read(&self, _data: &D, _state: &Value) -> Result<Option<Value>, Diagnostics> {
-        Err(unsupported(self.type_name(), "read"))
-    }
-    async fn update(&self, _data: &D, prior: &Value, _planned: &Value, _config: &Value) -> ApplyOutcome {
-        ApplyOutcome::failed(prior.clone(), unsupported(self.type_name(), "update"))
-    }
-    async fn delete(&self, _data: &D, _prior: &Value) -> Diagnostics {
-        unsupported(self.type_name(), "delete")
-    }
+    async fn read(&self, data: &D, state: &Value) -> Result<Option<Value>, Diagnostics>;
+    async fn update(&self, data: &D, prior: &Value, planned: &Value, config: &Value) -> ApplyOutcome;
+    /// Already gone counts as deleted.
+    async fn delete(&self, data: &D, prior: &Value) -> Diagnostics;
 
     /// The import capability, when the resource has it.
     fn importer(&self) -> Option<&dyn Import<D>> {
@@ -92,15 +83,4 @@ pub trait Import<D: Send + Sync>: Send + Sync {
 /// Upgrades JSON state written by an older schema version to the current one.
 pub trait UpgradeState: Send + Sync {
     fn upgrade(&self, from_version: i64, state: serde_json::Value) -> Result<serde_json::Value, Diagnostics>;
-}
-
-/// The diagnostic for a write that this build cannot perform yet.
-pub fn unsupported(type_name: &str, operation: &str) -> Diagnostics {
-    Diagnostic::error(
-        format!("{operation} of {type_name} is not available in this build"),
-        "This build of terraform-provider-aksudr validates and plans; it does not talk to \
-         Azure Resource Manager yet, so it cannot apply, refresh or import. Use `terraform plan` \
-         to check configurations.",
-    )
-    .into()
 }
