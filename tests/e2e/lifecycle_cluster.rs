@@ -92,12 +92,16 @@ fn firewall_egress_example_applies_plans_clean_and_destroys() {
     assert!(az.sim.resource(&route_table_id("rt-aks-egress")).is_none());
 }
 
+/// A validation case: name, how to set up Azure, the configuration, and
+/// the text the plan's error must contain.
+type Case = (&'static str, Box<dyn Fn(&Azure)>, String, &'static str);
+
 /// Each case AKS would reject after the PUT is rejected by the provider's
 /// plan first, on the attribute at fault, and no cluster PUT is ever sent.
 #[test]
 fn every_aks_validation_case_is_caught_before_any_put() {
     let az = Azure::start();
-    let cases: Vec<(&str, Box<dyn Fn(&Azure)>, String, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "subnet without a route table",
             Box::new(|_: &Azure| {}),
