@@ -308,13 +308,6 @@ fn explanation() -> String {
     )
 }
 
-/// A provider answering every RPC with `Unimplemented`: a placeholder for
-/// `main.rs` and tests until the real provider service is wired in.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct UnimplementedProvider;
-
-impl Provider for UnimplementedProvider {}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
