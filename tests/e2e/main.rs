@@ -1,7 +1,9 @@
 //! End-to-end tests: the real `terraform` CLI installs the provider binary
 //! Cargo just built from a local filesystem mirror and drives it through
-//! init, validate and plan. Nothing here reaches a network; plans need no
-//! Azure credentials.
+//! init, validate and plan, and (in the `lifecycle_*` and `arm_*` modules)
+//! apply, import and destroy against an in-process ARM simulator (armsim)
+//! started per test. Nothing here reaches a network; plans need no Azure
+//! credentials.
 //!
 //! Terraform comes from `$TERRAFORM` or PATH; `scripts/ensure-terraform.sh`
 //! finds or installs one (`make test` wires that up).
