@@ -70,8 +70,11 @@ fn routes_create_update_drift_replace_destroy() {
 
     // Deleted out of band: re-created.
     assert!(az.sim.delete_resource(&route_id("api-server")));
-    wd.assert_changes().assert_stdout_contains("aksudr_route.api will be created");
-    wd.apply().assert_stdout_contains("1 added");
+    assert!(az.sim.delete_resource(&route_id("default")));
+    wd.assert_changes()
+        .assert_stdout_contains("aksudr_route.api will be created")
+        .assert_stdout_contains("aksudr_firewall_route.default will be created");
+    wd.apply().assert_stdout_contains("2 added");
     wd.assert_no_changes();
 
     // A new name forces replacement.
