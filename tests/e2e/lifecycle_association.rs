@@ -160,3 +160,27 @@ fn association_import_command_block_and_hint() {
         wd.assert_no_changes();
     }
 }
+
+#[test]
+fn a_failed_association_is_kept_tainted_and_redone() {
+    let az = Azure::start();
+    az.sim
+        .fail_next_lro(armsim::LroFailure {
+            method: Some("PUT".into()),
+            path_regex: "subnets/aks$".into(),
+            code: "SubnetProvisioningFailed".into(),
+            message: "Updating the subnet failed.".into(),
+            count: 1,
+        })
+        .unwrap_or_else(|e| panic!("fail_next_lro: {e}"));
+    let wd = az.workdir(&stack("a", "aks"));
+    let out = wd.apply_with(&[]);
+    out.assert_failure();
+    if !out.stderr.contains("SubnetProvisioningFailed") || !out.stderr.contains("Updating the subnet failed.") {
+        out.fail("the error should carry Azure's code and message");
+    }
+    wd.assert_changes().assert_stdout_contains("tainted");
+    wd.apply();
+    assert_eq!(table_of(&az, "aks").as_deref(), Some(route_table_id("rt-a").as_str()));
+    wd.assert_no_changes();
+}
