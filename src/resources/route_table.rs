@@ -12,7 +12,7 @@ use super::{
     requires_import, resource_group_attribute, str_attr, subscription, tags_attribute, timeouts_block, Op,
 };
 use crate::arm::ids::RouteTableId;
-use crate::arm::NETWORK_API_VERSION as API;
+use crate::arm::{ArmError, NETWORK_API_VERSION as API};
 use crate::provider::ProviderData;
 use crate::tf::diag::{Diagnostic, Diagnostics};
 use crate::tf::resource::{ApplyOutcome, Import, Resource};
@@ -156,13 +156,13 @@ impl Resource<ProviderData> for RouteTableResource {
 
     async fn create(&self, data: &ProviderData, planned: &Value, _config: &Value) -> ApplyOutcome {
         let result = async {
-            let id = self.id_of(data, planned)?;
+            let id = self.id_of(data, planned).map_err(|d| (None, d))?;
             let path = id.to_string();
             let action = format!("creating route table {}/{}", id.resource_group, id.name);
             let until = deadline(planned, Op::Create, CREATE);
             let _guard = data.arm.lock(&path).await;
-            if data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))?.is_some() {
-                return Err(requires_import(TYPE_NAME, &path));
+            if data.arm.get(&path, API, until).await.map_err(|e| (None, arm_error(&action, e)))?.is_some() {
+                return Err((None, requires_import(TYPE_NAME, &path)));
             }
             let body = json!({
                 "location": str_attr(planned, "location").unwrap_or_default(),
@@ -172,15 +172,23 @@ impl Resource<ProviderData> for RouteTableResource {
                     "routes": [],
                 },
             });
-            data.arm.put(&path, API, &body, None, until).await.map_err(|e| arm_error(&action, e))?;
             let mut state = planned.clone();
             state.set_attr("id", Value::string(&path));
-            self.read_or_fail(data, &state).await
+            if let Err(e) = data.arm.put(&path, API, &body, None, until).await {
+                // Azure accepted the table and then failed it: it exists, so
+                // Terraform records it (tainted) and replaces it next time.
+                if matches!(e, ArmError::OperationFailed { .. }) {
+                    state.set_attr("subnet_ids", Value::Set(Vec::new()));
+                    return Err((Some(state), arm_error(&action, e)));
+                }
+                return Err((None, arm_error(&action, e)));
+            }
+            self.read_or_fail(data, &state).await.map_err(|d| (None, d))
         }
         .await;
         match result {
             Ok(state) => ApplyOutcome::ok(state),
-            Err(d) => ApplyOutcome::failed(Value::Null, d),
+            Err((state, d)) => ApplyOutcome::failed(state.unwrap_or(Value::Null), d),
         }
     }
 

@@ -11,7 +11,7 @@ use super::{
     timeouts_block, Op,
 };
 use crate::arm::ids::{RouteTableId, SubnetId};
-use crate::arm::NETWORK_API_VERSION as API;
+use crate::arm::{ArmError, NETWORK_API_VERSION as API};
 use crate::provider::ProviderData;
 use crate::tf::diag::{Diagnostic, Diagnostics};
 use crate::tf::resource::{ApplyOutcome, Import, Resource};
@@ -23,6 +23,10 @@ pub const TYPE_NAME: &str = "aksudr_subnet_route_table_association";
 const CREATE: Duration = Duration::from_secs(30 * 60);
 const READ: Duration = Duration::from_secs(5 * 60);
 const DELETE: Duration = Duration::from_secs(30 * 60);
+/// Subnet writes carry the etag of the GET they are based on (so nothing
+/// someone else changed meanwhile is overwritten); on a mismatch the
+/// subnet is read again, this many times in all.
+const ETAG_ATTEMPTS: u32 = 3;
 
 pub struct AssociationResource {
     schema: Schema,
@@ -70,55 +74,81 @@ impl Resource<ProviderData> for AssociationResource {
 
     async fn create(&self, data: &ProviderData, planned: &Value, _config: &Value) -> ApplyOutcome {
         let result = async {
-            let subnet = subnet_of(planned)?;
+            let subnet = subnet_of(planned).map_err(|d| (None, d))?;
             let table = str_attr(planned, "route_table_id").unwrap_or_default().to_string();
             let path = subnet.to_string();
             let action = format!("associating route table with subnet {}", describe(&subnet));
             let until = deadline(planned, Op::Create, CREATE);
             let _guard = data.arm.lock(&table).await;
-            let Some(mut current) = data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))? else {
-                return Err(Diagnostic::error(
-                    "Subnet not found",
-                    format!("{path} does not exist: the subnet must exist before a route table can be associated."),
-                )
-                .into());
-            };
-            if let Some(existing) = current_table(&current) {
-                if same_table(&existing, &table) {
-                    return Err(requires_import(TYPE_NAME, &path));
-                }
-                return Err(Diagnostic::error(
-                    "Subnet already has a route table",
-                    format!(
-                        "{path} is associated with {existing}. It is not taken over silently: remove that \
-                         association first (or import it and change route_table_id)."
-                    ),
-                )
-                .into());
-            }
-            let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
-            let Some(props) = current.get_mut("properties").and_then(|p| p.as_object_mut()) else {
-                return Err(
-                    Diagnostic::error("Unexpected subnet from Azure", format!("{path} has no properties.")).into()
-                );
-            };
-            props.insert("routeTable".to_string(), json!({ "id": table }));
-            data.arm.put(&path, API, &current, etag.as_deref(), until).await.map_err(|e| arm_error(&action, e))?;
             let mut state = planned.clone();
             state.set_attr("id", Value::string(&path));
-            match self.read(data, &state).await? {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let Some(mut current) =
+                    data.arm.get(&path, API, until).await.map_err(|e| (None, arm_error(&action, e)))?
+                else {
+                    return Err((
+                        None,
+                        Diagnostic::error(
+                            "Subnet not found",
+                            format!(
+                                "{path} does not exist: the subnet must exist before a route table can be associated."
+                            ),
+                        )
+                        .into(),
+                    ));
+                };
+                if let Some(existing) = current_table(&current) {
+                    if same_table(&existing, &table) {
+                        return Err((None, requires_import(TYPE_NAME, &path)));
+                    }
+                    return Err((
+                        None,
+                        Diagnostic::error(
+                            "Subnet already has a route table",
+                            format!(
+                                "{path} is associated with {existing}. It is not taken over silently: remove that \
+                             association first (or import it and change route_table_id)."
+                            ),
+                        )
+                        .into(),
+                    ));
+                }
+                let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
+                let Some(props) = current.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+                    let d = Diagnostic::error("Unexpected subnet from Azure", format!("{path} has no properties."));
+                    return Err((None, d.into()));
+                };
+                props.insert("routeTable".to_string(), json!({ "id": table }));
+                match data.arm.put(&path, API, &current, etag.as_deref(), until).await {
+                    Ok(()) => break,
+                    // Someone changed the subnet since the GET: look again.
+                    Err(e) if e.status() == Some(412) && attempt < ETAG_ATTEMPTS => continue,
+                    Err(e) => {
+                        // The subnet took the reference and then failed: record
+                        // the association (tainted) so the next apply redoes it.
+                        let created = matches!(e, ArmError::OperationFailed { .. });
+                        return Err((created.then_some(state), arm_error(&action, e)));
+                    }
+                }
+            }
+            match self.read(data, &state).await.map_err(|d| (None, d))? {
                 Some(v) => Ok(v),
-                None => Err(Diagnostic::error(
-                    "Association vanished",
-                    "Azure accepted the write, then the subnet had no route table.",
-                )
-                .into()),
+                None => Err((
+                    None,
+                    Diagnostic::error(
+                        "Association vanished",
+                        "Azure accepted the write, then the subnet had no route table.",
+                    )
+                    .into(),
+                )),
             }
         }
         .await;
         match result {
             Ok(state) => ApplyOutcome::ok(state),
-            Err(d) => ApplyOutcome::failed(Value::Null, d),
+            Err((state, d)) => ApplyOutcome::failed(state.unwrap_or(Value::Null), d),
         }
     }
 
@@ -178,17 +208,27 @@ impl Resource<ProviderData> for AssociationResource {
             let action = format!("removing the route table from subnet {}", describe(&subnet));
             let until = deadline(prior, Op::Delete, DELETE);
             let _guard = data.arm.lock(&table).await;
-            let Some(mut current) = data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))? else {
-                return Ok(());
-            };
-            if !current_table(&current).is_some_and(|t| same_table(&t, &table)) {
-                return Ok(());
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let Some(mut current) = data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))?
+                else {
+                    return Ok(());
+                };
+                if !current_table(&current).is_some_and(|t| same_table(&t, &table)) {
+                    return Ok(());
+                }
+                let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
+                if let Some(props) = current.get_mut("properties").and_then(|p| p.as_object_mut()) {
+                    props.remove("routeTable");
+                }
+                match data.arm.put(&path, API, &current, etag.as_deref(), until).await {
+                    Ok(()) => return Ok(()),
+                    // Someone changed the subnet since the GET: look again.
+                    Err(e) if e.status() == Some(412) && attempt < ETAG_ATTEMPTS => continue,
+                    Err(e) => return Err(arm_error(&action, e)),
+                }
             }
-            let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
-            if let Some(props) = current.get_mut("properties").and_then(|p| p.as_object_mut()) {
-                props.remove("routeTable");
-            }
-            data.arm.put(&path, API, &current, etag.as_deref(), until).await.map_err(|e| arm_error(&action, e))
         }
         .await;
         result.err().unwrap_or_default()

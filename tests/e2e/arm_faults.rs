@@ -94,3 +94,36 @@ fn a_failed_operation_reports_azures_code_and_message() {
     wd.apply();
     wd.assert_no_changes();
 }
+
+#[test]
+fn a_route_table_whose_operation_failed_is_kept_tainted_and_replaced() {
+    let az = Azure::start();
+    az.sim
+        .fail_next_lro(LroFailure {
+            method: Some("PUT".into()),
+            path_regex: "routeTables/rt-aks$".into(),
+            code: "NetworkProvisioningFailed".into(),
+            message: "Provisioning of the route table failed.".into(),
+            count: 1,
+        })
+        .unwrap_or_else(|e| panic!("fail_next_lro: {e}"));
+    let wd = az.workdir(
+        r#"resource "aksudr_route_table" "rt" {
+  name                = "rt-aks"
+  resource_group_name = "rg-egress"
+  location            = "westeurope"
+}
+"#,
+    );
+    let out = wd.apply_with(&[]);
+    out.assert_failure();
+    if !out.stderr.contains("NetworkProvisioningFailed")
+        || !out.stderr.contains("Provisioning of the route table failed.")
+    {
+        out.fail("the error should carry Azure's code and message");
+    }
+    wd.assert_changes().assert_stdout_contains("tainted");
+    wd.apply().assert_stdout_contains("1 added, 0 changed, 1 destroyed");
+    assert_eq!(az.get(&route_table_id("rt-aks"))["properties"]["provisioningState"], "Succeeded");
+    wd.assert_no_changes();
+}

@@ -160,3 +160,54 @@ fn association_import_command_block_and_hint() {
         wd.assert_no_changes();
     }
 }
+
+#[test]
+fn a_failed_association_is_kept_tainted_and_redone() {
+    let az = Azure::start();
+    az.sim
+        .fail_next_lro(armsim::LroFailure {
+            method: Some("PUT".into()),
+            path_regex: "subnets/aks$".into(),
+            code: "SubnetProvisioningFailed".into(),
+            message: "Updating the subnet failed.".into(),
+            count: 1,
+        })
+        .unwrap_or_else(|e| panic!("fail_next_lro: {e}"));
+    let wd = az.workdir(&stack("a", "aks"));
+    let out = wd.apply_with(&[]);
+    out.assert_failure();
+    if !out.stderr.contains("SubnetProvisioningFailed") || !out.stderr.contains("Updating the subnet failed.") {
+        out.fail("the error should carry Azure's code and message");
+    }
+    wd.assert_changes().assert_stdout_contains("tainted");
+    wd.apply();
+    assert_eq!(table_of(&az, "aks").as_deref(), Some(route_table_id("rt-a").as_str()));
+    wd.assert_no_changes();
+}
+
+#[test]
+fn a_subnet_changed_between_read_and_write_is_read_again() {
+    use armsim::{Fault, FaultStatus};
+    let az = Azure::start();
+    let precondition_failed = || {
+        let mut f = Fault::new("subnets/aks$", FaultStatus::Status(412)).method("PUT");
+        f.code = Some("PreconditionFailed".into());
+        f
+    };
+    az.sim.add_fault(precondition_failed()).unwrap_or_else(|e| panic!("add_fault: {e}"));
+    let wd = az.workdir(&stack("a", "aks"));
+    wd.apply().assert_stdout_contains("3 added");
+    assert_eq!(table_of(&az, "aks").as_deref(), Some(route_table_id("rt-a").as_str()));
+
+    az.sim.add_fault(precondition_failed()).unwrap_or_else(|e| panic!("add_fault: {e}"));
+    wd.destroy();
+    assert_eq!(table_of(&az, "aks"), None);
+    let subnet_puts: Vec<u16> = az
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("subnets/aks"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(subnet_puts.iter().filter(|s| **s == 412).count(), 2, "{subnet_puts:?}");
+}

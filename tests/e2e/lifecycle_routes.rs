@@ -70,8 +70,11 @@ fn routes_create_update_drift_replace_destroy() {
 
     // Deleted out of band: re-created.
     assert!(az.sim.delete_resource(&route_id("api-server")));
-    wd.assert_changes().assert_stdout_contains("aksudr_route.api will be created");
-    wd.apply().assert_stdout_contains("1 added");
+    assert!(az.sim.delete_resource(&route_id("default")));
+    wd.assert_changes()
+        .assert_stdout_contains("aksudr_route.api will be created")
+        .assert_stdout_contains("aksudr_firewall_route.default will be created");
+    wd.apply().assert_stdout_contains("2 added");
     wd.assert_no_changes();
 
     // A new name forces replacement.
@@ -209,4 +212,24 @@ resource "aksudr_route" "bad" {{
     let puts: Vec<_> =
         az.sim.requests().into_iter().filter(|r| r.method == "PUT" && r.path.contains("/routes/")).collect();
     assert!(puts.is_empty(), "no route PUT expected: {puts:?}");
+}
+
+#[test]
+fn writes_to_one_table_are_serialised() {
+    // Operations that take a while: a second write to the table while one
+    // runs would get 409 AnotherOperationInProgress from Azure.
+    let az = Azure::start();
+    az.sim.set_lro_delay(std::time::Duration::from_millis(300));
+    let four: String = (0..4)
+        .map(|i| {
+            format!(
+                "\nresource \"aksudr_route\" \"r{i}\" {{\n  name = \"r{i}\"\n  route_table_id = aksudr_route_table.rt.id\n  \
+                 address_prefix = \"10.{i}.0.0/16\"\n  next_hop_type = \"None\"\n}}\n"
+            )
+        })
+        .collect();
+    let wd = az.workdir(&format!("{TABLE}{four}"));
+    wd.apply().assert_stdout_contains("5 added");
+    let conflicts: Vec<_> = az.sim.requests().into_iter().filter(|r| r.status == 409).collect();
+    assert!(conflicts.is_empty(), "no write should collide with another: {conflicts:?}");
 }

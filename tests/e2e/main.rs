@@ -1,7 +1,8 @@
 //! End-to-end tests: the real `terraform` CLI installs the provider binary
 //! Cargo just built from a local filesystem mirror and drives it through
-//! init, validate, plan, apply, import and destroy, against the ARM simulator
-//! (`tests/armsim`) on loopback. Plans that need no ARM call need no Azure
+//! init, validate and plan, and (in the `lifecycle_*` and `arm_*` modules)
+//! apply, import and destroy against an in-process ARM simulator (armsim)
+//! started per test. Nothing here reaches a network; plans need no Azure
 //! credentials.
 //!
 //! Terraform comes from `$TERRAFORM` or PATH; `scripts/ensure-terraform.sh`
