@@ -25,8 +25,8 @@ pub fn all() -> Vec<Box<dyn Resource<ProviderData>>> {
     vec![
         Box::new(cluster::ClusterResource::new()),
         Box::new(route_table::RouteTableResource::new()),
-        Box::new(firewall_route::FirewallRouteResource::new()),
-        Box::new(route::RouteResource::new()),
+        Box::new(firewall_route::resource()),
+        Box::new(route::resource()),
         Box::new(subnet_route_table_association::AssociationResource::new()),
     ]
 }

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use serde_json::json;
 
 use super::{arm_error, check_route_config, deadline, json_str, keep_spelling, object, requires_import, str_attr, Op};
@@ -14,8 +15,8 @@ use crate::provider::ProviderData;
 use crate::rules::enums::{canonical, is_one_of, FIREWALL_NEXT_HOP_TYPES, NEXT_HOP_TYPES};
 use crate::rules::route::RouteKind;
 use crate::tf::diag::{Diagnostic, Diagnostics};
-use crate::tf::resource::ApplyOutcome;
-use crate::tf::schema::case_insensitive;
+use crate::tf::resource::{ApplyOutcome, Import, Resource};
+use crate::tf::schema::{case_insensitive, Schema};
 use crate::tf::value::Value;
 
 const CREATE: Duration = Duration::from_secs(30 * 60);
@@ -222,6 +223,55 @@ pub(crate) async fn import(kind: RouteKind, data: &ProviderData, id: &str) -> Re
         ("next_hop_in_ip_address", Value::Null),
         ("timeouts", Value::Null),
     ]))
+}
+
+/// `aksudr_route` and `aksudr_firewall_route`: one implementation, told
+/// apart by their schemas and the rules of their `RouteKind`.
+pub struct RouteResource {
+    kind: RouteKind,
+    type_name: &'static str,
+    schema: Schema,
+}
+
+impl RouteResource {
+    pub fn new(kind: RouteKind, type_name: &'static str, schema: Schema) -> Self {
+        RouteResource { kind, type_name, schema }
+    }
+}
+
+#[async_trait]
+impl Resource<ProviderData> for RouteResource {
+    fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    fn validate(&self, config: &Value) -> Diagnostics {
+        check_route_config(self.kind, config)
+    }
+    async fn create(&self, data: &ProviderData, planned: &Value, _config: &Value) -> ApplyOutcome {
+        create(self.kind, data, planned).await
+    }
+    async fn read(&self, data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        read(data, state).await
+    }
+    async fn update(&self, data: &ProviderData, prior: &Value, planned: &Value, _config: &Value) -> ApplyOutcome {
+        update(self.kind, data, prior, planned).await
+    }
+    async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {
+        delete(data, prior).await
+    }
+    fn importer(&self) -> Option<&dyn Import<ProviderData>> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Import<ProviderData> for RouteResource {
+    async fn import(&self, data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
+        import(self.kind, data, id).await
+    }
 }
 
 #[cfg(test)]
