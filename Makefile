@@ -10,6 +10,9 @@
 #   make lint           rustfmt, clippy, and the shell scripts
 #   make demo           init + plan the example, then show a rule catching
 #                       its broken variant
+#   make conformance    apply/plan/destroy a network scenario against armsim
+#                       and check every recorded ARM exchange with Azure's
+#                       validator (oav, installed into .work/oav)
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -28,9 +31,10 @@ TEST_RUN := $(shell $(CARGO) nextest --version >/dev/null 2>&1 \
 	&& echo "$(CARGO) nextest run --no-fail-fast" \
 	|| echo "$(CARGO) test --no-fail-fast")
 
-SCRIPTS := scripts/ensure-terraform.sh scripts/demo.sh .ci/run
+SCRIPTS := scripts/lib.sh scripts/ensure-terraform.sh scripts/ensure-oav.sh scripts/demo.sh \
+	scripts/conformance.sh .ci/run
 
-.PHONY: build install test e2e test-tf-1.0.3 lint demo
+.PHONY: build install test e2e test-tf-1.0.3 lint demo conformance
 
 build:
 	$(CARGO) build
@@ -62,8 +66,11 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	for s in $(SCRIPTS); do bash -n "$$s"; done
-	if command -v shellcheck >/dev/null; then shellcheck $(SCRIPTS); \
+	if command -v shellcheck >/dev/null; then shellcheck -x $(SCRIPTS); \
 	else echo "shellcheck not installed: scripts only syntax-checked"; fi
 
 demo:
 	scripts/demo.sh
+
+conformance:
+	scripts/conformance.sh $(CONFORMANCE_FLAGS)
