@@ -51,7 +51,7 @@ cargo build --workspace --bins --manifest-path "${lib_root}/Cargo.toml"
 lib_find_terraform
 oav="$("${lib_root}/scripts/ensure-oav.sh")"
 echo "terraform: ${lib_terraform}"
-echo "oav: ${oav} ($("$oav" --version | head -n 1))"
+echo "oav: ${oav} ($("$oav" --version))"
 
 rm -rf "$work"
 mkdir -p "${work}/tf" "$record"
