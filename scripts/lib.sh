@@ -7,10 +7,12 @@
 #   lib_version, lib_platform  the provider version (Cargo.toml) and os_arch
 #   die / step               messages; die needs $lib_name set by the caller
 #   lib_scrub_env            unset TF_*/ARM_* inherited from the caller
-#   lib_publish_provider W   copy target/debug's provider into a filesystem
+#   lib_profile              cargo profile whose binaries are used: debug
+#                            (default) or release
+#   lib_publish_provider W   copy the built provider into a filesystem
 #                            mirror under W, write W/terraform.rc, export
 #                            TF_CLI_CONFIG_FILE pointing at it
-#   lib_start_armsim W ARGS  start target/debug/armsim on a free loopback
+#   lib_start_armsim W ARGS  start the built armsim on a free loopback
 #                            port, wait for its "listening" line, export the
 #                            ARM_* settings that point the provider at it
 #   lib_stop_armsim          stop it (also done by lib_cleanup)
@@ -29,6 +31,8 @@ case "$(uname -m)" in
   *) lib_arch="$(uname -m)" ;;
 esac
 lib_platform="$(uname -s | tr '[:upper:]' '[:lower:]')_${lib_arch}"
+
+lib_profile="${lib_profile:-debug}"
 
 # Set by lib_start_armsim.
 lib_armsim_pid=""
@@ -55,7 +59,7 @@ lib_scrub_env() {
   export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 }
 
-# Publishes target/debug/terraform-provider-aksudr in a filesystem mirror
+# Publishes target/$lib_profile/terraform-provider-aksudr in a filesystem mirror
 # under $1 and makes terraform use it (and only it) for aksudr/aksudr, so no
 # registry is contacted and no prior `make install` is needed. The binary is
 # copied: rebuilding while terraform runs must not swap it underneath.
@@ -64,7 +68,7 @@ lib_publish_provider() {
   plugin_dir="${work}/mirror/registry.terraform.io/aksudr/aksudr/${lib_version}/${lib_platform}"
   rm -rf "${work}/mirror"
   mkdir -p "$plugin_dir"
-  cp "${lib_root}/target/debug/terraform-provider-aksudr" "${plugin_dir}/terraform-provider-aksudr_v${lib_version}"
+  cp "${lib_root}/target/${lib_profile}/terraform-provider-aksudr" "${plugin_dir}/terraform-provider-aksudr_v${lib_version}"
   cat >"${work}/terraform.rc" <<EOF
 disable_checkpoint = true
 provider_installation {
@@ -96,7 +100,7 @@ lib_start_armsim() {
   fifo="${work}/armsim.stdout"
   rm -f "$fifo"
   mkfifo "$fifo"
-  "${lib_root}/target/debug/armsim" --listen 127.0.0.1:0 --ca-out "${work}/armsim-ca.pem" "$@" \
+  "${lib_root}/target/${lib_profile}/armsim" --listen 127.0.0.1:0 --ca-out "${work}/armsim-ca.pem" "$@" \
     >"$fifo" 2>"${work}/armsim.stderr" &
   lib_armsim_pid=$!
   exec {fd}<"$fifo"
