@@ -13,6 +13,8 @@
 #   make conformance    apply/plan/destroy a network scenario against armsim
 #                       and check every recorded ARM exchange with Azure's
 #                       validator (oav, installed into .work/oav)
+#   make bench          plan/refresh and apply figures for 200/50 routes
+#                       against armsim (figures only, no assertions)
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -32,9 +34,9 @@ TEST_RUN := $(shell $(CARGO) nextest --version >/dev/null 2>&1 \
 	|| echo "$(CARGO) test --no-fail-fast")
 
 SCRIPTS := scripts/lib.sh scripts/ensure-terraform.sh scripts/ensure-oav.sh scripts/demo.sh \
-	scripts/conformance.sh .ci/run
+	scripts/conformance.sh scripts/bench.sh .ci/run
 
-.PHONY: build install test e2e test-tf-1.0.3 lint demo conformance
+.PHONY: build install test e2e test-tf-1.0.3 lint demo conformance bench
 
 build:
 	$(CARGO) build
@@ -74,3 +76,6 @@ demo:
 
 conformance:
 	scripts/conformance.sh $(CONFORMANCE_FLAGS)
+
+bench:
+	scripts/bench.sh $(BENCH_FLAGS)
