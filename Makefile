@@ -12,9 +12,11 @@
 #                       its broken variant
 #   make conformance    apply/plan/destroy a network scenario against armsim
 #                       and check every recorded ARM exchange with Azure's
-#                       validator (oav, installed into .work/oav)
+#                       validator (oav, installed into .work/oav); needs
+#                       ../shared/arm-specs. CONFORMANCE_FLAGS=--route-table-only
 #   make bench          plan/refresh and apply figures for 200/50 routes
-#                       against armsim (figures only, no assertions)
+#                       against armsim (figures only, no assertions; release
+#                       build). BENCH_FLAGS: see scripts/bench.sh --help
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
