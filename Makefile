@@ -10,6 +10,13 @@
 #   make lint           rustfmt, clippy, and the shell scripts
 #   make demo           init + plan the example, then show a rule catching
 #                       its broken variant
+#   make conformance    apply/plan/destroy a network scenario against armsim
+#                       and check every recorded ARM exchange with Azure's
+#                       validator (oav, installed into .work/oav); needs
+#                       ../shared/arm-specs. CONFORMANCE_FLAGS=--route-table-only
+#   make bench          plan/refresh and apply figures for 200/50 routes
+#                       against armsim (figures only, no assertions; release
+#                       build). BENCH_FLAGS: see scripts/bench.sh --help
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -28,9 +35,10 @@ TEST_RUN := $(shell $(CARGO) nextest --version >/dev/null 2>&1 \
 	&& echo "$(CARGO) nextest run --no-fail-fast" \
 	|| echo "$(CARGO) test --no-fail-fast")
 
-SCRIPTS := scripts/ensure-terraform.sh scripts/demo.sh .ci/run
+SCRIPTS := scripts/lib.sh scripts/ensure-terraform.sh scripts/ensure-oav.sh scripts/demo.sh \
+	scripts/conformance.sh scripts/bench.sh .ci/run
 
-.PHONY: build install test e2e test-tf-1.0.3 lint demo
+.PHONY: build install test e2e test-tf-1.0.3 lint demo conformance bench
 
 build:
 	$(CARGO) build
@@ -62,8 +70,14 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	for s in $(SCRIPTS); do bash -n "$$s"; done
-	if command -v shellcheck >/dev/null; then shellcheck $(SCRIPTS); \
+	if command -v shellcheck >/dev/null; then shellcheck -x $(SCRIPTS); \
 	else echo "shellcheck not installed: scripts only syntax-checked"; fi
 
 demo:
 	scripts/demo.sh
+
+conformance:
+	scripts/conformance.sh $(CONFORMANCE_FLAGS)
+
+bench:
+	scripts/bench.sh $(BENCH_FLAGS)

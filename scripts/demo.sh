@@ -13,57 +13,30 @@
 # Exits 0 when the example plans and its broken variant is rejected.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+lib_name=demo
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+root="$lib_root"
 example="${1:-${root}/examples/udr-firewall-egress}"
 broken="${example}/broken"
 work="${root}/.work/demo"
 
-version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "${root}/Cargo.toml" | head -n 1)"
-case "$(uname -m)" in
-  x86_64) arch=amd64 ;;
-  aarch64) arch=arm64 ;;
-  *) arch="$(uname -m)" ;;
-esac
-platform="$(uname -s | tr '[:upper:]' '[:lower:]')_${arch}"
-
-step() { printf '\n=== %s\n' "$*"; }
-die() {
-  printf 'demo: %s\n' "$*" >&2
-  exit 1
-}
-
 [[ -d "$example" ]] || die "no example at ${example}"
 [[ -d "$broken" ]] || die "no broken variant at ${broken}"
 
-# The demo must not depend on, or leak into, the caller's terraform setup or
-# Azure login; unset ARM_* is what "no credentials" means.
-for var in $(compgen -e); do
-  case "$var" in TF_* | ARM_*) unset "$var" ;; esac
-done
-export TF_CLI_CONFIG_FILE="${work}/terraform.rc" TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+# "No credentials" means no inherited ARM_* (nor TF_*) at all.
+lib_scrub_env
 
 step "building the provider"
 cargo build --bin terraform-provider-aksudr --manifest-path "${root}/Cargo.toml"
-terraform="$("${root}/scripts/ensure-terraform.sh")"
+lib_find_terraform
+terraform="$lib_terraform"
 
 step "publishing it in a local mirror"
 rm -rf "$work"
-plugin_dir="${work}/mirror/registry.terraform.io/aksudr/aksudr/${version}/${platform}"
-mkdir -p "$plugin_dir"
-cp "${root}/target/debug/terraform-provider-aksudr" "${plugin_dir}/terraform-provider-aksudr_v${version}"
-cat >"${work}/terraform.rc" <<EOF
-disable_checkpoint = true
-provider_installation {
-  filesystem_mirror {
-    path    = "${work}/mirror"
-    include = ["registry.terraform.io/aksudr/aksudr"]
-  }
-  direct {
-    exclude = ["registry.terraform.io/aksudr/aksudr"]
-  }
-}
-EOF
-echo "${plugin_dir}"
+mkdir -p "$work"
+lib_publish_provider "$work"
+echo "${lib_plugin_dir}"
 "$terraform" version
 
 # Copies the top-level configuration files of each argument, in order, into

@@ -84,6 +84,34 @@ fn tags_json(v: &Value) -> serde_json::Value {
     }
 }
 
+/// Removes from a route table as GET returns it the properties that the
+/// 2024-07-01 spec marks read-only, so it can be sent back in a PUT: Azure
+/// ignores them, but a request carrying them does not conform to the spec
+/// (`oav validate-traffic` reports READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST).
+/// Everything else is kept, including properties this provider does not
+/// know, so a PUT never drops a setting made elsewhere.
+fn strip_read_only(table: &mut serde_json::Value) {
+    fn remove(v: &mut serde_json::Value, keys: &[&str]) {
+        if let Some(obj) = v.as_object_mut() {
+            for k in keys {
+                obj.remove(*k);
+            }
+        }
+    }
+    remove(table, &["name", "type", "etag"]);
+    if let Some(props) = table.get_mut("properties") {
+        remove(props, &["provisioningState", "resourceGuid", "subnets"]);
+        if let Some(routes) = props.get_mut("routes").and_then(|r| r.as_array_mut()) {
+            for route in routes {
+                remove(route, &["etag"]);
+                if let Some(rp) = route.get_mut("properties") {
+                    remove(rp, &["provisioningState", "hasBgpOverride"]);
+                }
+            }
+        }
+    }
+}
+
 /// State from ARM's answer, keeping the prior spelling where ARM's only
 /// differs in form, and the prior `timeouts`.
 fn flatten(arm: &serde_json::Value, prior: &Value) -> Result<Value, Diagnostics> {
@@ -220,6 +248,7 @@ impl Resource<ProviderData> for RouteTableResource {
                 .into());
             };
             let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
+            strip_read_only(&mut current);
             current["tags"] = tags_json(planned);
             current["properties"]["disableBgpRoutePropagation"] =
                 json!(!planned.attr("bgp_route_propagation_enabled").and_then(Value::as_bool).unwrap_or(true));
@@ -269,5 +298,45 @@ impl Import<ProviderData> for RouteTableResource {
             ("subnet_ids", Value::Null),
             ("timeouts", Value::Null),
         ]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_properties_are_not_sent_back() {
+        let mut table = json!({
+            "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt",
+            "name": "rt", "type": "Microsoft.Network/routeTables", "etag": "W/\"1\"",
+            "location": "westeurope", "tags": {"a": "b"},
+            "properties": {
+                "provisioningState": "Succeeded", "resourceGuid": "g", "disableBgpRoutePropagation": true,
+                "subnets": [{"id": "/x"}], "somethingNew": 1,
+                "routes": [{
+                    "id": "/r", "name": "r", "type": "Microsoft.Network/routeTables/routes", "etag": "W/\"2\"",
+                    "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance",
+                                   "nextHopIpAddress": "10.0.4.4", "provisioningState": "Succeeded",
+                                   "hasBgpOverride": false}
+                }]
+            }
+        });
+        strip_read_only(&mut table);
+        assert_eq!(
+            table,
+            json!({
+                "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt",
+                "location": "westeurope", "tags": {"a": "b"},
+                "properties": {
+                    "disableBgpRoutePropagation": true, "somethingNew": 1,
+                    "routes": [{
+                        "id": "/r", "name": "r", "type": "Microsoft.Network/routeTables/routes",
+                        "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance",
+                                       "nextHopIpAddress": "10.0.4.4"}
+                    }]
+                }
+            })
+        );
     }
 }
