@@ -294,6 +294,16 @@ pub(crate) fn keep_spelling(prior: &Value, name: &str, from_arm: Value, same: fn
     }
 }
 
+/// Removes `keys` from a JSON object (read-only properties before a PUT of
+/// what a GET returned); no effect on other values.
+pub(crate) fn remove_keys(v: &mut serde_json::Value, keys: &[&str]) {
+    if let Some(obj) = v.as_object_mut() {
+        for k in keys {
+            obj.remove(*k);
+        }
+    }
+}
+
 /// The diagnostic for a failed ARM call while doing `action` (e.g.
 /// "creating route table rg/rt").
 pub(crate) fn arm_error(action: &str, e: crate::arm::ArmError) -> Diagnostics {

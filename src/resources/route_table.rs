@@ -91,13 +91,7 @@ fn tags_json(v: &Value) -> serde_json::Value {
 /// Everything else is kept, including properties this provider does not
 /// know, so a PUT never drops a setting made elsewhere.
 fn strip_read_only(table: &mut serde_json::Value) {
-    fn remove(v: &mut serde_json::Value, keys: &[&str]) {
-        if let Some(obj) = v.as_object_mut() {
-            for k in keys {
-                obj.remove(*k);
-            }
-        }
-    }
+    let remove = super::remove_keys;
     remove(table, &["name", "type", "etag"]);
     if let Some(props) = table.get_mut("properties") {
         remove(props, &["provisioningState", "resourceGuid", "subnets"]);

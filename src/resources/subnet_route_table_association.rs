@@ -63,6 +63,27 @@ impl Default for AssociationResource {
     }
 }
 
+/// Removes what the 2024-07-01 spec marks read-only from a subnet as GET
+/// returns it, so that it can be sent back in a PUT; everything else,
+/// including properties this provider does not know, is kept.
+fn strip_read_only(subnet: &mut serde_json::Value) {
+    super::remove_keys(subnet, &["etag"]);
+    if let Some(props) = subnet.get_mut("properties") {
+        super::remove_keys(
+            props,
+            &[
+                "provisioningState",
+                "purpose",
+                "ipConfigurations",
+                "ipConfigurationProfiles",
+                "privateEndpoints",
+                "resourceNavigationLinks",
+                "serviceAssociationLinks",
+            ],
+        );
+    }
+}
+
 #[async_trait]
 impl Resource<ProviderData> for AssociationResource {
     fn type_name(&self) -> &'static str {
@@ -116,6 +137,7 @@ impl Resource<ProviderData> for AssociationResource {
                     ));
                 }
                 let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
+                strip_read_only(&mut current);
                 let Some(props) = current.get_mut("properties").and_then(|p| p.as_object_mut()) else {
                     let d = Diagnostic::error("Unexpected subnet from Azure", format!("{path} has no properties."));
                     return Err((None, d.into()));
@@ -219,6 +241,7 @@ impl Resource<ProviderData> for AssociationResource {
                     return Ok(());
                 }
                 let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
+                strip_read_only(&mut current);
                 if let Some(props) = current.get_mut("properties").and_then(|p| p.as_object_mut()) {
                     props.remove("routeTable");
                 }
