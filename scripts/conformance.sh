@@ -96,25 +96,16 @@ echo "re-created"
 routes_note="routes and association: not run (--route-table-only)"
 final_vars=("${rt_vars[@]}" -var tag=two)
 if $with_routes; then
-  step "routes and subnet association: create, update, refresh"
-  if lib_tf apply -auto-approve -var tag=two 2>/dev/null; then
-    echo "created"
-    lib_tf apply -auto-approve -var tag=two -var firewall_ip=10.0.4.5 || die "updating the firewall route failed"
-    echo "updated the firewall route's next hop"
-    plan_expect 0 -var tag=two -var firewall_ip=10.0.4.5
-    echo "refreshed: no changes"
-    routes_note="routes and association: exercised"
-    final_vars=(-var tag=two -var firewall_ip=10.0.4.5)
-  elif grep -q 'of aksudr_[a-z_]* is not available in this build' "$lib_tf_log"; then
-    # The route resources only validate and plan in this build; their ARM
-    # side is on its way (branch net). Not a failure of this check.
-    grep -o '[a-z]* of aksudr_[a-z_]* is not available in this build' "$lib_tf_log" | sort -u | sed 's/^/  /'
-    routes_note="routes and association: SKIPPED, not implemented in this build"
-    echo "$routes_note"
-  else
-    cat "$lib_tf_log" >&2
-    die "applying the routes and the association failed"
-  fi
+  step "routes, subnet association and cluster: create, update, refresh"
+  lib_tf apply -auto-approve -var tag=two || die "applying the routes, the association and the cluster failed"
+  echo "created"
+  lib_tf apply -auto-approve -var tag=two -var firewall_ip=10.0.4.5 -var node_count=3 \
+    || die "updating the firewall route and the cluster failed"
+  echo "updated the firewall route's next hop and the cluster's node count"
+  plan_expect 0 -var tag=two -var firewall_ip=10.0.4.5 -var node_count=3
+  echo "refreshed: no changes"
+  routes_note="routes, association and cluster: exercised"
+  final_vars=(-var tag=two -var firewall_ip=10.0.4.5 -var node_count=3)
 fi
 
 step "destroy"

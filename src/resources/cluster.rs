@@ -335,6 +335,20 @@ const DELETE: Duration = Duration::from_secs(90 * 60);
 
 const UDR: &str = "userDefinedRouting";
 
+/// Managed-cluster properties that api-version 2026-07-01 marks read-only:
+/// AKS ignores them in a PUT, but a request carrying them does not conform
+/// to the spec.
+const READ_ONLY_PROPERTIES: &[&str] = &[
+    "provisioningState",
+    "powerState",
+    "maxAgentPools",
+    "currentKubernetesVersion",
+    "fqdn",
+    "privateFQDN",
+    "azurePortalFQDN",
+    "resourceUID",
+];
+
 /// The hint for a route or association that the same apply creates: nothing
 /// orders them before the cluster unless the configuration says so.
 const ORDERING_HINT: &str = "If the route table, the route or the association is created in this same apply, \
@@ -936,7 +950,7 @@ impl Resource<ProviderData> for ClusterResource {
                 (current.get("properties").and_then(|p| p.as_object()), body["properties"].as_object_mut())
             {
                 for (k, v) in cur {
-                    if !new.contains_key(k) && k != "provisioningState" && k != "powerState" {
+                    if !new.contains_key(k) && !READ_ONLY_PROPERTIES.contains(&k.as_str()) {
                         new.insert(k.clone(), v.clone());
                     }
                 }

@@ -76,3 +76,31 @@ resource "aksudr_subnet_route_table_association" "aks" {
   subnet_id      = local.aks_subnet_id
   route_table_id = aksudr_route_table.egress.id
 }
+
+variable "node_count" {
+  type    = number
+  default = 2
+}
+
+# The UDR cluster on that subnet: create, an in-place update (node_count),
+# credentials on every read, and delete, all in api-version 2026-07-01.
+resource "aksudr_cluster" "aks" {
+  count               = var.with_routes ? 1 : 0
+  name                = "aks-conformance"
+  resource_group_name = "rg-egress"
+  location            = "westeurope"
+  dns_prefix          = "aks-conformance"
+
+  default_node_pool {
+    name           = "system"
+    vm_size        = "Standard_D2s_v5"
+    node_count     = var.node_count
+    vnet_subnet_id = aksudr_subnet_route_table_association.aks[0].subnet_id
+  }
+
+  network_profile {
+    network_plugin      = "azure"
+    network_plugin_mode = "overlay"
+    egress_route_id     = aksudr_firewall_route.default[0].id
+  }
+}
