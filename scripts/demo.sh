@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Shows the provider at work, with no Azure credentials needed:
+# The main job, end to end, on the embedded ARM simulator (no Azure account):
 #
-#   1. builds the provider and publishes it in a local filesystem mirror;
-#   2. runs `terraform init` and `terraform plan` on the example;
-#   3. plans the example's broken variant, whose files are laid over a copy
-#      of the example (so `broken/` holds either whole replacement files or
-#      terraform `*_override.tf` files changing a line or two), and shows the
-#      rule that rejects it.
+#   1. builds the provider and armsim, publishes the provider in a local
+#      filesystem mirror, and starts armsim with its default seed (resource
+#      group rg-egress, VNet vnet, subnets aks and AzureFirewallSubnet);
+#   2. on the example: terraform init, apply, a second plan that must show
+#      no changes, and destroy;
+#   3. plans the example's broken variant (the files of `broken/` laid over a
+#      copy of the example: whole replacement files or `*_override.tf`) and
+#      shows the rule that rejects it;
+#   4. stops the simulator.
 #
 #   scripts/demo.sh [EXAMPLE_DIR]    default: examples/udr-firewall-egress
 #
-# Exits 0 when the example plans and its broken variant is rejected.
+# Exits 0 when all of that happened as described.
 set -euo pipefail
 
 lib_name=demo
@@ -24,11 +27,12 @@ work="${root}/.work/demo"
 [[ -d "$example" ]] || die "no example at ${example}"
 [[ -d "$broken" ]] || die "no broken variant at ${broken}"
 
-# "No credentials" means no inherited ARM_* (nor TF_*) at all.
+# Nothing inherited: the simulator's settings only.
 lib_scrub_env
+trap lib_cleanup EXIT
 
-step "building the provider"
-cargo build --bin terraform-provider-aksudr --manifest-path "${root}/Cargo.toml"
+step "building the provider and the ARM simulator"
+cargo build --bins --workspace --manifest-path "${root}/Cargo.toml"
 lib_find_terraform
 terraform="$lib_terraform"
 
@@ -61,13 +65,27 @@ quiet_init() {
   echo "terraform init: ok"
 }
 
-step "terraform init + plan: ${example#"${root}"/}"
+step "starting the ARM simulator"
+lib_start_armsim "${work}/armsim"
+echo "armsim listening on ${lib_armsim_url}"
+
 lay_out "${work}/good" "$example"
-(
-  cd "${work}/good"
-  quiet_init
-  "$terraform" plan -no-color -input=false
-)
+cd "${work}/good"
+step "terraform init: ${example#"${root}"/}"
+quiet_init
+
+step "terraform apply"
+"$terraform" apply -no-color -input=false -auto-approve
+
+step "terraform plan, again: nothing to change"
+set +e
+"$terraform" plan -no-color -input=false -detailed-exitcode
+code=$?
+set -e
+[[ $code -eq 0 ]] || die "the second plan wants changes (exit code ${code})"
+
+step "terraform destroy"
+"$terraform" destroy -no-color -input=false -auto-approve
 
 step "terraform plan: the broken variant (${broken#"${root}"/} over the example)"
 lay_out "${work}/broken" "$example" "$broken"
@@ -82,4 +100,6 @@ if "$terraform" plan -no-color -input=false; then
   die "the broken variant planned without an error; the rules missed it"
 fi
 
-step "the broken variant was rejected, as it should be"
+step "the broken variant was rejected at plan, as it should be"
+lib_stop_armsim
+echo "armsim stopped"
