@@ -860,13 +860,7 @@ impl Import<ProviderData> for ClusterResource {
     async fn import(&self, _data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
         let parsed = ManagedClusterId::parse(id)
             .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
-        let mut state =
-            Value::Object(self.schema.block.attributes.iter().map(|a| (a.name.to_string(), Value::Null)).collect());
-        for b in &self.schema.block.blocks {
-            state.set_attr(b.name, if b.name == "timeouts" { Value::Null } else { Value::List(vec![]) });
-        }
-        state.set_attr("id", Value::string(parsed.to_string()));
-        Ok(state)
+        Ok(self.schema.state_with_id(&parsed.to_string()))
     }
 }
 
@@ -959,10 +953,7 @@ impl Resource<ProviderData> for ClusterResource {
             self.read_or_fail(data, &partial_state(planned, &path)).await
         }
         .await;
-        match result {
-            Ok(state) => ApplyOutcome::ok(state),
-            Err(d) => ApplyOutcome::failed(prior.clone(), d),
-        }
+        ApplyOutcome::from_result(result, prior)
     }
 
     async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {

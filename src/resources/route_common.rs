@@ -172,10 +172,7 @@ pub(crate) async fn update(kind: RouteKind, data: &ProviderData, prior: &Value, 
         read_or_fail(data, &state).await
     }
     .await;
-    match result {
-        Ok(state) => ApplyOutcome::ok(state),
-        Err(d) => ApplyOutcome::failed(prior.clone(), d),
-    }
+    ApplyOutcome::from_result(result, prior)
 }
 
 pub(crate) async fn delete(data: &ProviderData, prior: &Value) -> Diagnostics {
@@ -193,7 +190,12 @@ pub(crate) async fn delete(data: &ProviderData, prior: &Value) -> Diagnostics {
 
 /// Import by route ID. A firewall route must point at a firewall: any other
 /// next hop belongs in `aksudr_route`.
-pub(crate) async fn import(kind: RouteKind, data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
+pub(crate) async fn import(
+    kind: RouteKind,
+    schema: &Schema,
+    data: &ProviderData,
+    id: &str,
+) -> Result<Value, Diagnostics> {
     let parsed =
         RouteId::parse(id).map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
     if kind == RouteKind::Firewall {
@@ -214,15 +216,7 @@ pub(crate) async fn import(kind: RouteKind, data: &ProviderData, id: &str) -> Re
             }
         }
     }
-    Ok(object([
-        ("id", Value::string(parsed.to_string())),
-        ("name", Value::Null),
-        ("route_table_id", Value::Null),
-        ("address_prefix", Value::Null),
-        ("next_hop_type", Value::Null),
-        ("next_hop_in_ip_address", Value::Null),
-        ("timeouts", Value::Null),
-    ]))
+    Ok(schema.state_with_id(&parsed.to_string()))
 }
 
 /// `aksudr_route` and `aksudr_firewall_route`: one implementation, told
@@ -270,7 +264,7 @@ impl Resource<ProviderData> for RouteResource {
 #[async_trait]
 impl Import<ProviderData> for RouteResource {
     async fn import(&self, data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
-        import(self.kind, data, id).await
+        import(self.kind, &self.schema, data, id).await
     }
 }
 

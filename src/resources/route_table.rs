@@ -252,10 +252,7 @@ impl Resource<ProviderData> for RouteTableResource {
             self.read_or_fail(data, &state).await
         }
         .await;
-        match result {
-            Ok(state) => ApplyOutcome::ok(state),
-            Err(d) => ApplyOutcome::failed(prior.clone(), d),
-        }
+        ApplyOutcome::from_result(result, prior)
     }
 
     async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {
@@ -282,16 +279,7 @@ impl Import<ProviderData> for RouteTableResource {
     async fn import(&self, _data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
         let parsed = RouteTableId::parse(id)
             .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
-        Ok(object([
-            ("id", Value::string(parsed.to_string())),
-            ("name", Value::Null),
-            ("resource_group_name", Value::Null),
-            ("location", Value::Null),
-            ("bgp_route_propagation_enabled", Value::Null),
-            ("tags", Value::Null),
-            ("subnet_ids", Value::Null),
-            ("timeouts", Value::Null),
-        ]))
+        Ok(self.schema.state_with_id(&parsed.to_string()))
     }
 }
 

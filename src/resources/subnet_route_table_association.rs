@@ -267,12 +267,9 @@ impl Import<ProviderData> for AssociationResource {
     async fn import(&self, _data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
         let parsed = SubnetId::parse(id)
             .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
-        Ok(object([
-            ("id", Value::string(parsed.to_string())),
-            ("subnet_id", Value::string(parsed.to_string())),
-            ("route_table_id", Value::Null),
-            ("timeouts", Value::Null),
-        ]))
+        let mut state = self.schema.state_with_id(&parsed.to_string());
+        state.set_attr("subnet_id", Value::string(parsed.to_string()));
+        Ok(state)
     }
 }
 

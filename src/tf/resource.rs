@@ -23,6 +23,14 @@ impl ApplyOutcome {
     pub fn failed(state: Value, diagnostics: Diagnostics) -> Self {
         ApplyOutcome { state, diagnostics }
     }
+    /// The new state, or `unchanged` (what was there before) with the
+    /// diagnostics of the failure.
+    pub fn from_result(result: Result<Value, Diagnostics>, unchanged: &Value) -> Self {
+        match result {
+            Ok(state) => ApplyOutcome::ok(state),
+            Err(d) => ApplyOutcome::failed(unchanged.clone(), d),
+        }
+    }
 }
 
 /// A plan under construction, handed to [`Resource::modify_plan`] after the

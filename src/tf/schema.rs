@@ -226,6 +226,23 @@ impl Schema {
     pub fn new(version: i64, block: Block) -> Schema {
         Schema { version, block }
     }
+    /// The state an import starts from: the ID and nothing else (list blocks
+    /// empty); `read` fills in the rest.
+    pub fn state_with_id(&self, id: &str) -> Value {
+        let mut m = std::collections::BTreeMap::new();
+        for a in &self.block.attributes {
+            m.insert(a.name.to_string(), Value::Null);
+        }
+        for b in &self.block.blocks {
+            let empty = match b.nesting {
+                Nesting::Single => Value::Null,
+                Nesting::List => Value::List(Vec::new()),
+            };
+            m.insert(b.name.to_string(), empty);
+        }
+        m.insert("id".to_string(), Value::string(id));
+        Value::Object(m)
+    }
     pub fn value_type(&self) -> Type {
         self.block.object_type()
     }
