@@ -279,7 +279,7 @@ impl ArmClient {
     }
 
     /// Fails with ARM's error unless the status is one of `ok`.
-    pub fn expect(&self, resp: &Response, ok: &[u16]) -> Result<(), ArmError> {
+    pub fn ensure_status(&self, resp: &Response, ok: &[u16]) -> Result<(), ArmError> {
         if ok.contains(&resp.status) {
             Ok(())
         } else {
@@ -300,7 +300,7 @@ impl ArmClient {
         if resp.status == 404 {
             return Ok(None);
         }
-        self.expect(&resp, &[200])?;
+        self.ensure_status(&resp, &[200])?;
         resp.json(&url).map(Some)
     }
 
@@ -317,7 +317,7 @@ impl ArmClient {
         let url = self.url(path, api_version);
         let headers: Vec<(&str, &str)> = if_match.map(|e| vec![("if-match", e)]).unwrap_or_default();
         let resp = self.send(Method::PUT, &url, Some(body), &headers, deadline).await?;
-        self.expect(&resp, &[200, 201, 202])?;
+        self.ensure_status(&resp, &[200, 201, 202])?;
         self.wait(&resp, &url, deadline).await
     }
 
@@ -333,7 +333,7 @@ impl ArmClient {
     ) -> Result<(Response, String), ArmError> {
         let url = self.url(path, api_version);
         let resp = self.send(Method::PUT, &url, Some(body), &[], deadline).await?;
-        self.expect(&resp, &[200, 201, 202])?;
+        self.ensure_status(&resp, &[200, 201, 202])?;
         Ok((resp, url))
     }
 
@@ -344,7 +344,7 @@ impl ArmClient {
         if resp.status == 404 || resp.status == 204 {
             return Ok(());
         }
-        self.expect(&resp, &[200, 202])?;
+        self.ensure_status(&resp, &[200, 202])?;
         self.wait(&resp, &url, deadline).await
     }
 
@@ -352,7 +352,7 @@ impl ArmClient {
     pub async fn post(&self, path: &str, api_version: &str, deadline: Instant) -> Result<serde_json::Value, ArmError> {
         let url = self.url(path, api_version);
         let resp = self.send(Method::POST, &url, None, &[], deadline).await?;
-        self.expect(&resp, &[200])?;
+        self.ensure_status(&resp, &[200])?;
         resp.json(&url)
     }
 }

@@ -66,7 +66,7 @@ impl ArmClient {
         self.pause(initial, deadline).await?;
         loop {
             let resp = self.send(Method::GET, url, None, &[], deadline).await?;
-            self.expect(&resp, &[200])?;
+            self.ensure_status(&resp, &[200])?;
             let body = resp.json(url)?;
             let status = body.get("status").and_then(|v| v.as_str()).unwrap_or("InProgress").to_string();
             log::debug!("operation status", status = status, url = url);
@@ -87,7 +87,7 @@ impl ArmClient {
                 200 | 201 | 204 => return Ok(()),
                 // A deleted resource's Location may answer 404 once gone.
                 404 => return Ok(()),
-                _ => return self.expect(&resp, &[200]),
+                _ => return self.ensure_status(&resp, &[200]),
             }
         }
     }
@@ -96,7 +96,7 @@ impl ArmClient {
         self.pause(initial, deadline).await?;
         loop {
             let resp = self.send(Method::GET, url, None, &[], deadline).await?;
-            self.expect(&resp, &[200])?;
+            self.ensure_status(&resp, &[200])?;
             let body = resp.json(url)?;
             let state = provisioning_state(&body).unwrap_or("Succeeded").to_string();
             match terminal(&state) {
