@@ -321,9 +321,23 @@ fn interrupted_create_stays_tracked() {
         assert!(started.elapsed() < Duration::from_secs(120), "terraform never sent the cluster PUT");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let interrupted = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    // Ctrl-C in a terminal signals the whole foreground process group:
+    // Terraform before 1.2 runs as a parent (which ignores SIGINT) and a
+    // child that does the work, and the provider (which ignores it too, and
+    // waits for Terraform's StopProvider).
+    let group = format!("-{}", child.id());
+    let interrupted = std::process::Command::new("kill").args(["-INT", "--", &group]).status();
     assert!(interrupted.is_ok_and(|s| s.success()));
-    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap_or_else(|e| panic!("{e}")) {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(180) {
+            let _ = std::process::Command::new("kill").args(["-KILL", "--", &group]).status();
+            panic!("terraform did not stop after SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert!(!status.success(), "an interrupted apply fails");
     let listed = wd.terraform(&["state", "list"]);
     assert!(listed.stdout.contains("aksudr_cluster.aks"), "the cluster must stay in state:\n{}", listed.stdout);
