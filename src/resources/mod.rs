@@ -346,3 +346,49 @@ pub(crate) fn subscription(data: &ProviderData) -> Result<String, Diagnostics> {
         .into()
     })
 }
+
+#[cfg(test)]
+mod docs_tests {
+    use super::*;
+    use crate::tf::schema::Block;
+
+    fn names(block: &Block, prefix: &str, out: &mut Vec<String>) {
+        for a in &block.attributes {
+            out.push(format!("{prefix}{}", a.name));
+        }
+        for b in &block.blocks {
+            out.push(format!("{prefix}{}", b.name));
+            names(&b.block, prefix, out);
+        }
+    }
+
+    /// Every attribute and block of every resource is documented in
+    /// docs/resources/<name>.md, so the docs cannot fall behind the schema.
+    #[test]
+    fn every_attribute_is_documented() {
+        for r in all() {
+            let file = format!(
+                "{}/docs/resources/{}.md",
+                env!("CARGO_MANIFEST_DIR"),
+                r.type_name().trim_start_matches("aksudr_")
+            );
+            let doc = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert!(doc.starts_with(&format!("# {}", r.type_name())), "{file} has the wrong title");
+            let mut all_names = Vec::new();
+            names(&r.schema().block, "", &mut all_names);
+            for name in all_names {
+                assert!(doc.contains(&format!("`{name}`")), "{file} does not document `{name}`");
+            }
+        }
+    }
+
+    /// Every provider setting is documented in docs/index.md.
+    #[test]
+    fn every_provider_setting_is_documented() {
+        let file = format!("{}/docs/index.md", env!("CARGO_MANIFEST_DIR"));
+        let doc = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        for a in &crate::provider::schema().block.attributes {
+            assert!(doc.contains(&format!("`{}`", a.name)), "{file} does not document `{}`", a.name);
+        }
+    }
+}
