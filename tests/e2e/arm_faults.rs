@@ -4,29 +4,10 @@
 
 use armsim::{Fault, FaultStatus, LroFailure};
 
-use crate::harness::{route_table_id, subnet_id, Azure};
+use crate::harness::{egress_stack, route_table_id, Azure};
 
 fn stack() -> String {
-    format!(
-        r#"resource "aksudr_route_table" "rt" {{
-  name                = "rt-aks"
-  resource_group_name = "rg-egress"
-  location            = "westeurope"
-}}
-
-resource "aksudr_firewall_route" "default" {{
-  name                   = "default"
-  route_table_id         = aksudr_route_table.rt.id
-  next_hop_in_ip_address = "10.0.4.4"
-}}
-
-resource "aksudr_subnet_route_table_association" "aks" {{
-  subnet_id      = "{}"
-  route_table_id = aksudr_route_table.rt.id
-}}
-"#,
-        subnet_id("aks")
-    )
+    egress_stack("rt-aks")
 }
 
 #[test]

@@ -56,6 +56,33 @@ pub fn route_table_id(name: &str) -> String {
     format!("{SUBSCRIPTION}/resourceGroups/rg-egress/providers/Microsoft.Network/routeTables/{name}")
 }
 
+/// The egress of subnet `aks`: route table `table` (in `rg-egress`), a
+/// firewall route `0.0.0.0/0` to 10.0.4.4, and the association. Resource
+/// addresses: `aksudr_route_table.rt`, `aksudr_firewall_route.default`,
+/// `aksudr_subnet_route_table_association.aks`.
+pub fn egress_stack(table: &str) -> String {
+    format!(
+        r#"resource "aksudr_route_table" "rt" {{
+  name                = "{table}"
+  resource_group_name = "rg-egress"
+  location            = "westeurope"
+}}
+
+resource "aksudr_firewall_route" "default" {{
+  name                   = "default"
+  route_table_id         = aksudr_route_table.rt.id
+  next_hop_in_ip_address = "10.0.4.4"
+}}
+
+resource "aksudr_subnet_route_table_association" "aks" {{
+  subnet_id      = "{subnet}"
+  route_table_id = aksudr_route_table.rt.id
+}}
+"#,
+        subnet = subnet_id("aks")
+    )
+}
+
 /// A whole configuration: the provider requirement, an empty provider block
 /// (plans must not need credentials) and the given resources.
 pub fn config(resources: &str) -> String {

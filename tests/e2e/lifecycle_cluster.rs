@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::{config, route_table_id, subnet_id, Azure, Workdir};
+use crate::harness::{config, egress_stack, route_table_id, subnet_id, Azure, Workdir};
 
 const CLUSTERS: &str = "Microsoft.ContainerService/managedClusters";
 
@@ -162,25 +162,7 @@ fn precheck_explains_ordering_when_the_route_is_created_in_the_same_apply() {
             count: None,
         })
         .unwrap_or_else(|e| panic!("{e}"));
-    let hcl = format!(
-        r#"resource "aksudr_route_table" "rt" {{
-  name                = "rt-egress"
-  resource_group_name = "rg-egress"
-  location            = "westeurope"
-}}
-resource "aksudr_firewall_route" "default" {{
-  name                   = "default"
-  route_table_id         = aksudr_route_table.rt.id
-  next_hop_in_ip_address = "10.0.4.4"
-}}
-resource "aksudr_subnet_route_table_association" "aks" {{
-  subnet_id      = "{subnet}"
-  route_table_id = aksudr_route_table.rt.id
-}}
-{cluster}"#,
-        subnet = subnet_id("aks"),
-        cluster = cluster("azure", "network_plugin_mode = \"overlay\"", ""),
-    );
+    let hcl = format!("{}{}", egress_stack("rt-egress"), cluster("azure", "network_plugin_mode = \"overlay\"", ""));
     let wd = az.workdir(&hcl);
     let out = wd.apply_with(&[]);
     out.assert_failure();
@@ -199,28 +181,15 @@ fn kubenet_pod_routes_are_aks_own_and_left_alone() {
     let az = Azure::start();
     let identity = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-egress/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks";
     let hcl = format!(
-        r#"resource "aksudr_route_table" "rt" {{
-  name                = "rt-egress"
-  resource_group_name = "rg-egress"
-  location            = "westeurope"
-}}
-resource "aksudr_firewall_route" "default" {{
-  name                   = "default"
-  route_table_id         = aksudr_route_table.rt.id
-  next_hop_in_ip_address = "10.0.4.4"
-}}
+        r#"{stack}
 resource "aksudr_route" "firewall_public_ip" {{
   name           = "firewall-public-ip"
   route_table_id = aksudr_route_table.rt.id
   address_prefix = "20.50.60.70/32"
   next_hop_type  = "Internet"
 }}
-resource "aksudr_subnet_route_table_association" "aks" {{
-  subnet_id      = "{subnet}"
-  route_table_id = aksudr_route_table.rt.id
-}}
 {cluster}"#,
-        subnet = subnet_id("aks"),
+        stack = egress_stack("rt-egress"),
         cluster = cluster(
             "kubenet",
             "pod_cidr = \"10.244.0.0/16\"",
