@@ -272,10 +272,13 @@ impl ArmClient {
     /// Waits until `until`, failing when `deadline` comes first or the
     /// provider is stopped.
     pub(super) async fn sleep_until(&self, until: Instant, deadline: Instant) -> Result<(), ArmError> {
+        // A wait that would end past the deadline ends at it: the operation
+        // gets its whole time, and the time-out is reported when it is due.
+        self.stop.or_stopped(tokio::time::sleep_until(until.min(deadline))).await.map_err(|_| ArmError::Stopped)?;
         if until > deadline {
             return Err(ArmError::Timeout);
         }
-        self.stop.or_stopped(tokio::time::sleep_until(until)).await.map_err(|_| ArmError::Stopped)
+        Ok(())
     }
 
     /// Fails with ARM's error unless the status is one of `ok`.

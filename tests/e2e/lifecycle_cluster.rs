@@ -350,3 +350,21 @@ fn kubeconfig_never_reaches_the_logs() {
     assert!(!out.stderr.contains(token), "the kubeconfig token appeared in TF_LOG=trace output");
     assert!(!out.stdout.contains(token));
 }
+
+#[test]
+fn create_timeout_is_honoured_and_the_cluster_stays_tracked() {
+    let az = Azure::start();
+    egress_in_place(&az, default_route("VirtualAppliance"));
+    az.sim.set_lro_delay(Duration::from_secs(600));
+    let hcl = cluster("azure", "network_plugin_mode = \"overlay\"", "timeouts {\n    create = \"3s\"\n  }");
+    let wd = az.workdir(&hcl);
+    let out = wd.apply_with(&[]);
+    out.assert_failure();
+    assert!(out.stderr.contains("Timed out while creating AKS cluster"), "{}", out.stderr);
+    let listed = wd.terraform(&["state", "list"]);
+    assert!(listed.stdout.contains("aksudr_cluster.aks"), "the cluster must stay in state:\n{}", listed.stdout);
+    az.sim.set_lro_delay(Duration::ZERO);
+    az.sim.settle_operations();
+    wd.apply();
+    wd.assert_no_changes();
+}
