@@ -653,6 +653,17 @@ fn flatten_identity(arm: &serde_json::Value, prior: &Value) -> Value {
     ])])
 }
 
+/// The pool's node count. While the cluster autoscaler manages the pool the
+/// count is its business, not drift: the prior value stays (as azurerm
+/// does), so Terraform never fights the autoscaler.
+fn node_count(agent: &serde_json::Value, prior_pool: &Value) -> Value {
+    let autoscaled = agent.pointer("/enableAutoScaling").and_then(|b| b.as_bool()).unwrap_or(false);
+    match prior_pool.attr("node_count") {
+        Some(prior) if autoscaled && !prior.is_null() => prior.clone(),
+        _ => json_i64(agent, "/count"),
+    }
+}
+
 /// State from ARM's managed cluster, the prior state (for spellings and what
 /// the configuration leaves unset) and the user kubeconfig.
 fn flatten(arm: &serde_json::Value, prior: &Value, kubeconfig: Option<String>) -> Result<Value, Diagnostics> {
@@ -673,7 +684,7 @@ fn flatten(arm: &serde_json::Value, prior: &Value, kubeconfig: Option<String>) -
     let pool = object([
         ("name", json_str(&agent, "/name")),
         ("vm_size", keep_spelling(prior_pool, "vm_size", json_str(&agent, "/vmSize"), case_insensitive)),
-        ("node_count", json_i64(&agent, "/count")),
+        ("node_count", node_count(&agent, prior_pool)),
         ("type", enum_from(prior_pool, "type", &agent, "/type")),
         (
             "vnet_subnet_id",

@@ -368,3 +368,17 @@ fn create_timeout_is_honoured_and_the_cluster_stays_tracked() {
     wd.apply();
     wd.assert_no_changes();
 }
+
+#[test]
+fn the_autoscaler_changing_the_node_count_is_not_drift() {
+    let az = Azure::start();
+    egress_in_place(&az, default_route("VirtualAppliance"));
+    let hcl = cluster("azure", "network_plugin_mode = \"overlay\"", "").replace(
+        "node_count     = 2",
+        "node_count = 2\n    auto_scaling_enabled = true\n    min_count = 1\n    max_count = 5",
+    );
+    let wd = az.workdir(&hcl);
+    wd.apply();
+    az.edit(&cluster_id("aks-egress"), |c| c["properties"]["agentPoolProfiles"][0]["count"] = json!(4));
+    wd.assert_no_changes();
+}
