@@ -64,9 +64,10 @@ impl Response {
         serde_json::from_slice(&self.body)
             .map_err(|e| ArmError::Decode { url: url.to_string(), message: format!("body is not JSON: {e}") })
     }
-    /// `Retry-After` in seconds (ARM never sends the HTTP-date form).
+    /// `Retry-After` in seconds (ARM never sends the HTTP-date form),
+    /// capped at an hour so that no answer can push a wait out of range.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
+        self.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(|s| Duration::from_secs(s.min(3600)))
     }
 }
 
@@ -172,6 +173,18 @@ impl ArmClient {
             .map_err(|_| ArmError::Stopped)?
             .map_err(|e| ArmError::Credential(format!("getting a token for {}: {e}", self.scope)))?;
         Ok(token.token.secret().to_string())
+    }
+
+    /// Whether `url` is on the Resource Manager endpoint itself (same
+    /// scheme, host and port): operation URLs come from response headers,
+    /// and the bearer token must never follow one anywhere else.
+    pub fn same_origin(&self, url: &str) -> bool {
+        let origin = |u: &str| -> Option<String> {
+            let rest = u.strip_prefix("https://")?;
+            let host = rest.split('/').next()?;
+            Some(host.to_ascii_lowercase())
+        };
+        origin(url).is_some_and(|o| Some(o) == origin(&self.endpoint))
     }
 
     /// The full URL of an ARM path (an ID or an ID plus action).

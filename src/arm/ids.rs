@@ -64,6 +64,12 @@ fn parse(kind: &'static str, pattern: &[Seg], input: &str, strict: bool) -> Resu
                 if part.is_empty() {
                     return Err(fail(format!("the {n} is empty")));
                 }
+                // Names become URL path segments: these would change the
+                // URL's meaning (a parent path, a query, an escape).
+                if *part == "." || *part == ".." || part.chars().any(|c| matches!(c, '?' | '#' | '%') || c.is_control())
+                {
+                    return Err(fail(format!("the {n} {part:?} has a character Azure names cannot have")));
+                }
                 if strict && *n == "subscriptionId" && !is_guid(part) {
                     return Err(fail(format!("the subscription ID {part:?} is not a GUID")));
                 }
@@ -242,6 +248,14 @@ mod tests {
             (format!("subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt"), "start"),
             (format!("/subscriptions/{SUB}/resourceGroups//providers/Microsoft.Network/routeTables/rt"), "empty"),
             (String::new(), "start"),
+            (
+                format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/routeTables/.."),
+                "cannot have",
+            ),
+            (
+                format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt?x=1"),
+                "cannot have",
+            ),
         ];
         for (input, why) in cases {
             let err = RouteTableId::parse(&input).expect_err(&input);

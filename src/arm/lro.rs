@@ -39,6 +39,17 @@ impl ArmClient {
     /// Waits for the operation that `initial` (the answer to a PUT, PATCH or
     /// DELETE of `resource_url`) started.
     pub async fn wait(&self, initial: &Response, resource_url: &str, deadline: Instant) -> Result<(), ArmError> {
+        for header in ["azure-asyncoperation", "location"] {
+            if let Some(url) = initial.header(header).filter(|u| !self.same_origin(u)) {
+                return Err(ArmError::Decode {
+                    url: resource_url.to_string(),
+                    message: format!(
+                        "the {header} header points to {url}, outside the Resource Manager endpoint; \
+                         the request's token is not sent there"
+                    ),
+                });
+            }
+        }
         if let Some(op) = initial.header("azure-asyncoperation").map(str::to_string) {
             return self.poll_async_operation(&op, initial, deadline).await;
         }

@@ -118,7 +118,7 @@ fn default_node_pool_block() -> NestedBlock {
                     .forces_replacement()
                     .equivalent(case_insensitive),
             )
-            .attr(Attribute::number("node_count", "The number of nodes. Default 1. Updated in place.").default(Value::int(1)))
+            .attr(Attribute::integer("node_count", "The number of nodes. Default 1. Updated in place.").default(Value::int(1)))
             .attr(
                 Attribute::string(
                     "type",
@@ -142,12 +142,12 @@ fn default_node_pool_block() -> NestedBlock {
                 .equivalent(case_insensitive)
                 .check(check_subnet_id),
             )
-            .attr(Attribute::number("max_pods", "The maximum pods per node. Changing it forces replacement.").optional().computed().stable().forces_replacement())
-            .attr(Attribute::number("os_disk_size_gb", "The OS disk size in GB. Changing it forces replacement.").optional().computed().stable().forces_replacement())
+            .attr(Attribute::integer("max_pods", "The maximum pods per node. Changing it forces replacement.").optional().computed().stable().forces_replacement())
+            .attr(Attribute::integer("os_disk_size_gb", "The OS disk size in GB. Changing it forces replacement.").optional().computed().stable().forces_replacement())
             .attr(Attribute::string_set("zones", "The availability zones of the nodes, e.g. `[\"1\", \"2\", \"3\"]`. Changing it forces replacement.").optional().forces_replacement())
             .attr(Attribute::bool("auto_scaling_enabled", "Whether the cluster autoscaler manages the node count. Default false. Updated in place.").default(Value::Bool(false)))
-            .attr(Attribute::number("min_count", "The autoscaler's minimum node count. Updated in place.").optional())
-            .attr(Attribute::number("max_count", "The autoscaler's maximum node count. Updated in place.").optional())
+            .attr(Attribute::integer("min_count", "The autoscaler's minimum node count. Updated in place.").optional())
+            .attr(Attribute::integer("max_count", "The autoscaler's maximum node count. Updated in place.").optional())
             .attr(Attribute::string("orchestrator_version", "The Kubernetes version of the pool's nodes; AKS picks the control plane's when unset. Updated in place.").optional().computed().stable()),
     )
 }
@@ -238,7 +238,8 @@ impl ClusterResource {
         .attr(tags_attribute())
         .attr(Attribute::string("fqdn", "The API server's public FQDN.").computed().stable())
         .attr(Attribute::string("private_fqdn", "The API server's private FQDN (private clusters).").computed().stable())
-        .attr(Attribute::string("kube_config_raw", "The cluster user's kubeconfig, from listClusterUserCredential. Sensitive.").computed().sensitive().stable())
+        // Not stable: AKS may issue new credentials with any update.
+        .attr(Attribute::string("kube_config_raw", "The cluster user's kubeconfig, from listClusterUserCredential. Sensitive.").computed().sensitive())
         .attr(
             Attribute::of_type(
                 "kube_config",
@@ -246,8 +247,7 @@ impl ClusterResource {
                 "The parts of `kube_config_raw`: host and base64 certificates. Sensitive.",
             )
             .computed()
-            .sensitive()
-            .stable(),
+            .sensitive(),
         )
         .attr(
             Attribute::of_type(

@@ -56,9 +56,9 @@ impl RouteTableResource {
         )
         .attr(tags_attribute())
         .attr(
-            Attribute::string_set("subnet_ids", "The IDs of the subnets associated with this route table.")
-                .computed()
-                .stable(),
+            // Not stable: associations change it, and may run in the same
+            // apply as an update of the table.
+            Attribute::string_set("subnet_ids", "The IDs of the subnets associated with this route table.").computed(),
         )
         .block(timeouts_block("30m", "5m", "30m", "30m"));
         RouteTableResource { schema: Schema::new(0, block) }

@@ -100,7 +100,7 @@ impl Resource<ProviderData> for AssociationResource {
             let path = subnet.to_string();
             let action = format!("associating route table with subnet {}", describe(&subnet));
             let until = deadline(planned, Op::Create, CREATE);
-            let _guard = data.arm.lock(&table).await;
+            let _guard = data.arm.lock(&lock_key(&table)).await;
             let mut state = planned.clone();
             state.set_attr("id", Value::string(&path));
             let mut attempt = 0;
@@ -229,7 +229,7 @@ impl Resource<ProviderData> for AssociationResource {
             let path = subnet.to_string();
             let action = format!("removing the route table from subnet {}", describe(&subnet));
             let until = deadline(prior, Op::Delete, DELETE);
-            let _guard = data.arm.lock(&table).await;
+            let _guard = data.arm.lock(&lock_key(&table)).await;
             let mut attempt = 0;
             loop {
                 attempt += 1;
@@ -271,6 +271,13 @@ impl Import<ProviderData> for AssociationResource {
         state.set_attr("subnet_id", Value::string(parsed.to_string()));
         Ok(state)
     }
+}
+
+/// The key routes lock a table with (its canonical ID), so that writes to
+/// the subnet and to the table's routes are serialised however the ID was
+/// spelled.
+fn lock_key(table: &str) -> String {
+    RouteTableId::parse_insensitive(table).map(|t| t.to_string()).unwrap_or_else(|_| table.to_string())
 }
 
 /// The subnet: from `id` in state, else from `subnet_id`.

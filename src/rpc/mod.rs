@@ -32,7 +32,10 @@ pub struct ProviderService {
     /// Set by ConfigureProvider; `None` before, or when the configuration
     /// was still unknown.
     data: RwLock<Option<Arc<ProviderData>>>,
-    stop: StopSignal,
+    /// Cancels in-flight work on StopProvider. Replaced by a fresh one when
+    /// a stopped provider is configured again, which only happens when one
+    /// `--debug` process serves several Terraform runs.
+    stop: std::sync::Mutex<StopSignal>,
 }
 
 impl ProviderService {
@@ -41,7 +44,7 @@ impl ProviderService {
             provider_schema: provider::schema(),
             resources: provider::resources().into_iter().map(|r| (r.type_name(), r)).collect(),
             data: RwLock::new(None),
-            stop,
+            stop: std::sync::Mutex::new(stop),
         }
     }
 
@@ -50,6 +53,15 @@ impl ProviderService {
             Diagnostic::error("Unknown resource type", format!("This provider has no resource type {type_name:?}."))
                 .into()
         })
+    }
+
+    /// The stop signal for a newly configured provider.
+    fn fresh_stop(&self) -> StopSignal {
+        let mut stop = self.stop.lock().unwrap_or_else(|p| p.into_inner());
+        if stop.is_stopped() {
+            *stop = StopSignal::new();
+        }
+        stop.clone()
     }
 
     fn data(&self) -> Option<Arc<ProviderData>> {
@@ -198,6 +210,7 @@ impl ProviderRpc for ProviderService {
                 })?;
                 state = up.upgrade(req.version, state)?;
             }
+            tf::json::drop_undeclared_attributes(&mut state, &schema.value_type());
             let bytes = serde_json::to_vec(&state)
                 .map_err(|e| Diagnostic::error("Internal error re-encoding state", e.to_string()))?;
             let value = tf::json::decode(&bytes, &schema.value_type())
@@ -221,7 +234,7 @@ impl ProviderRpc for ProviderService {
                 return Ok(None);
             }
             let config = provider::resolve(&config, &|k| std::env::var(k).ok())?;
-            let arm = crate::arm::ArmClient::new(config, self.stop.clone())
+            let arm = crate::arm::ArmClient::new(config, self.fresh_stop())
                 .map_err(|e| Diagnostic::error("Cannot set up the Azure client", e.to_string()))?;
             Ok(Some(ProviderData { arm }))
         })();
@@ -394,7 +407,7 @@ impl ProviderRpc for ProviderService {
         _: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
         log::info!("stop requested: cancelling in-flight operations");
-        self.stop.stop();
+        self.stop.lock().unwrap_or_else(|p| p.into_inner()).stop();
         ok(pb::stop_provider::Response { error: String::new() })
     }
 }

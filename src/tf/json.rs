@@ -281,6 +281,34 @@ impl Encoder {
     }
 }
 
+/// Removes attributes that `ty` does not have, at every level, from stored
+/// state: an attribute dropped from a schema without a version bump must not
+/// make every existing state unreadable (terraform-plugin-go ignores them
+/// the same way).
+pub fn drop_undeclared_attributes(v: &mut serde_json::Value, ty: &Type) {
+    match (ty, v) {
+        (Type::Object(attrs), serde_json::Value::Object(map)) => {
+            map.retain(|k, _| attrs.contains_key(k));
+            for (k, t) in attrs {
+                if let Some(inner) = map.get_mut(k) {
+                    drop_undeclared_attributes(inner, t);
+                }
+            }
+        }
+        (Type::List(t) | Type::Set(t), serde_json::Value::Array(items)) => {
+            for item in items {
+                drop_undeclared_attributes(item, t);
+            }
+        }
+        (Type::Map(t), serde_json::Value::Object(map)) => {
+            for item in map.values_mut() {
+                drop_undeclared_attributes(item, t);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::expect_used)] // a failed expectation is a failed test
 mod tests {
@@ -486,5 +514,20 @@ mod tests {
             let err = encode(&v, &ty).expect_err(&format!("{v:?}")).to_string();
             assert!(err.contains(want), "{err:?} should contain {want:?}");
         }
+    }
+
+    #[test]
+    fn undeclared_attributes_are_dropped_at_every_level() {
+        let ty = Type::Object(
+            [
+                ("a".to_string(), Type::String),
+                ("b".to_string(), Type::list(Type::Object([("c".to_string(), Type::Number)].into()))),
+            ]
+            .into(),
+        );
+        let mut v = serde_json::json!({"a": "x", "gone": 1, "b": [{"c": 1, "old": true}]});
+        drop_undeclared_attributes(&mut v, &ty);
+        assert_eq!(v, serde_json::json!({"a": "x", "b": [{"c": 1}]}));
+        assert!(decode(v.to_string().as_bytes(), &ty).is_ok());
     }
 }

@@ -51,6 +51,8 @@ pub struct Attribute {
     pub one_of: Option<&'static [&'static str]>,
     pub checks: Vec<StringCheck>,
     pub equivalent: Option<Equivalence>,
+    /// A number that must be a whole number within `i64` (counts, sizes).
+    pub whole: bool,
 }
 
 /// How a nested block repeats.
@@ -88,6 +90,7 @@ impl Attribute {
             one_of: None,
             checks: Vec::new(),
             equivalent: None,
+            whole: false,
         }
     }
     pub fn string(name: &'static str, description: &str) -> Attribute {
@@ -98,6 +101,10 @@ impl Attribute {
     }
     pub fn number(name: &'static str, description: &str) -> Attribute {
         Attribute::new(name, Type::Number, description)
+    }
+    /// A number that must be whole (Terraform has only one number type).
+    pub fn integer(name: &'static str, description: &str) -> Attribute {
+        Attribute { whole: true, ..Attribute::new(name, Type::Number, description) }
     }
     pub fn string_map(name: &'static str, description: &str) -> Attribute {
         Attribute::new(name, Type::map(Type::String), description)

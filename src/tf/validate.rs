@@ -33,6 +33,10 @@ pub fn validate(block: &Block, config: &Value, path: &AttributePath, diags: &mut
 fn check_value(a: &Attribute, v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     match v {
         Value::String(s) => check_string(a, s, path, diags),
+        Value::Number(n) if a.whole && n.as_i64().is_none() => diags.push(
+            Diagnostic::error(format!("Invalid value for {}", a.name), format!("{n} is not a whole number."))
+                .at(path.clone()),
+        ),
         Value::List(items) | Value::Set(items) => {
             for (i, item) in items.iter().enumerate() {
                 check_value(a, item, &path.clone().index(i as i64), diags);
@@ -127,5 +131,21 @@ mod tests {
     fn canonical_spelling() {
         assert_eq!(canonical(&["VirtualAppliance"], "VIRTUALAPPLIANCE"), Some("VirtualAppliance"));
         assert_eq!(canonical(&["VirtualAppliance"], "Virtual Appliance"), None);
+    }
+
+    #[test]
+    fn whole_numbers() {
+        let block = Block::new("").attr(Attribute::integer("count", "").optional());
+        let cfg = |n: &str| {
+            Value::Object(
+                [("count".to_string(), Value::Number(crate::tf::value::Number::parse(n).expect("number")))].into(),
+            )
+        };
+        let mut d = Diagnostics::new();
+        validate(&block, &cfg("3"), &AttributePath::default(), &mut d);
+        assert!(d.is_empty());
+        validate(&block, &cfg("1.5"), &AttributePath::default(), &mut d);
+        assert_eq!(d.0.len(), 1);
+        assert_eq!(d.0[0].path, Some(AttributePath::root("count")));
     }
 }
