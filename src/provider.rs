@@ -31,10 +31,26 @@ pub struct ProviderConfig {
 }
 
 /// What resources get once the provider is configured: the ARM client
-/// (which resolves credentials on its first call, not before).
+/// (which resolves credentials on its first call, not before), and what the
+/// current plan does to the network (a provider process serves one plan or
+/// apply walk; a `--debug` process is configured again for each run).
 #[derive(Debug)]
 pub struct ProviderData {
     pub arm: crate::arm::ArmClient,
+    pub projection: std::sync::Mutex<crate::rules::projection::Projection>,
+}
+
+impl ProviderData {
+    pub fn new(arm: crate::arm::ArmClient) -> Self {
+        ProviderData { arm, projection: std::sync::Mutex::new(Default::default()) }
+    }
+
+    /// The plan's changes to route tables, routes and associations so far.
+    pub fn projection(&self) -> std::sync::MutexGuard<'_, crate::rules::projection::Projection> {
+        // Every update of the projection is a single insert or remove, so a
+        // panic elsewhere cannot leave it half-written.
+        self.projection.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// One provider setting: attribute name, environment fallback(s), whether

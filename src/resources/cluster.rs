@@ -19,6 +19,7 @@ use crate::log;
 use crate::provider::ProviderData;
 use crate::rules::cluster::{check_cluster, outbound_type_change, ClusterSpec, OutboundChange};
 use crate::rules::egress::{check_subnet_egress, LiveRoute, LiveRouteTable};
+use crate::rules::projection::{subnet_table_after, SubnetTable, Verdict};
 use crate::rules::enums::{
     IDENTITY_TYPES, LOAD_BALANCER_SKUS, NETWORK_PLUGINS, NETWORK_PLUGIN_MODES, NETWORK_POLICIES, NODE_POOL_TYPES,
     OUTBOUND_TYPES, SKU_TIERS,
@@ -371,8 +372,13 @@ async fn live_route_table(
     };
     let Ok(table) = RouteTableId::parse_insensitive(table_id) else { return Ok(Some(None)) };
     let Some(table) = arm.get(&table.to_string(), NET_API, until).await? else { return Ok(Some(None)) };
+    Ok(Some(Some(LiveRouteTable { id: table_id.to_string(), routes: live_routes(&table) })))
+}
+
+/// The routes of a route table as ARM returns it.
+fn live_routes(table: &serde_json::Value) -> Vec<LiveRoute> {
     let text = |r: &serde_json::Value, p: &str| r.pointer(p).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-    let routes = table
+    table
         .pointer("/properties/routes")
         .and_then(|r| r.as_array())
         .map(|routes| {
@@ -386,8 +392,7 @@ async fn live_route_table(
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    Ok(Some(Some(LiveRouteTable { id: table_id.to_string(), routes })))
+        .unwrap_or_default()
 }
 
 /// The subnet of a cluster whose (planned) outbound type is UDR, when known.
@@ -833,29 +838,53 @@ impl ClusterResource {
     }
 }
 
-/// Why a plan can fail on a subnet the same configuration is about to fix.
-const PLAN_HINT: &str = "This was read from Azure while planning. If this configuration creates the route or the \
-     association itself, reference them from the cluster; the check then runs at apply, once they exist:\n  \
+/// What to do when the plan-time check fails although the configuration
+/// means to fix the subnet, and how to leave a configuration whose cluster
+/// cannot be planned.
+const PLAN_HINT: &str = "This was checked while planning, on Azure's current network overlaid with the route \
+     tables, routes and associations this plan creates, changes or deletes before the cluster, that is those the \
+     cluster depends on (by reference or depends_on):\n  \
      default_node_pool {\n    vnet_subnet_id = aksudr_subnet_route_table_association.<name>.subnet_id\n  }\n  \
-     network_profile {\n    egress_route_id = aksudr_firewall_route.<name>.id\n  }";
+     network_profile {\n    egress_route_id = aksudr_firewall_route.<name>.id\n  }\n\
+     or\n  depends_on = [aksudr_subnet_route_table_association.<name>, aksudr_firewall_route.<name>]\n\
+     If another provider (for example azurerm) changes this subnet's route table or routes in the same run, point \
+     vnet_subnet_id at that change, e.g. vnet_subnet_id = azurerm_subnet_route_table_association.<name>.id, so that \
+     the check waits for apply.\n\
+     To destroy the rest of this configuration while the cluster cannot be planned, run\n  \
+     terraform destroy -refresh=false\n\
+     (a plain destroy first plans the configuration again, cluster included).";
 
-/// The plan-time look at the live subnet: a definite finding fails the
-/// plan; not being able to look (no credentials, Azure unreachable) is only
-/// a warning, because the same check runs again before the cluster is
-/// written and a plan must work offline.
-async fn live_plan_check(arm: &ArmClient, subnet_id: &str, planned: &Value) -> Diagnostics {
+/// The plan-time look at the subnet as this plan leaves it (see
+/// `rules::projection`): a definite finding fails the plan; what cannot be
+/// decided at plan, or not looked at (no credentials, Azure unreachable),
+/// is left to the check before the cluster is written, because a plan must
+/// never fail on a guess and must work offline.
+async fn plan_check(data: &ProviderData, subnet_id: &str, planned: &Value) -> Diagnostics {
     let until = deadline(planned, Op::Read, READ);
-    match live_route_table(arm, subnet_id, until).await {
-        Ok(Some(table)) => {
+    match projected_route_table(data, subnet_id, until).await {
+        Ok(Verdict::Known(table)) => {
             let mut diags = check_subnet_egress(subnet_id, table.as_ref());
+            if let (Some(table), Some(route)) = (table.as_ref(), egress_route(planned)) {
+                diags.extend(check_egress_route(subnet_id, table, &route));
+            }
+            let pending = data.projection().unknown_targets().to_vec();
+            if diags.has_errors() && !pending.is_empty() {
+                log::info!(
+                    "plan-time egress check undecided: changes with targets known only at apply",
+                    subnet = subnet_id,
+                    pending = pending.join("; ")
+                );
+                return Diagnostics::new();
+            }
             for d in &mut diags.0 {
                 d.detail = format!("{}\n\n{PLAN_HINT}", d.detail);
             }
             diags
         }
-        // Not there yet: created by this configuration, or a typo that the
-        // apply-time check reports.
-        Ok(None) => Diagnostics::new(),
+        Ok(Verdict::Undecided(why)) => {
+            log::info!("plan-time egress check undecided; it runs again before the cluster is written", subnet = subnet_id, why = why);
+            Diagnostics::new()
+        }
         Err(e) => Diagnostics::from(
             Diagnostic::warning(
                 "Could not check the cluster subnet's egress at plan",
@@ -864,6 +893,57 @@ async fn live_plan_check(arm: &ArmClient, subnet_id: &str, planned: &Value) -> D
             .at(AttributePath::parse("default_node_pool[0].vnet_subnet_id")),
         ),
     }
+}
+
+/// The subnet's route table and routes as this plan leaves them: Azure's
+/// current state read where the plan does not decide it, overlaid with the
+/// plan's own changes.
+async fn projected_route_table(
+    data: &ProviderData,
+    subnet_id: &str,
+    until: tokio::time::Instant,
+) -> Result<Verdict, ArmError> {
+    let Ok(subnet) = SubnetId::parse_insensitive(subnet_id) else {
+        return Ok(Verdict::Undecided("the subnet ID does not parse".into()));
+    };
+    let subnet = subnet.to_string();
+    let planned = data.projection().planned_association(&subnet).cloned();
+    let live_table = match planned {
+        // The plan decides the association: an association needs an
+        // existing subnet, so there is nothing to read.
+        Some(_) => None,
+        None => match data.arm.get(&subnet, NET_API, until).await? {
+            // Not there (yet): created by another tool in this run, or a
+            // typo that the check before the PUT reports.
+            None => return Ok(Verdict::Undecided(format!("subnet {subnet} does not exist yet"))),
+            Some(s) => s.pointer("/properties/routeTable/id").and_then(|v| v.as_str()).map(str::to_string),
+        },
+    };
+    let table = match subnet_table_after(&data.projection(), &subnet, live_table.as_deref()) {
+        SubnetTable::None => return Ok(Verdict::Known(None)),
+        SubnetTable::Unknown => return Ok(Verdict::Undecided("the associated route table is known only at apply".into())),
+        SubnetTable::Table(t) => t,
+    };
+    let Ok(table_id) = RouteTableId::parse_insensitive(&table) else {
+        return Ok(Verdict::Undecided(format!("{table} is not a route table ID")));
+    };
+    let table_id = table_id.to_string();
+    let fresh = data.projection().table_is_fresh(&table_id);
+    let live_routes = if fresh {
+        Vec::new()
+    } else {
+        match data.arm.get(&table_id, NET_API, until).await? {
+            Some(t) => live_routes(&t),
+            // Neither in Azure nor in this plan: another tool creates it.
+            None => return Ok(Verdict::Undecided(format!("route table {table_id} does not exist yet"))),
+        }
+    };
+    let (routes, uncertain) = data.projection().routes_after(&table_id, &live_routes);
+    let table = LiveRouteTable { id: table.clone(), routes };
+    if uncertain && !check_subnet_egress(&subnet, Some(&table)).is_empty() {
+        return Ok(Verdict::Undecided(format!("a route of {table_id} is known only at apply")));
+    }
+    Ok(Verdict::Known(Some(table)))
 }
 
 #[async_trait]
@@ -993,15 +1073,16 @@ impl Resource<ProviderData> for ClusterResource {
                 plan.requires_replace.push(path());
             }
         }
-        // The live subnet is checked when the cluster's egress is being set
-        // up: on create, and when the outbound type changes.
+        // The subnet is checked when the cluster would be sent to AKS with
+        // its egress to validate: on create, and when the outbound type
+        // changes. A no-op plan reads nothing beyond the refresh.
         let changes_egress = plan.prior.is_null() || outbound(plan.prior) != outbound(&plan.planned);
-        // An egress route still to be created (unknown ID) moves the check to
+        // An egress route whose ID is known only at apply moves the check to
         // apply, where the precheck runs once the route exists.
         let route_pending =
             first(&plan.planned, "network_profile").attr("egress_route_id").is_some_and(Value::is_unknown);
         match (changes_egress && !route_pending, data, udr_subnet(&plan.planned)) {
-            (true, Some(data), Some(subnet_id)) => live_plan_check(&data.arm, &subnet_id, &plan.planned).await,
+            (true, Some(data), Some(subnet_id)) => plan_check(data, &subnet_id, &plan.planned).await,
             _ => Diagnostics::new(),
         }
     }

@@ -8,14 +8,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::{arm_error, check_route_config, deadline, json_str, keep_spelling, object, requires_import, str_attr, Op};
+use super::{
+    arm_error, check_route_config, deadline, input_str, json_str, keep_spelling, object, requires_import, str_attr, Op,
+};
 use crate::arm::ids::{RouteId, RouteTableId};
 use crate::arm::{ArmError, NETWORK_API_VERSION as API};
 use crate::provider::ProviderData;
 use crate::rules::enums::{canonical, is_one_of, FIREWALL_NEXT_HOP_TYPES, NEXT_HOP_TYPES};
+use crate::rules::projection::PlannedRoute;
 use crate::rules::route::RouteKind;
+use crate::rules::Input;
 use crate::tf::diag::{Diagnostic, Diagnostics};
-use crate::tf::resource::{ApplyOutcome, Import, Resource};
+use crate::tf::resource::{ApplyOutcome, Import, PlanChange, Resource};
 use crate::tf::schema::{case_insensitive, Schema};
 use crate::tf::value::Value;
 
@@ -23,6 +27,54 @@ const CREATE: Duration = Duration::from_secs(30 * 60);
 const READ: Duration = Duration::from_secs(5 * 60);
 const UPDATE: Duration = Duration::from_secs(30 * 60);
 const DELETE: Duration = Duration::from_secs(30 * 60);
+
+/// The ID a route will have, in the spelling planned and kept in state:
+/// its table's ID in canonical form plus `/routes/{name}`. `None` while the
+/// table or the name is unknown.
+fn planned_id(v: &Value) -> Option<String> {
+    let table = str_attr(v, "route_table_id")?;
+    let table = RouteTableId::parse(table).or_else(|_| RouteTableId::parse_insensitive(table)).ok()?;
+    let name = str_attr(v, "name")?;
+    Some(
+        RouteId {
+            subscription_id: table.subscription_id,
+            resource_group: table.resource_group,
+            route_table: table.name,
+            name: name.to_string(),
+        }
+        .to_string(),
+    )
+}
+
+/// The route's table as the projection keys it: canonical when known.
+fn table_input(v: &Value) -> Input<String> {
+    input_str(v, "route_table_id")
+        .map(|t| RouteTableId::parse_insensitive(&t).map(|id| id.to_string()).unwrap_or(t))
+}
+
+/// Records in the plan's projection what this plan does to the route.
+fn record_plan(data: &ProviderData, prior: &Value, planned: &Value, replace: bool) {
+    let mut projection = data.projection();
+    if !prior.is_null() && (planned.is_null() || replace) {
+        let table = table_input(prior);
+        projection.route(table.as_ref().map(String::as_str), str_attr(prior, "name").unwrap_or_default(), None);
+    }
+    if planned.is_null() {
+        return;
+    }
+    let table = match (table_input(planned), str_attr(planned, "name")) {
+        (Input::Known(t), Some(_)) => Input::Known(t),
+        _ => Input::Unknown,
+    };
+    let name = str_attr(planned, "name").unwrap_or_default();
+    let route = PlannedRoute {
+        name: name.to_string(),
+        address_prefix: input_str(planned, "address_prefix"),
+        next_hop_type: input_str(planned, "next_hop_type"),
+        next_hop_ip: input_str(planned, "next_hop_in_ip_address"),
+    };
+    projection.route(table.as_ref().map(String::as_str), name, Some(route));
+}
 
 /// The route's ID: from state when there is one, else from the planned
 /// table and name (validated strictly at plan time).
@@ -243,6 +295,19 @@ impl Resource<ProviderData> for RouteResource {
     }
     fn validate(&self, config: &Value) -> Diagnostics {
         check_route_config(self.kind, config)
+    }
+    /// A new route's ID is known at plan once its table's is, so that what
+    /// references it (a cluster's `egress_route_id`) is known too.
+    async fn modify_plan(&self, _data: Option<&ProviderData>, plan: &mut PlanChange<'_>) -> Diagnostics {
+        if plan.planned.attr("id").is_some_and(Value::is_unknown) {
+            if let Some(id) = planned_id(&plan.planned) {
+                plan.planned.set_attr("id", Value::string(id));
+            }
+        }
+        Diagnostics::new()
+    }
+    fn plan_recorded(&self, data: &ProviderData, prior: &Value, planned: &Value, replace: bool) {
+        record_plan(data, prior, planned, replace);
     }
     async fn create(&self, data: &ProviderData, planned: &Value, _config: &Value) -> ApplyOutcome {
         create(self.kind, data, planned).await

@@ -15,7 +15,7 @@ use crate::arm::ids::RouteTableId;
 use crate::arm::{ArmError, NETWORK_API_VERSION as API};
 use crate::provider::ProviderData;
 use crate::tf::diag::{Diagnostic, Diagnostics};
-use crate::tf::resource::{ApplyOutcome, Import, Resource};
+use crate::tf::resource::{ApplyOutcome, Import, PlanChange, Resource};
 use crate::tf::schema::{case_insensitive, Attribute, Block, Schema};
 use crate::tf::value::Value;
 
@@ -155,6 +155,20 @@ impl RouteTableResource {
         })
     }
 
+    /// The table's ID from its planned values: from `id` when known, else
+    /// from the subscription, resource group and name when all are known.
+    fn planned_id(&self, data: &ProviderData, v: &Value) -> Option<String> {
+        if let Some(id) = str_attr(v, "id") {
+            return Some(id.to_string());
+        }
+        let id = RouteTableId {
+            subscription_id: data.arm.subscription_id()?.to_string(),
+            resource_group: str_attr(v, "resource_group_name")?.to_string(),
+            name: str_attr(v, "name")?.to_string(),
+        };
+        Some(id.to_string())
+    }
+
     async fn read_or_fail(&self, data: &ProviderData, state: &Value) -> Result<Value, Diagnostics> {
         match self.read(data, state).await? {
             Some(v) => Ok(v),
@@ -174,6 +188,38 @@ impl Resource<ProviderData> for RouteTableResource {
     }
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    /// A new table's ID is known at plan (subscription, group and name),
+    /// so that routes and associations referencing it know theirs too. The
+    /// new half of a replacement keeps an unknown ID: the table is
+    /// re-created empty, and what references it must be replaced with it
+    /// (a known, unchanged ID would leave them planned as they are).
+    async fn modify_plan(&self, data: Option<&ProviderData>, plan: &mut PlanChange<'_>) -> Diagnostics {
+        let Some(data) = data else { return Diagnostics::new() };
+        if !plan.prior.is_null() || !plan.planned.attr("id").is_some_and(Value::is_unknown) {
+            return Diagnostics::new();
+        }
+        if let Some(id) = self.planned_id(data, &plan.planned) {
+            if !data.projection().table_replaced(&id) {
+                plan.planned.set_attr("id", Value::string(id));
+            }
+        }
+        Diagnostics::new()
+    }
+
+    fn plan_recorded(&self, data: &ProviderData, prior: &Value, planned: &Value, replace: bool) {
+        let mut projection = data.projection();
+        if !prior.is_null() && (planned.is_null() || replace) {
+            if let Some(id) = self.planned_id(data, prior) {
+                projection.table_deleted(&id, replace);
+            }
+        }
+        if prior.is_null() && !planned.is_null() {
+            if let Some(id) = self.planned_id(data, planned) {
+                projection.table_created(&id);
+            }
+        }
     }
 
     async fn create(&self, data: &ProviderData, planned: &Value, _config: &Value) -> ApplyOutcome {

@@ -7,14 +7,14 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::{
-    arm_error, check_subnet_id, deadline, keep_spelling, object, requires_import, route_table_id_attribute, str_attr,
-    timeouts_block, Op,
+    arm_error, check_subnet_id, deadline, input_str, keep_spelling, object, requires_import, route_table_id_attribute,
+    str_attr, timeouts_block, Op,
 };
 use crate::arm::ids::{RouteTableId, SubnetId};
 use crate::arm::{ArmError, NETWORK_API_VERSION as API};
 use crate::provider::ProviderData;
 use crate::tf::diag::{Diagnostic, Diagnostics};
-use crate::tf::resource::{ApplyOutcome, Import, Resource};
+use crate::tf::resource::{ApplyOutcome, Import, PlanChange, Resource};
 use crate::tf::schema::{case_insensitive, Attribute, Block, Schema};
 use crate::tf::value::Value;
 
@@ -91,6 +91,32 @@ impl Resource<ProviderData> for AssociationResource {
     }
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    /// The association's ID is its subnet's, known at plan whenever
+    /// `subnet_id` is.
+    async fn modify_plan(&self, _data: Option<&ProviderData>, plan: &mut PlanChange<'_>) -> Diagnostics {
+        if plan.planned.attr("id").is_some_and(Value::is_unknown) {
+            if let Some(subnet) = str_attr(&plan.planned, "subnet_id").and_then(|s| SubnetId::parse(s).ok()) {
+                plan.planned.set_attr("id", Value::string(subnet.to_string()));
+            }
+        }
+        Diagnostics::new()
+    }
+
+    fn plan_recorded(&self, data: &ProviderData, prior: &Value, planned: &Value, replace: bool) {
+        let subnet = |v: &Value| {
+            input_str(v, "subnet_id")
+                .map(|s| SubnetId::parse_insensitive(&s).map(|id| id.to_string()).unwrap_or(s))
+        };
+        let mut projection = data.projection();
+        if !prior.is_null() && (planned.is_null() || replace) {
+            projection.association(subnet(prior).as_ref().map(String::as_str), None);
+        }
+        if !planned.is_null() {
+            let table = input_str(planned, "route_table_id").map(|t| lock_key(&t));
+            projection.association(subnet(planned).as_ref().map(String::as_str), Some(table));
+        }
     }
 
     async fn create(&self, data: &ProviderData, planned: &Value, _config: &Value) -> ApplyOutcome {

@@ -236,7 +236,7 @@ impl ProviderRpc for ProviderService {
             let config = provider::resolve(&config, &|k| std::env::var(k).ok())?;
             let arm = crate::arm::ArmClient::new(config, self.fresh_stop())
                 .map_err(|e| Diagnostic::error("Cannot set up the Azure client", e.to_string()))?;
-            Ok(Some(ProviderData { arm }))
+            Ok(Some(ProviderData::new(arm)))
         })();
         let diags = match result {
             Ok(data) => {
@@ -290,7 +290,11 @@ impl ProviderRpc for ProviderService {
             let prior = decode(req.prior_state.as_ref(), &ty, "prior state")?;
             let proposed = decode(req.proposed_new_state.as_ref(), &ty, "proposed state")?;
             let config = decode(req.config.as_ref(), &ty, "configuration")?;
+            let data = self.data();
             if proposed.is_null() {
+                if let Some(data) = &data {
+                    r.plan_recorded(data, &prior, &Value::Null, false);
+                }
                 return Ok((encode(&Value::Null, &ty)?, Vec::new(), Diagnostics::new()));
             }
             // Values unknown at validate time may be known now.
@@ -305,10 +309,12 @@ impl ProviderRpc for ProviderService {
                 planned: planned.state,
                 requires_replace: planned.requires_replace,
             };
-            let data = self.data();
             diags.extend(r.modify_plan(data.as_deref(), &mut change).await);
             if diags.has_errors() {
                 return Err(diags);
+            }
+            if let Some(data) = &data {
+                r.plan_recorded(data, &prior, &change.planned, !change.requires_replace.is_empty());
             }
             Ok((encode(&change.planned, &ty)?, change.requires_replace, diags))
         }

@@ -67,6 +67,7 @@ pub mod cluster;
 pub mod egress;
 pub mod enums;
 pub mod net;
+pub mod projection;
 pub mod route;
 
 pub use cluster::{check_cluster, outbound_type_change, ClusterSpec, OutboundChange};

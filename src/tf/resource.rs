@@ -65,6 +65,14 @@ pub trait Resource<D: Send + Sync>: Send + Sync {
         Diagnostics::new()
     }
 
+    /// Told of every change planned for this resource type once planning
+    /// succeeded: creates and updates, destroys (`planned` null; Terraform
+    /// 1.3 and later plan those with the provider) and the first half of a
+    /// replacement (`replace`, with the new values in `planned`; the create
+    /// that follows is planned again with a null `prior`). Resources whose
+    /// planned changes other resources' plans must see record them here.
+    fn plan_recorded(&self, _data: &D, _prior: &Value, _planned: &Value, _replace: bool) {}
+
     async fn create(&self, data: &D, planned: &Value, config: &Value) -> ApplyOutcome;
     /// `Ok(None)` when the object no longer exists (removed from state).
     async fn read(&self, data: &D, state: &Value) -> Result<Option<Value>, Diagnostics>;
