@@ -508,6 +508,13 @@ pub fn supports_import_blocks() -> bool {
     parse_version(&terraform().version) >= Some((1, 5, 0))
 }
 
+/// Whether the terraform under test plans destroys with the provider
+/// (`PlanResourceChange` with a null proposed state: 1.3 and later), so
+/// that the provider sees a plan's deletions at plan time.
+pub fn plans_destroys_with_provider() -> bool {
+    parse_version(&terraform().version) >= Some((1, 3, 0))
+}
+
 /// The subscription of the simulator's default seed.
 pub const SUBSCRIPTION_ID: &str = "00000000-0000-0000-0000-000000000000";
 /// Any tenant: the simulator accepts every tenant.

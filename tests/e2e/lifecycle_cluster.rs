@@ -13,13 +13,13 @@ use crate::harness::{config, egress_stack, route_table_id, subnet_id, Azure, Wor
 
 const CLUSTERS: &str = "Microsoft.ContainerService/managedClusters";
 
-fn cluster_id(name: &str) -> String {
+pub(crate) fn cluster_id(name: &str) -> String {
     format!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-egress/providers/{CLUSTERS}/{name}")
 }
 
 /// A cluster in subnet `aks`; `extra_net` goes into `network_profile`,
 /// `extra` into the resource.
-fn cluster(plugin: &str, extra_net: &str, extra: &str) -> String {
+pub(crate) fn cluster(plugin: &str, extra_net: &str, extra: &str) -> String {
     format!(
         r#"resource "aksudr_cluster" "aks" {{
   name                = "aks-egress"
@@ -45,13 +45,13 @@ fn cluster(plugin: &str, extra_net: &str, extra: &str) -> String {
 
 /// Puts a route table with `routes` on subnet `aks`, out of band (as
 /// another team's Terraform would have).
-fn egress_in_place(az: &Azure, routes: serde_json::Value) {
+pub(crate) fn egress_in_place(az: &Azure, routes: serde_json::Value) {
     let rt = route_table_id("rt-egress");
     az.put(&rt, json!({"location": "westeurope", "properties": {"routes": routes}}));
     az.edit(&subnet_id("aks"), |s| s["properties"]["routeTable"] = json!({"id": rt}));
 }
 
-fn default_route(next_hop: &str) -> serde_json::Value {
+pub(crate) fn default_route(next_hop: &str) -> serde_json::Value {
     let mut props = json!({"addressPrefix": "0.0.0.0/0", "nextHopType": next_hop});
     if next_hop == "VirtualAppliance" {
         props["nextHopIpAddress"] = json!("10.0.4.4");
@@ -61,7 +61,7 @@ fn default_route(next_hop: &str) -> serde_json::Value {
 
 /// `hcl` with the cluster referencing the association and the firewall
 /// route, as the example does: Terraform then creates them first.
-fn wired(hcl: &str) -> String {
+pub(crate) fn wired(hcl: &str) -> String {
     hcl.replace(
         &format!("vnet_subnet_id = \"{}\"", subnet_id("aks")),
         "vnet_subnet_id = aksudr_subnet_route_table_association.aks.subnet_id",
@@ -70,7 +70,7 @@ fn wired(hcl: &str) -> String {
 }
 
 /// Whether the simulator ever received a write of a managed cluster.
-fn cluster_puts(az: &Azure) -> usize {
+pub(crate) fn cluster_puts(az: &Azure) -> usize {
     az.sim.requests().iter().filter(|r| r.method == "PUT" && r.path.contains(CLUSTERS)).count()
 }
 

@@ -19,6 +19,7 @@ mod lifecycle_route_table;
 mod lifecycle_routes;
 mod logging;
 mod plan_cluster;
+mod plan_projection;
 mod plan_routes;
 mod plugin_binary;
 mod schema;
