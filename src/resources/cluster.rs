@@ -19,11 +19,11 @@ use crate::log;
 use crate::provider::ProviderData;
 use crate::rules::cluster::{check_cluster, outbound_type_change, ClusterSpec, OutboundChange};
 use crate::rules::egress::{check_subnet_egress, LiveRoute, LiveRouteTable};
-use crate::rules::projection::{subnet_table_after, SubnetTable, Verdict};
 use crate::rules::enums::{
     IDENTITY_TYPES, LOAD_BALANCER_SKUS, NETWORK_PLUGINS, NETWORK_PLUGIN_MODES, NETWORK_POLICIES, NODE_POOL_TYPES,
     OUTBOUND_TYPES, SKU_TIERS,
 };
+use crate::rules::projection::{subnet_table_after, SubnetTable, Verdict};
 use crate::rules::Input;
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tf::resource::{ApplyOutcome, Import, PlanChange, Resource};
@@ -135,8 +135,8 @@ fn default_node_pool_block() -> NestedBlock {
                     "vnet_subnet_id",
                     "The ARM ID of the existing subnet the nodes join. Required with user-defined routing: that \
                      subnet's route table must hold a 0.0.0.0/0 route to the firewall, which the provider checks \
-                     at plan (when the subnet exists) and again before creating the cluster. Changing it forces \
-                     replacement.",
+                     at plan (on the network as the plan leaves it) and again before creating the cluster. \
+                     Changing it forces replacement.",
                 )
                 .optional()
                 .forces_replacement()
@@ -193,11 +193,10 @@ fn network_profile_block() -> NestedBlock {
                     "egress_route_id",
                     "The ID of the `aksudr_firewall_route` that carries the cluster's egress, e.g. \
                      `aksudr_firewall_route.default.id`. Not sent to Azure: referencing the route makes Terraform \
-                     create it before the cluster, moves the live egress check from plan to apply while the route \
-                     does not exist yet, and has the provider verify, before the cluster is written, that this route \
-                     is the default route of the node subnet's route table. Pair it with \
-                     `vnet_subnet_id = aksudr_subnet_route_table_association.<name>.subnet_id` so that the \
-                     association is made first too.",
+                     plan and create it before the cluster, and has the provider verify, at plan and again before \
+                     the cluster is written, that this route is the default route of the node subnet's route \
+                     table. Pair it with `vnet_subnet_id = aksudr_subnet_route_table_association.<name>.subnet_id` \
+                     so that the association is made first too.",
                 )
                 .optional()
                 .equivalent(case_insensitive)
@@ -882,7 +881,11 @@ async fn plan_check(data: &ProviderData, subnet_id: &str, planned: &Value) -> Di
             diags
         }
         Ok(Verdict::Undecided(why)) => {
-            log::info!("plan-time egress check undecided; it runs again before the cluster is written", subnet = subnet_id, why = why);
+            log::info!(
+                "plan-time egress check undecided; it runs again before the cluster is written",
+                subnet = subnet_id,
+                why = why
+            );
             Diagnostics::new()
         }
         Err(e) => Diagnostics::from(
@@ -921,7 +924,9 @@ async fn projected_route_table(
     };
     let table = match subnet_table_after(&data.projection(), &subnet, live_table.as_deref()) {
         SubnetTable::None => return Ok(Verdict::Known(None)),
-        SubnetTable::Unknown => return Ok(Verdict::Undecided("the associated route table is known only at apply".into())),
+        SubnetTable::Unknown => {
+            return Ok(Verdict::Undecided("the associated route table is known only at apply".into()))
+        }
         SubnetTable::Table(t) => t,
     };
     let Ok(table_id) = RouteTableId::parse_insensitive(&table) else {

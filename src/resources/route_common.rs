@@ -48,8 +48,7 @@ fn planned_id(v: &Value) -> Option<String> {
 
 /// The route's table as the projection keys it: canonical when known.
 fn table_input(v: &Value) -> Input<String> {
-    input_str(v, "route_table_id")
-        .map(|t| RouteTableId::parse_insensitive(&t).map(|id| id.to_string()).unwrap_or(t))
+    input_str(v, "route_table_id").map(|t| RouteTableId::parse_insensitive(&t).map(|id| id.to_string()).unwrap_or(t))
 }
 
 /// Records in the plan's projection what this plan does to the route.

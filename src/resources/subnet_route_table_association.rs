@@ -106,8 +106,7 @@ impl Resource<ProviderData> for AssociationResource {
 
     fn plan_recorded(&self, data: &ProviderData, prior: &Value, planned: &Value, replace: bool) {
         let subnet = |v: &Value| {
-            input_str(v, "subnet_id")
-                .map(|s| SubnetId::parse_insensitive(&s).map(|id| id.to_string()).unwrap_or(s))
+            input_str(v, "subnet_id").map(|s| SubnetId::parse_insensitive(&s).map(|id| id.to_string()).unwrap_or(s))
         };
         let mut projection = data.projection();
         if !prior.is_null() && (planned.is_null() || replace) {

@@ -200,7 +200,12 @@ mod tests {
     }
 
     fn planned(name: &str, prefix: Input<String>, hop: Input<String>) -> Option<PlannedRoute> {
-        Some(PlannedRoute { name: name.into(), address_prefix: prefix, next_hop_type: hop, next_hop_ip: Input::Unknown })
+        Some(PlannedRoute {
+            name: name.into(),
+            address_prefix: prefix,
+            next_hop_type: hop,
+            next_hop_ip: Input::Unknown,
+        })
     }
 
     #[test]
@@ -218,9 +223,18 @@ mod tests {
         assert_eq!(p.unknown_targets().len(), 1);
     }
 
+    /// What a case plans, and the routes (name, prefix, next hop) and
+    /// uncertainty it must leave.
+    type Case = (
+        &'static str,
+        Vec<(&'static str, Option<PlannedRoute>)>,
+        Vec<(&'static str, &'static str, &'static str)>,
+        bool,
+    );
+
     #[test]
     fn planned_routes_overlay_live_ones() {
-        let cases: Vec<(&str, Vec<(&str, Option<PlannedRoute>)>, Vec<(&str, &str, &str)>, bool)> = vec![
+        let cases: Vec<Case> = vec![
             ("nothing planned", vec![], vec![("a", "10.0.0.0/8", "VnetLocal")], false),
             (
                 "a new default route",
@@ -260,10 +274,8 @@ mod tests {
                 p.route(Input::Known(RT), name, r);
             }
             let (got, uncertain) = p.routes_after(RT, &[live("a", "10.0.0.0/8", "VnetLocal")]);
-            let got: Vec<(&str, &str, &str)> = got
-                .iter()
-                .map(|r| (r.name.as_str(), r.address_prefix.as_str(), r.next_hop_type.as_str()))
-                .collect();
+            let got: Vec<(&str, &str, &str)> =
+                got.iter().map(|r| (r.name.as_str(), r.address_prefix.as_str(), r.next_hop_type.as_str())).collect();
             assert_eq!(got, want, "{what}");
             assert_eq!(uncertain, want_uncertain, "{what}");
         }

@@ -42,6 +42,22 @@ fn greenfield_with_a_literal_subnet_and_depends_on_applies_in_one_run() {
 }
 
 #[test]
+fn the_depends_on_example_applies_plans_clean_and_destroys() {
+    let az = Azure::start();
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/udr-firewall-egress/depends-on/main.tf"
+    ))
+    .unwrap_or_else(|e| panic!("reading the example: {e}"));
+    let wd = crate::harness::Workdir::new(&example).envs(az.secret_env());
+    wd.init();
+    wd.apply().assert_stdout_contains("4 added");
+    wd.assert_no_changes();
+    wd.destroy();
+    assert!(az.sim.resource(&route_table_id("rt-aks-egress")).is_none());
+}
+
+#[test]
 fn greenfield_with_references_is_checked_at_plan() {
     let az = Azure::start();
     let wired_hcl = wired(&format!("{}{}", egress_stack("rt-egress"), cluster("azure", OVERLAY, "")));
@@ -210,7 +226,27 @@ fn a_no_op_plan_of_an_existing_cluster_reads_nothing_beyond_the_refresh() {
     // The refresh reads the association (the subnet) once and the route
     // table once; the cluster's check, which a no-op does not need, would
     // read both again.
-    let subnet = format!("/virtualNetworks/vnet/subnets/aks");
-    assert_eq!(requests_ending(&az, "GET", &subnet), 1, "{:#?}", az.sim.requests());
+    assert_eq!(requests_ending(&az, "GET", "/virtualNetworks/vnet/subnets/aks"), 1, "{:#?}", az.sim.requests());
     assert_eq!(requests_ending(&az, "GET", "/routeTables/rt-egress"), 1, "{:#?}", az.sim.requests());
+}
+
+#[test]
+fn a_table_replaced_under_the_same_id_takes_its_routes_along() {
+    let az = Azure::start();
+    // Without the association: a subnet only takes a table of its region.
+    let stack = |location: &str| {
+        let full = egress_stack("rt-egress").replace("westeurope", location);
+        full[..full.find("resource \"aksudr_subnet_route_table_association\"").unwrap_or(full.len())].to_string()
+    };
+    let mut wd = az.workdir(&stack("westeurope"));
+    wd.apply().assert_stdout_contains("2 added");
+    // Same name, new region: a new table under the same ID. Its ID is left
+    // unknown at plan, so the route that references it is replaced too
+    // instead of being lost with the old table.
+    wd.rewrite(&crate::harness::config(&stack("northeurope")));
+    wd.assert_changes().assert_stdout_contains("aksudr_firewall_route.default must be replaced");
+    wd.apply().assert_stdout_contains("2 added, 0 changed, 2 destroyed");
+    let routes = az.get(&route_table_id("rt-egress"))["properties"]["routes"].clone();
+    assert_eq!(routes.as_array().map(Vec::len), Some(1), "{routes}");
+    wd.assert_no_changes();
 }
