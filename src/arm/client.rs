@@ -14,7 +14,8 @@ use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use super::credentials;
-use super::error::{parse_error_body, ArmError};
+use super::error::{is_gone, parse_error_body, ArmError};
+use super::ids::is_safe_path;
 use crate::log;
 use crate::plugin::StopSignal;
 use crate::provider::ProviderConfig;
@@ -75,6 +76,9 @@ impl Response {
 pub struct ArmClient {
     pub(super) http: reqwest::Client,
     endpoint: String,
+    /// The endpoint's own path (usually empty), which every request URL's
+    /// path starts with.
+    base_path: String,
     scope: String,
     config: ProviderConfig,
     credential: OnceCell<Arc<dyn TokenCredential>>,
@@ -124,10 +128,14 @@ impl ArmClient {
             .build()
             .map_err(|e| ArmError::Credential(format!("building the HTTP client: {e}")))?;
         let endpoint = config.resource_manager_endpoint.trim_end_matches('/').to_string();
-        let scope = format!("{}/.default", arm_audience(&endpoint));
+        let parsed = reqwest::Url::parse(&endpoint)
+            .map_err(|e| ArmError::Credential(format!("the Resource Manager endpoint {endpoint:?}: {e}")))?;
+        let base_path = parsed.path().trim_end_matches('/').to_string();
+        let scope = format!("{}/.default", arm_audience(&parsed));
         Ok(ArmClient {
             http,
             endpoint,
+            base_path,
             scope,
             config,
             credential: OnceCell::new(),
@@ -176,20 +184,33 @@ impl ArmClient {
     }
 
     /// Whether `url` is on the Resource Manager endpoint itself (same
-    /// scheme, host and port): operation URLs come from response headers,
-    /// and the bearer token must never follow one anywhere else.
+    /// scheme, host and effective port, compared as parsed URLs so that
+    /// `https://management.azure.com:443` and `https://MANAGEMENT.azure.com`
+    /// are the same origin): operation URLs come from response headers, and
+    /// the bearer token must never follow one anywhere else.
     pub fn same_origin(&self, url: &str) -> bool {
-        let origin = |u: &str| -> Option<String> {
-            let rest = u.strip_prefix("https://")?;
-            let host = rest.split('/').next()?;
-            Some(host.to_ascii_lowercase())
-        };
         origin(url).is_some_and(|o| Some(o) == origin(&self.endpoint))
     }
 
     /// The full URL of an ARM path (an ID or an ID plus action).
     pub fn url(&self, path: &str, api_version: &str) -> String {
         format!("{}{}?api-version={}", self.endpoint, path, api_version)
+    }
+
+    /// The URL of an ARM path, checked to address exactly that path on the
+    /// endpoint: every segment a name Azure allows, and the URL parser's
+    /// view of the path equal to it. Nothing is sent otherwise.
+    pub fn resource_url(&self, path: &str, api_version: &str) -> Result<String, ArmError> {
+        let url = self.url(path, api_version);
+        let exact = reqwest::Url::parse(&url).is_ok_and(|u| {
+            percent_decode(u.path()) == format!("{}{path}", self.base_path)
+                && u.query().is_some_and(|q| q.starts_with("api-version="))
+        });
+        if !is_safe_path(path) || !exact || !self.same_origin(&url) {
+            log::error!("refused to send a request to an unsafe path", path = path);
+            return Err(ArmError::UnsafePath(path.to_string()));
+        }
+        Ok(url)
     }
 
     /// Sends one request with retries; returns the final response whatever
@@ -311,9 +332,9 @@ impl ArmClient {
         api_version: &str,
         deadline: Instant,
     ) -> Result<Option<serde_json::Value>, ArmError> {
-        let url = self.url(path, api_version);
+        let url = self.resource_url(path, api_version)?;
         let resp = self.send(Method::GET, &url, None, &[], deadline).await?;
-        if resp.status == 404 {
+        if is_gone(resp.status, &resp.body) {
             return Ok(None);
         }
         self.ensure_status(&resp, &[200])?;
@@ -330,7 +351,7 @@ impl ArmClient {
         if_match: Option<&str>,
         deadline: Instant,
     ) -> Result<(), ArmError> {
-        let url = self.url(path, api_version);
+        let url = self.resource_url(path, api_version)?;
         let headers: Vec<(&str, &str)> = if_match.map(|e| vec![("if-match", e)]).unwrap_or_default();
         let resp = self.send(Method::PUT, &url, Some(body), &headers, deadline).await?;
         self.ensure_status(&resp, &[200, 201, 202])?;
@@ -347,7 +368,7 @@ impl ArmClient {
         body: &serde_json::Value,
         deadline: Instant,
     ) -> Result<(Response, String), ArmError> {
-        let url = self.url(path, api_version);
+        let url = self.resource_url(path, api_version)?;
         let resp = self.send(Method::PUT, &url, Some(body), &[], deadline).await?;
         self.ensure_status(&resp, &[200, 201, 202])?;
         Ok((resp, url))
@@ -355,18 +376,18 @@ impl ArmClient {
 
     /// DELETE and wait; an object already gone is fine.
     pub async fn delete(&self, path: &str, api_version: &str, deadline: Instant) -> Result<(), ArmError> {
-        let url = self.url(path, api_version);
+        let url = self.resource_url(path, api_version)?;
         let resp = self.send(Method::DELETE, &url, None, &[], deadline).await?;
-        if resp.status == 404 || resp.status == 204 {
+        if resp.status == 204 || is_gone(resp.status, &resp.body) {
             return Ok(());
         }
         self.ensure_status(&resp, &[200, 202])?;
-        self.wait(&resp, &url, deadline).await
+        self.wait_delete(&resp, &url, deadline).await
     }
 
     /// POST of an action (e.g. `listClusterUserCredential`) returning JSON.
     pub async fn post(&self, path: &str, api_version: &str, deadline: Instant) -> Result<serde_json::Value, ArmError> {
-        let url = self.url(path, api_version);
+        let url = self.resource_url(path, api_version)?;
         let resp = self.send(Method::POST, &url, None, &[], deadline).await?;
         self.ensure_status(&resp, &[200])?;
         resp.json(&url)
@@ -374,9 +395,46 @@ impl ArmClient {
 }
 
 /// The token audience of a Resource Manager endpoint: public Azure's
-/// endpoint is `management.azure.com`, whose audience is the same URL.
-fn arm_audience(endpoint: &str) -> &str {
-    endpoint.trim_end_matches('/')
+/// endpoint is `management.azure.com`, whose audience is the same URL. A
+/// port written out that is the scheme's default is not part of it.
+fn arm_audience(endpoint: &reqwest::Url) -> String {
+    let host = endpoint.host_str().unwrap_or_default();
+    let base = match endpoint.port() {
+        Some(p) => format!("{}://{host}:{p}", endpoint.scheme()),
+        None => format!("{}://{host}", endpoint.scheme()),
+    };
+    format!("{base}{}", endpoint.path().trim_end_matches('/'))
+}
+
+/// Scheme, host and effective port of an `https` URL.
+fn origin(url: &str) -> Option<(String, String, u16)> {
+    let u = reqwest::Url::parse(url).ok()?;
+    if u.scheme() != "https" {
+        return None;
+    }
+    Some((u.scheme().to_string(), u.host_str()?.to_ascii_lowercase(), u.port_or_known_default()?))
+}
+
+/// `%XX` escapes decoded (as a URL parser leaves non-ASCII names), so a
+/// path can be compared with the ID it was built from.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The error and its causes on one line: reqwest's top-level message alone
@@ -391,4 +449,70 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn client(endpoint: &str) -> ArmClient {
+        let config = ProviderConfig {
+            resource_manager_endpoint: endpoint.to_string(),
+            authority_host: "https://login.microsoftonline.com/".into(),
+            ..Default::default()
+        };
+        ArmClient::new(config, StopSignal::new()).expect("client")
+    }
+
+    #[test]
+    fn origins_compare_as_parsed_urls() {
+        for endpoint in
+            ["https://management.azure.com", "https://management.azure.com:443/", "https://MANAGEMENT.Azure.com"]
+        {
+            let c = client(endpoint);
+            assert!(
+                c.same_origin("https://management.azure.com/subscriptions/s/operations/1?api-version=x"),
+                "{endpoint}"
+            );
+            assert!(c.same_origin("https://management.azure.com:443/x"), "{endpoint}");
+            assert!(!c.same_origin("https://management.azure.com.evil.example/x"), "{endpoint}");
+            assert!(!c.same_origin("https://management.azure.com:8443/x"), "{endpoint}");
+            assert!(!c.same_origin("http://management.azure.com/x"), "{endpoint}");
+            assert!(!c.same_origin("https://evil.example/?https://management.azure.com"), "{endpoint}");
+            assert_eq!(c.scope, "https://management.azure.com/.default", "{endpoint}");
+        }
+    }
+
+    #[test]
+    fn request_urls_address_exactly_their_path() {
+        let c = client("https://management.azure.com:443");
+        let good = "/subscriptions/s/resourceGroups/rg-ü/providers/Microsoft.Network/routeTables/rt";
+        let url = c.resource_url(good, "2024-07-01").expect("a plain ID is sent");
+        assert!(url.starts_with("https://management.azure.com:443/subscriptions/"), "{url}");
+        for bad in [
+            "/subscriptions/s/resourceGroups/rg\\..\\..\\x/providers/Microsoft.Network/routeTables/rt",
+            "/subscriptions/s/resourceGroups/rg/../../x",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt?x=1",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/%2e%2e",
+            "//evil.example/x",
+            "@evil.example/x",
+        ] {
+            assert!(matches!(c.resource_url(bad, "v"), Err(ArmError::UnsafePath(_))), "{bad}");
+        }
+        let c = client("https://arm.example.com/prefix/");
+        let url = c.resource_url("/subscriptions/s", "v").expect("under the endpoint's path");
+        assert_eq!(url, "https://arm.example.com/prefix/subscriptions/s?api-version=v");
+    }
+
+    #[test]
+    fn only_arm_not_found_errors_mean_gone() {
+        assert!(is_gone(404, br#"{"error":{"code":"ResourceNotFound","message":"x"}}"#));
+        assert!(is_gone(404, br#"{"code":"NotFound","message":"x"}"#));
+        assert!(is_gone(404, br#"{"error":{"code":"ResourceGroupNotFound"}}"#));
+        assert!(!is_gone(404, b"<html>404 Not Found</html>"));
+        assert!(!is_gone(404, b""));
+        assert!(!is_gone(404, br#"{"error":{"code":"SubscriptionNotFound"}}"#));
+        assert!(!is_gone(200, br#"{"error":{"code":"NotFound"}}"#));
+    }
 }

@@ -32,6 +32,11 @@ pub enum ArmError {
     )]
     Timeout,
 
+    /// A request the client refused to send: its path is not exactly the
+    /// ARM ID it was built from (a name that would change the URL).
+    #[error("refusing to send a request for {0:?}: it is not a well-formed ARM resource path")]
+    UnsafePath(String),
+
     /// Terraform asked the provider to stop (Ctrl-C).
     #[error("cancelled: Terraform asked the provider to stop")]
     Stopped,
@@ -63,6 +68,26 @@ impl ArmError {
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }
+}
+
+/// ARM error codes that say the object (or its parent, its resource group)
+/// does not exist.
+const NOT_FOUND_CODES: &[&str] = &["ResourceNotFound", "NotFound", "ParentResourceNotFound", "ResourceGroupNotFound"];
+
+/// Whether an answer says for certain that the object is gone: a 404 whose
+/// body is ARM's JSON error with a not-found code. Any other 404 (a proxy's
+/// HTML page, `SubscriptionNotFound`, a wrong endpoint) is an error, so that
+/// an object is never dropped from state on a misunderstanding.
+pub fn is_gone(status: u16, body: &[u8]) -> bool {
+    if status != 404 {
+        return false;
+    }
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else { return false };
+    let inner = json.get("error").filter(|e| e.is_object()).unwrap_or(&json);
+    inner
+        .get("code")
+        .and_then(|c| c.as_str())
+        .is_some_and(|c| NOT_FOUND_CODES.iter().any(|n| n.eq_ignore_ascii_case(c)))
 }
 
 /// Parses an ARM error body. ARM wraps errors as `{"error": {...}}`; AKS has

@@ -40,6 +40,21 @@ fn is_guid(s: &str) -> bool {
         && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// The characters of Azure resource names (and resource group names, which
+/// also allow parentheses and non-ASCII letters) in the IDs this provider
+/// handles.
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')')
+}
+
+/// Whether `path` is made only of `/`-separated segments an ID may contain:
+/// what the ARM client checks before it sends a request.
+pub fn is_safe_path(path: &str) -> bool {
+    path.strip_prefix('/').is_some_and(|rest| {
+        rest.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != ".." && seg.chars().all(is_name_char))
+    })
+}
+
 /// Parses `input` against `pattern`; returns the names in order.
 fn parse(kind: &'static str, pattern: &[Seg], input: &str, strict: bool) -> Result<Vec<String>, IdError> {
     let fail = |reason: String| IdError { kind, input: input.to_string(), reason, shape: shape(pattern) };
@@ -64,11 +79,16 @@ fn parse(kind: &'static str, pattern: &[Seg], input: &str, strict: bool) -> Resu
                 if part.is_empty() {
                     return Err(fail(format!("the {n} is empty")));
                 }
-                // Names become URL path segments: these would change the
-                // URL's meaning (a parent path, a query, an escape).
-                if *part == "." || *part == ".." || part.chars().any(|c| matches!(c, '?' | '#' | '%') || c.is_control())
-                {
-                    return Err(fail(format!("the {n} {part:?} has a character Azure names cannot have")));
+                // Names become URL path segments, so only the characters
+                // Azure allows in the names of these resource types may
+                // pass: anything else could change the URL's meaning (`\`
+                // is a `/` to URL parsers, `..` a parent path, `?` a query,
+                // `%` an escape) and send the request to another object.
+                if *part == "." || *part == ".." || !part.chars().all(is_name_char) {
+                    return Err(fail(format!(
+                        "the {n} {part:?} has a character Azure names cannot have (only letters, digits, \
+                         '_', '-', '.', '(' and ')' are allowed)"
+                    )));
                 }
                 if strict && *n == "subscriptionId" && !is_guid(part) {
                     return Err(fail(format!("the subscription ID {part:?} is not a GUID")));
@@ -256,10 +276,47 @@ mod tests {
                 format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt?x=1"),
                 "cannot have",
             ),
+            // `\` is `/` to a URL parser: this would address the resource
+            // group's parent path, not a route table.
+            (
+                format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/routeTables/..\\..\\x"),
+                "cannot have",
+            ),
+            (
+                format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/routeTables/a\\b"),
+                "cannot have",
+            ),
+            (
+                format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/routeTables/a b"),
+                "cannot have",
+            ),
+            (
+                format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/routeTables/a:b"),
+                "cannot have",
+            ),
         ];
         for (input, why) in cases {
             let err = RouteTableId::parse(&input).expect_err(&input);
             assert!(err.to_string().contains(why), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn backslashes_are_refused_in_both_modes() {
+        let evil =
+            format!("/subscriptions/{SUB}/resourceGroups/rg\\..\\..\\x/providers/Microsoft.Network/routeTables/rt");
+        assert!(RouteTableId::parse(&evil).is_err());
+        assert!(RouteTableId::parse_insensitive(&evil).is_err());
+        assert!(SubnetId::parse_insensitive(&evil.replace("routeTables/rt", "virtualNetworks/v/subnets/s")).is_err());
+        assert!(RouteTableId::parse("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-(prod).ü/providers/Microsoft.Network/routeTables/rt_1.x").is_ok());
+    }
+
+    #[test]
+    fn safe_paths() {
+        assert!(is_safe_path("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt"));
+        assert!(is_safe_path("/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c/listClusterUserCredential"));
+        for bad in ["", "x", "/", "/a//b", "/a/../b", "/a/./b", "/a\\b", "/a?b", "/a#b", "/a%2e", "/a b", "/a/"] {
+            assert!(!is_safe_path(bad), "{bad}");
         }
     }
 

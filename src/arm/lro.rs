@@ -36,9 +36,26 @@ fn failure(status: &str, body: &serde_json::Value, resp: &Response) -> ArmError 
 }
 
 impl ArmClient {
-    /// Waits for the operation that `initial` (the answer to a PUT, PATCH or
-    /// DELETE of `resource_url`) started.
+    /// Waits for the operation that `initial` (the answer to a PUT or PATCH
+    /// of `resource_url`) started.
     pub async fn wait(&self, initial: &Response, resource_url: &str, deadline: Instant) -> Result<(), ArmError> {
+        self.wait_op(initial, resource_url, false, deadline).await
+    }
+
+    /// Waits for the operation that `initial` (the answer to a DELETE of
+    /// `resource_url`) started: done when the operation says so or, without
+    /// an operation resource, when the resource answers "not found".
+    pub async fn wait_delete(&self, initial: &Response, resource_url: &str, deadline: Instant) -> Result<(), ArmError> {
+        self.wait_op(initial, resource_url, true, deadline).await
+    }
+
+    async fn wait_op(
+        &self,
+        initial: &Response,
+        resource_url: &str,
+        deleting: bool,
+        deadline: Instant,
+    ) -> Result<(), ArmError> {
         for header in ["azure-asyncoperation", "location"] {
             if let Some(url) = initial.header(header).filter(|u| !self.same_origin(u)) {
                 return Err(ArmError::Decode {
@@ -55,8 +72,13 @@ impl ArmClient {
         }
         if let Some(loc) = initial.header("location").map(str::to_string) {
             if initial.status == 202 {
-                return self.poll_location(&loc, initial, deadline).await;
+                return self.poll_location(&loc, initial, deleting, deadline).await;
             }
+        }
+        // A DELETE accepted (202) without an operation to follow: done once
+        // the resource itself is gone, not at once.
+        if deleting && initial.status == 202 {
+            return self.poll_until_gone(resource_url, initial, deadline).await;
         }
         // No operation resource: a synchronous answer, or a PUT whose body's
         // provisioningState says whether it is done (older network APIs).
@@ -89,17 +111,42 @@ impl ArmClient {
         }
     }
 
-    async fn poll_location(&self, url: &str, initial: &Response, deadline: Instant) -> Result<(), ArmError> {
+    async fn poll_location(
+        &self,
+        url: &str,
+        initial: &Response,
+        deleting: bool,
+        deadline: Instant,
+    ) -> Result<(), ArmError> {
         self.pause(initial, deadline).await?;
         loop {
             let resp = self.send(Method::GET, url, None, &[], deadline).await?;
             match resp.status {
                 202 => self.pause(&resp, deadline).await?,
                 200 | 201 | 204 => return Ok(()),
-                // A deleted resource's Location may answer 404 once gone.
-                404 => return Ok(()),
+                // A deleted resource's Location may answer 404 once gone;
+                // for a PUT, a 404 is no success but an error.
+                404 if deleting => return Ok(()),
                 _ => return self.ensure_status(&resp, &[200]),
             }
+        }
+    }
+
+    async fn poll_until_gone(&self, url: &str, initial: &Response, deadline: Instant) -> Result<(), ArmError> {
+        self.pause(initial, deadline).await?;
+        loop {
+            let resp = self.send(Method::GET, url, None, &[], deadline).await?;
+            if super::error::is_gone(resp.status, &resp.body) {
+                return Ok(());
+            }
+            self.ensure_status(&resp, &[200])?;
+            let body = resp.json(url)?;
+            if let Some(state) = provisioning_state(&body) {
+                if terminal(state) == Some(false) {
+                    return Err(failure(state, &body, &resp));
+                }
+            }
+            self.pause(&resp, deadline).await?;
         }
     }
 

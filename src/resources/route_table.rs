@@ -25,6 +25,9 @@ const CREATE: Duration = Duration::from_secs(30 * 60);
 const READ: Duration = Duration::from_secs(5 * 60);
 const UPDATE: Duration = Duration::from_secs(30 * 60);
 const DELETE: Duration = Duration::from_secs(30 * 60);
+/// Table updates carry the etag of the GET they are based on; on a
+/// mismatch the table is read again, this many times in all.
+const ETAG_ATTEMPTS: u32 = 3;
 
 pub struct RouteTableResource {
     schema: Schema,
@@ -280,19 +283,43 @@ impl Resource<ProviderData> for RouteTableResource {
             let action = format!("updating route table {}/{}", id.resource_group, id.name);
             let until = deadline(planned, Op::Update, UPDATE);
             let _guard = data.arm.lock(&path).await;
-            let Some(mut current) = data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))? else {
-                return Err(Diagnostic::error(
-                    "Route table not found",
-                    format!("{path} was deleted outside Terraform; plan again to re-create it."),
-                )
-                .into());
-            };
-            let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
-            strip_read_only(&mut current);
-            current["tags"] = tags_json(planned);
-            current["properties"]["disableBgpRoutePropagation"] =
-                json!(!planned.attr("bgp_route_propagation_enabled").and_then(Value::as_bool).unwrap_or(true));
-            data.arm.put(&path, API, &current, etag.as_deref(), until).await.map_err(|e| arm_error(&action, e))?;
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let Some(mut current) = data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))?
+                else {
+                    return Err(Diagnostic::error(
+                        "Route table not found",
+                        format!("{path} was deleted outside Terraform; plan again to re-create it."),
+                    )
+                    .into());
+                };
+                let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
+                strip_read_only(&mut current);
+                let well_formed = current.get("properties").is_none_or(|p| p.is_object());
+                let (Some(table), true) = (current.as_object_mut(), well_formed) else {
+                    return Err(Diagnostic::error(
+                        "Unexpected route table from Azure",
+                        format!("{path}: the answer is not a route table object."),
+                    )
+                    .into());
+                };
+                table.insert("tags".into(), tags_json(planned));
+                let props = table.entry("properties").or_insert_with(|| json!({}));
+                if let Some(props) = props.as_object_mut() {
+                    props.insert(
+                        "disableBgpRoutePropagation".into(),
+                        json!(!planned.attr("bgp_route_propagation_enabled").and_then(Value::as_bool).unwrap_or(true)),
+                    );
+                }
+                match data.arm.put(&path, API, &current, etag.as_deref(), until).await {
+                    Ok(()) => break,
+                    // Someone changed the table since the GET (a route
+                    // written by AKS or another tool): read it again.
+                    Err(e) if e.status() == Some(412) && attempt < ETAG_ATTEMPTS => continue,
+                    Err(e) => return Err(arm_error(&action, e)),
+                }
+            }
             let mut state = planned.clone();
             state.set_attr("id", Value::string(&path));
             self.read_or_fail(data, &state).await
