@@ -251,6 +251,18 @@ impl ArmClient {
             let wait = match outcome.await {
                 Err(_) => return Err(ArmError::Stopped),
                 Ok(Err(_)) => return Err(ArmError::Timeout),
+                // A write whose request went out and whose answer was lost
+                // is not retried blindly: the caller finds out what Azure
+                // did (a create by reading the object; an update by sending
+                // the same idempotent PUT again, whose If-Match, if any,
+                // tells).
+                Ok(Ok(Err(e))) if method == Method::PUT && !e.is_connect() => {
+                    return Err(ArmError::Unanswered {
+                        method: method.to_string(),
+                        url: url.to_string(),
+                        message: error_chain(&e),
+                    });
+                }
                 Ok(Ok(Err(e))) => {
                     let err = ArmError::Transport {
                         method: method.to_string(),
@@ -341,8 +353,9 @@ impl ArmClient {
         resp.json(&url).map(Some)
     }
 
-    /// PUT (create or replace) and wait for the operation to finish.
-    /// `if_match` guards against overwriting someone else's change.
+    /// PUT (an update, or a create of something whose absence was just
+    /// checked) and wait for the operation to finish. `if_match` guards
+    /// against overwriting someone else's change.
     pub async fn put(
         &self,
         path: &str,
@@ -351,17 +364,53 @@ impl ArmClient {
         if_match: Option<&str>,
         deadline: Instant,
     ) -> Result<(), ArmError> {
-        let url = self.resource_url(path, api_version)?;
-        let headers: Vec<(&str, &str)> = if_match.map(|e| vec![("if-match", e)]).unwrap_or_default();
-        let resp = self.send(Method::PUT, &url, Some(body), &headers, deadline).await?;
-        self.ensure_status(&resp, &[200, 201, 202])?;
+        let (resp, url) = self.put_accepted(path, api_version, body, if_match, deadline).await?;
         self.wait(&resp, &url, deadline).await
     }
 
     /// Starts a PUT and returns once ARM accepted it, without waiting for
     /// the operation (the caller records the object first, then waits with
     /// [`ArmClient::wait`]).
+    ///
+    /// When the answer is lost, the same PUT is sent again: a PUT carries
+    /// the whole desired object, so a second one changes nothing that the
+    /// first did not; with `if_match`, a first PUT that landed makes the
+    /// second fail with 412, which callers resolve by reading again.
     pub async fn put_accepted(
+        &self,
+        path: &str,
+        api_version: &str,
+        body: &serde_json::Value,
+        if_match: Option<&str>,
+        deadline: Instant,
+    ) -> Result<(Response, String), ArmError> {
+        let url = self.resource_url(path, api_version)?;
+        let headers: Vec<(&str, &str)> = if_match.map(|e| vec![("if-match", e)]).unwrap_or_default();
+        let mut lost = 0;
+        loop {
+            match self.send(Method::PUT, &url, Some(body), &headers, deadline).await {
+                Err(e @ ArmError::Unanswered { .. }) if lost + 1 < self.policy.max_attempts => {
+                    lost += 1;
+                    log::warn!("the answer to a PUT was lost; sending it again", error = e.to_string());
+                    self.sleep_until(Instant::now() + self.backoff(lost), deadline).await?;
+                }
+                Err(e) => return Err(e),
+                Ok(resp) => {
+                    self.ensure_status(&resp, &[200, 201, 202])?;
+                    return Ok((resp, url));
+                }
+            }
+        }
+    }
+
+    /// Starts the PUT that creates `path` (known not to exist a moment
+    /// ago) and returns once ARM accepted it. When the answer is lost, the
+    /// object is read: if it exists now, ARM took this PUT, and waiting
+    /// follows the object's `provisioningState`; only if it does not is the
+    /// PUT sent again. (AKS answers a second PUT during the first one's
+    /// operation with 409, so a blind retry would fail a create that is
+    /// well under way.)
+    pub async fn put_create(
         &self,
         path: &str,
         api_version: &str,
@@ -369,9 +418,29 @@ impl ArmClient {
         deadline: Instant,
     ) -> Result<(Response, String), ArmError> {
         let url = self.resource_url(path, api_version)?;
-        let resp = self.send(Method::PUT, &url, Some(body), &[], deadline).await?;
-        self.ensure_status(&resp, &[200, 201, 202])?;
-        Ok((resp, url))
+        let headers = [("if-none-match", "*")];
+        let mut lost = 0;
+        loop {
+            match self.send(Method::PUT, &url, Some(body), &headers, deadline).await {
+                Err(e @ ArmError::Unanswered { .. }) if lost + 1 < self.policy.max_attempts => {
+                    lost += 1;
+                    log::warn!("the answer to a create was lost; reading the object", error = e.to_string());
+                    let seen = self.send(Method::GET, &url, None, &[], deadline).await?;
+                    if seen.status == 200 {
+                        log::info!("the lost create was applied", url = url);
+                        return Ok((Response { status: 201, headers: HeaderMap::new(), body: seen.body }, url));
+                    }
+                    if !is_gone(seen.status, &seen.body) {
+                        self.ensure_status(&seen, &[200])?;
+                    }
+                }
+                Err(e) => return Err(e),
+                Ok(resp) => {
+                    self.ensure_status(&resp, &[200, 201, 202])?;
+                    return Ok((resp, url));
+                }
+            }
+        }
     }
 
     /// DELETE and wait; an object already gone is fine.

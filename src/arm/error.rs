@@ -10,6 +10,11 @@ pub enum ArmError {
     #[error("{method} {url}: {message}")]
     Transport { method: String, url: String, message: String },
 
+    /// A PUT was sent but its answer was lost (connection reset after the
+    /// request went out): Azure may or may not have applied it.
+    #[error("{method} {url}: the answer was lost after the request was sent ({message}); Azure may have applied it")]
+    Unanswered { method: String, url: String, message: String },
+
     /// ARM answered with an error status and (usually) an error body.
     #[error("{}", service_text(*status, code, message, target.as_deref(), correlation_id.as_deref()))]
     Service { status: u16, code: String, message: String, target: Option<String>, correlation_id: Option<String> },

@@ -11,7 +11,8 @@ use serde_json::json;
 
 use super::{
     arm_error, check_subnet_id, deadline, id_attribute, input_str, json_str, keep_spelling, location_attribute, object,
-    requires_import, resource_group_attribute, str_attr, subscription, tags_attribute, timeouts_block, Op,
+    requires_import, resource_group_attribute, str_attr, subscription, tags_attribute, timeouts_block, tracked_state,
+    Op,
 };
 use crate::arm::ids::{ManagedClusterId, RouteId, RouteTableId, SubnetId};
 use crate::arm::{ArmClient, ArmError, AKS_API_VERSION as AKS_API, NETWORK_API_VERSION as NET_API};
@@ -766,25 +767,6 @@ fn flatten(arm: &serde_json::Value, prior: &Value, kubeconfig: Option<String>) -
     ]))
 }
 
-/// What a failed or interrupted create leaves in state: the planned values
-/// with the ID, so Terraform keeps tracking (and taints) the cluster rather
-/// than orphaning it.
-fn partial_state(planned: &Value, id: &str) -> Value {
-    fn known(v: &Value) -> Value {
-        match v {
-            Value::Unknown => Value::Null,
-            Value::List(items) => Value::List(items.iter().map(known).collect()),
-            Value::Set(items) => Value::Set(items.iter().map(known).collect()),
-            Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), known(v))).collect()),
-            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), known(v))).collect()),
-            other => other.clone(),
-        }
-    }
-    let mut s = known(planned);
-    s.set_attr("id", Value::string(id));
-    s
-}
-
 impl ClusterResource {
     fn id_of(&self, data: &ProviderData, v: &Value) -> Result<ManagedClusterId, Diagnostics> {
         if let Some(id) = str_attr(v, "id") {
@@ -810,31 +792,155 @@ impl ClusterResource {
         Ok(base64::engine::general_purpose::STANDARD.decode(encoded).ok().and_then(|b| String::from_utf8(b).ok()))
     }
 
-    async fn read_or_fail(&self, data: &ProviderData, state: &Value) -> Result<Value, Diagnostics> {
-        match self.read(data, state).await? {
-            Some(v) => Ok(v),
-            None => {
-                Err(Diagnostic::error("Cluster vanished", "AKS accepted the write, then had no such cluster.").into())
-            }
-        }
-    }
-
     /// PUT, then wait. The error says whether AKS had accepted the PUT
-    /// (then the cluster exists and must stay tracked).
+    /// (then the cluster exists and must stay tracked). A create carries
+    /// `If-None-Match: *`; an update the `If-Match` of the cluster it was
+    /// built from.
     async fn put_and_wait(
         &self,
         data: &ProviderData,
         id: &ManagedClusterId,
         body: &serde_json::Value,
+        write: Write<'_>,
         action: &str,
         until: tokio::time::Instant,
-    ) -> Result<(), (bool, Diagnostics)> {
+    ) -> Result<(), WriteError> {
         let path = id.to_string();
-        let (resp, url) =
-            data.arm.put_accepted(&path, AKS_API, body, until).await.map_err(|e| (false, arm_error(action, e)))?;
+        let accepted = match write {
+            Write::Create => data.arm.put_create(&path, AKS_API, body, until).await,
+            Write::Update { etag } => data.arm.put_accepted(&path, AKS_API, body, etag, until).await,
+        };
+        let (resp, url) = accepted.map_err(|e| {
+            let stale = e.status() == Some(412);
+            let diags = match write {
+                Write::Create => super::create_error(TYPE_NAME, action, &path, e),
+                Write::Update { .. } => arm_error(action, e),
+            };
+            WriteError { accepted: false, stale, diags }
+        })?;
         log::info!("AKS accepted the cluster; waiting for it to finish", cluster = path, status = resp.status);
-        data.arm.wait(&resp, &url, until).await.map_err(|e| (true, arm_error(action, e)))
+        data.arm.wait(&resp, &url, until).await.map_err(|e| WriteError {
+            accepted: true,
+            stale: false,
+            diags: arm_error(action, e),
+        })
     }
+}
+
+/// Why a cluster PUT failed.
+struct WriteError {
+    /// AKS had accepted the PUT: the cluster exists and stays tracked.
+    accepted: bool,
+    /// 412: the cluster changed since it was read.
+    stale: bool,
+    diags: Diagnostics,
+}
+
+/// Which write a cluster PUT is.
+#[derive(Clone, Copy)]
+enum Write<'a> {
+    Create,
+    Update { etag: Option<&'a str> },
+}
+
+/// The PUT body of an update: the cluster as AKS has it now (`live`), with
+/// what this configuration owns (`ours`, from the plan) laid over it. What
+/// the schema does not model survives: add-ons, settings made outside
+/// Terraform, nested profile fields, pool settings. An autoscaled pool keeps
+/// the autoscaler's live node count.
+fn update_body(live: &serde_json::Value, ours: &serde_json::Value) -> serde_json::Value {
+    let mut body = live.clone();
+    super::remove_keys(&mut body, &["eTag", "etag"]);
+    let Some(obj) = body.as_object_mut() else { return ours.clone() };
+    for key in ["location", "tags", "sku", "identity"] {
+        if let Some(v) = ours.get(key) {
+            obj.insert(key.to_string(), v.clone());
+        }
+    }
+    let props = obj.entry("properties").or_insert_with(|| json!({}));
+    if !props.is_object() {
+        *props = json!({});
+    }
+    let Some(props) = props.as_object_mut() else { return ours.clone() };
+    for k in READ_ONLY_PROPERTIES {
+        props.remove(*k);
+    }
+    let Some(our_props) = ours.get("properties").and_then(|p| p.as_object()) else { return body };
+    for (k, v) in our_props {
+        match (k.as_str(), props.get_mut(k)) {
+            ("agentPoolProfiles", Some(live_pools)) => *live_pools = merge_pools(live_pools, v),
+            ("networkProfile" | "apiServerAccessProfile", Some(live_obj)) if live_obj.is_object() => {
+                overlay(live_obj, v);
+                for nested in ["loadBalancerProfile", "natGatewayProfile"] {
+                    if let Some(n) = live_obj.get_mut(nested) {
+                        super::remove_keys(n, &["effectiveOutboundIPs"]);
+                    }
+                }
+                // A profile for egress through another path than the new
+                // outbound type's: AKS refuses the load balancer's outbound
+                // IPs with userDefinedRouting
+                // (InvalidUserDefinedRoutingWithLoadBalancerProfile).
+                let outbound = v.get("outboundType").and_then(|o| o.as_str()).unwrap_or_default().to_string();
+                if k == "networkProfile" {
+                    if !outbound.eq_ignore_ascii_case("loadBalancer") {
+                        super::remove_keys(live_obj, &["loadBalancerProfile"]);
+                    }
+                    if !outbound.eq_ignore_ascii_case("managedNATGateway") {
+                        super::remove_keys(live_obj, &["natGatewayProfile"]);
+                    }
+                }
+            }
+            _ => {
+                props.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    body
+}
+
+/// Sets every key of `ours` in `live` (both objects).
+fn overlay(live: &mut serde_json::Value, ours: &serde_json::Value) {
+    if let (Some(l), Some(o)) = (live.as_object_mut(), ours.as_object()) {
+        for (k, v) in o {
+            l.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+/// The pools of an update: each of ours over the live pool of the same
+/// name (read-only fields dropped), with the live count while the
+/// autoscaler manages the pool; live pools this resource does not manage
+/// (added by `az aks nodepool add`, say) are kept.
+fn merge_pools(live: &serde_json::Value, ours: &serde_json::Value) -> serde_json::Value {
+    let live_pools = live.as_array().cloned().unwrap_or_default();
+    let our_pools = ours.as_array().cloned().unwrap_or_default();
+    let name = |p: &serde_json::Value| p.get("name").and_then(|n| n.as_str()).map(str::to_ascii_lowercase);
+    let mut out = Vec::new();
+    for mut live_pool in live_pools {
+        super::remove_keys(&mut live_pool, &["eTag", "currentOrchestratorVersion", "provisioningState"]);
+        match our_pools.iter().find(|o| name(o) == name(&live_pool)) {
+            Some(mine) => {
+                let live_count = live_pool.get("count").cloned();
+                overlay(&mut live_pool, mine);
+                let autoscaled = mine.get("enableAutoScaling").and_then(|b| b.as_bool()).unwrap_or(false);
+                if let (true, Some(Some(obj)), Some(count)) = (autoscaled, Some(live_pool.as_object_mut()), live_count)
+                {
+                    obj.insert("count".into(), count);
+                }
+                if !autoscaled {
+                    super::remove_keys(&mut live_pool, &["minCount", "maxCount"]);
+                }
+                out.push(live_pool);
+            }
+            None => out.push(live_pool),
+        }
+    }
+    for mine in our_pools {
+        if !out.iter().any(|p| name(p) == name(&mine)) {
+            out.push(mine);
+        }
+    }
+    serde_json::Value::Array(out)
 }
 
 /// What to do when the plan-time check fails although the configuration
@@ -988,17 +1094,14 @@ impl Resource<ProviderData> for ClusterResource {
         if let Err(d) = precheck(&data.arm, planned, until).await {
             return ApplyOutcome::failed(Value::Null, d);
         }
-        let tracked = partial_state(planned, &path);
-        match self.put_and_wait(data, &id, &expand(planned), &action, until).await {
+        let tracked = tracked_state(planned, &path);
+        match self.put_and_wait(data, &id, &expand(planned), Write::Create, &action, until).await {
             Ok(()) => {}
-            Err((false, d)) => return ApplyOutcome::failed(Value::Null, d),
             // Accepted but not finished: keep tracking the cluster.
-            Err((true, d)) => return ApplyOutcome::failed(tracked, d),
+            Err(e) if e.accepted => return ApplyOutcome::failed(tracked, e.diags),
+            Err(e) => return ApplyOutcome::failed(Value::Null, e.diags),
         }
-        match self.read_or_fail(data, &tracked).await {
-            Ok(s) => ApplyOutcome::ok(s),
-            Err(d) => ApplyOutcome::failed(tracked, d),
-        }
+        super::after_write(self.read(data, &tracked).await, tracked, "cluster")
     }
 
     async fn read(&self, data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
@@ -1008,7 +1111,22 @@ impl Resource<ProviderData> for ClusterResource {
         let Some(arm) = data.arm.get(&id.to_string(), AKS_API, until).await.map_err(|e| arm_error(&action, e))? else {
             return Ok(None);
         };
-        let kubeconfig = self.kubeconfig(&data.arm, &id, until).await.map_err(|e| arm_error(&action, e))?;
+        let kubeconfig = match self.kubeconfig(&data.arm, &id, until).await {
+            Ok(k) => k,
+            // An identity allowed to manage the cluster but not to list its
+            // credentials (Microsoft.ContainerService/managedClusters/
+            // listClusterUserCredential/action): the cluster is there all
+            // the same, so the read succeeds and keeps the kubeconfig it had.
+            Err(e) if e.status() == Some(403) => {
+                log::warn!(
+                    "cannot list the cluster's user credentials; keeping the kubeconfig in state",
+                    cluster = id.to_string(),
+                    code = e.code().unwrap_or_default()
+                );
+                str_attr(state, "kube_config_raw").map(str::to_string)
+            }
+            Err(e) => return Err(arm_error(&action, e)),
+        };
         flatten(&arm, state, kubeconfig).map(Some)
     }
 
@@ -1026,30 +1144,32 @@ impl Resource<ProviderData> for ClusterResource {
             if outbound(prior) != outbound(planned) {
                 precheck(&data.arm, planned, until).await?;
             }
-            let Some(current) = data.arm.get(&path, AKS_API, until).await.map_err(|e| arm_error(&action, e))? else {
-                return Err(Diagnostic::error(
-                    "Cluster not found",
-                    format!("{path} was deleted outside Terraform; plan again to re-create it."),
-                )
-                .into());
-            };
-            let mut body = expand(planned);
-            // Keep what AKS manages and this resource does not (add-ons,
-            // settings made outside Terraform).
-            if let (Some(cur), Some(new)) =
-                (current.get("properties").and_then(|p| p.as_object()), body["properties"].as_object_mut())
-            {
-                for (k, v) in cur {
-                    if !new.contains_key(k) && !READ_ONLY_PROPERTIES.contains(&k.as_str()) {
-                        new.insert(k.clone(), v.clone());
-                    }
+            let ours = expand(planned);
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let Some(current) = data.arm.get(&path, AKS_API, until).await.map_err(|e| arm_error(&action, e))?
+                else {
+                    return Err(Diagnostic::error(
+                        "Cluster not found",
+                        format!("{path} was deleted outside Terraform; plan again to re-create it."),
+                    )
+                    .into());
+                };
+                let etag = current.get("eTag").or_else(|| current.get("etag")).and_then(|e| e.as_str());
+                let body = update_body(&current, &ours);
+                match self.put_and_wait(data, &id, &body, Write::Update { etag }, &action, until).await {
+                    Ok(()) => break,
+                    // The cluster changed since the GET: build on it again.
+                    Err(e) if e.stale && attempt < 3 => continue,
+                    Err(e) => return Err(e.diags),
                 }
             }
-            self.put_and_wait(data, &id, &body, &action, until).await.map_err(|(_, d)| d)?;
-            self.read_or_fail(data, &partial_state(planned, &path)).await
+            let tracked = tracked_state(planned, &path);
+            Ok(super::after_write(self.read(data, &tracked).await, tracked, "cluster"))
         }
         .await;
-        ApplyOutcome::from_result(result, prior)
+        result.unwrap_or_else(|d| ApplyOutcome::failed(prior.clone(), d))
     }
 
     async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {
@@ -1089,6 +1209,85 @@ impl Resource<ProviderData> for ClusterResource {
         match (changes_egress && !route_pending, data, udr_subnet(&plan.planned)) {
             (true, Some(data), Some(subnet_id)) => plan_check(data, &subnet_id, &plan.planned).await,
             _ => Diagnostics::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_keep_what_the_configuration_does_not_own() {
+        let live = json!({
+            "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c",
+            "location": "westeurope", "eTag": "e1", "tags": {"old": "x"},
+            "properties": {
+                "provisioningState": "Succeeded", "fqdn": "c.example", "addonProfiles": {"azurepolicy": {"enabled": true}},
+                "networkProfile": {"networkPlugin": "azure", "outboundType": "loadBalancer", "podCidr": "10.244.0.0/16",
+                                   "loadBalancerProfile": {"managedOutboundIPs": {"count": 1}, "effectiveOutboundIPs": [{"id": "/ip"}]}},
+                "apiServerAccessProfile": {"enablePrivateCluster": false, "disableRunCommand": true},
+                "agentPoolProfiles": [
+                    {"name": "system", "count": 4, "enableAutoScaling": true, "minCount": 1, "maxCount": 5,
+                     "provisioningState": "Succeeded", "currentOrchestratorVersion": "1.33.2", "eTag": "p1",
+                     "nodeLabels": {"team": "a"}},
+                    {"name": "user1", "count": 2, "mode": "User"}
+                ]
+            }
+        });
+        let ours = json!({
+            "location": "westeurope", "tags": {"new": "y"},
+            "properties": {
+                "dnsPrefix": "c",
+                "networkProfile": {"networkPlugin": "azure", "outboundType": "userDefinedRouting"},
+                "apiServerAccessProfile": {"enablePrivateCluster": false},
+                "agentPoolProfiles": [{"name": "system", "count": 2, "enableAutoScaling": true, "minCount": 1, "maxCount": 6}]
+            }
+        });
+        let body = update_body(&live, &ours);
+        assert_eq!(body["tags"], json!({"new": "y"}));
+        assert!(body.get("eTag").is_none());
+        let p = &body["properties"];
+        assert!(p.get("provisioningState").is_none() && p.get("fqdn").is_none(), "{p}");
+        assert_eq!(p["addonProfiles"]["azurepolicy"]["enabled"], true);
+        assert_eq!(p["networkProfile"]["podCidr"], "10.244.0.0/16", "nested fields survive");
+        assert_eq!(p["networkProfile"]["outboundType"], "userDefinedRouting");
+        assert!(p["networkProfile"].get("loadBalancerProfile").is_none(), "no LB outbound IPs with UDR");
+        assert_eq!(p["apiServerAccessProfile"]["disableRunCommand"], true);
+        let pools = p["agentPoolProfiles"].as_array().unwrap();
+        assert_eq!(pools.len(), 2, "a pool managed elsewhere is kept");
+        assert_eq!(pools[0]["count"], 4, "the autoscaler's count, not the stale one");
+        assert_eq!(pools[0]["maxCount"], 6);
+        assert_eq!(pools[0]["nodeLabels"]["team"], "a");
+        for ro in ["provisioningState", "currentOrchestratorVersion", "eTag"] {
+            assert!(pools[0].get(ro).is_none(), "{ro}");
+        }
+    }
+
+    #[test]
+    fn a_pool_that_stops_autoscaling_takes_the_configured_count() {
+        let live = json!({"properties": {"agentPoolProfiles": [
+            {"name": "system", "count": 4, "enableAutoScaling": true, "minCount": 1, "maxCount": 5}]}});
+        let ours = json!({"properties": {"agentPoolProfiles": [
+            {"name": "system", "count": 3, "enableAutoScaling": false}]}});
+        let body = update_body(&live, &ours);
+        let pool = &body["properties"]["agentPoolProfiles"][0];
+        assert_eq!(pool["count"], 3);
+        assert!(pool.get("minCount").is_none() && pool.get("maxCount").is_none(), "{pool}");
+    }
+
+    #[test]
+    fn malformed_live_bodies_do_not_panic() {
+        let ours = json!({"properties": {"agentPoolProfiles": [{"name": "a"}], "networkProfile": {}}});
+        for live in [
+            json!(null),
+            json!([]),
+            json!("x"),
+            json!({"properties": 3}),
+            json!({"properties": {"agentPoolProfiles": "x", "networkProfile": 1}}),
+        ] {
+            let _ = update_body(&live, &ours);
         }
     }
 }

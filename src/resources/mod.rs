@@ -16,7 +16,7 @@ use crate::rules::{
     Input,
 };
 use crate::tf::diag::Diagnostics;
-use crate::tf::resource::Resource;
+use crate::tf::resource::{ApplyOutcome, Resource};
 use crate::tf::schema::{Attribute, Block, NestedBlock};
 use crate::tf::value::Value;
 
@@ -319,6 +319,67 @@ pub(crate) fn arm_error(action: &str, e: crate::arm::ArmError) -> Diagnostics {
         _ => summary,
     };
     crate::tf::diag::Diagnostic::error(summary, format!("While {action}: {e}")).into()
+}
+
+/// What state records of an object that Azure has accepted: the planned
+/// values with the ID, values known only after apply as null. Terraform then
+/// keeps tracking the object whatever happens next, instead of orphaning it.
+pub(crate) fn tracked_state(planned: &Value, id: &str) -> Value {
+    fn known(v: &Value) -> Value {
+        match v {
+            Value::Unknown => Value::Null,
+            Value::List(items) => Value::List(items.iter().map(known).collect()),
+            Value::Set(items) => Value::Set(items.iter().map(known).collect()),
+            Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), known(v))).collect()),
+            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), known(v))).collect()),
+            other => other.clone(),
+        }
+    }
+    let mut s = known(planned);
+    s.set_attr("id", Value::string(id));
+    s
+}
+
+/// The outcome of a write that Azure completed, from the read that follows
+/// it: the object as read; when the read fails (a permission the identity
+/// lacks, a transient error), `tracked` with the read's errors as warnings,
+/// since the write itself succeeded and the next refresh reads it; when the
+/// object has vanished, `tracked` with an error.
+pub(crate) fn after_write(read: Result<Option<Value>, Diagnostics>, tracked: Value, what: &str) -> ApplyOutcome {
+    match read {
+        Ok(Some(state)) => ApplyOutcome::ok(state),
+        Ok(None) => ApplyOutcome::failed(
+            tracked,
+            crate::tf::diag::Diagnostic::error(
+                format!("{what} vanished"),
+                format!("Azure completed the write of the {what}, then had no such object."),
+            )
+            .into(),
+        ),
+        Err(d) => {
+            let mut warnings = Diagnostics::new();
+            for e in d.0 {
+                warnings.push(crate::tf::diag::Diagnostic::warning(
+                    format!("Written, but not read back: {}", e.summary),
+                    format!(
+                        "Azure completed the write of the {what}; reading it afterwards failed, so the state holds \
+                         the planned values until the next refresh.\n{}",
+                        e.detail
+                    ),
+                ));
+            }
+            ApplyOutcome { state: tracked, diagnostics: warnings }
+        }
+    }
+}
+
+/// The error for a create's PUT: a 412 answers `If-None-Match: *` (the
+/// object appeared since it was checked), which needs an import.
+pub(crate) fn create_error(type_name: &str, action: &str, id: &str, e: crate::arm::ArmError) -> Diagnostics {
+    if e.status() == Some(412) {
+        return requires_import(type_name, id);
+    }
+    arm_error(action, e)
 }
 
 /// The error for creating something that already exists: Terraform must

@@ -9,10 +9,11 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::{
-    arm_error, check_route_config, deadline, input_str, json_str, keep_spelling, object, requires_import, str_attr, Op,
+    after_write, arm_error, check_route_config, create_error, deadline, input_str, json_str, keep_spelling, object,
+    requires_import, str_attr, tracked_state, Op,
 };
 use crate::arm::ids::{RouteId, RouteTableId};
-use crate::arm::{ArmError, NETWORK_API_VERSION as API};
+use crate::arm::NETWORK_API_VERSION as API;
 use crate::provider::ProviderData;
 use crate::rules::enums::{canonical, is_one_of, FIREWALL_NEXT_HOP_TYPES, NEXT_HOP_TYPES};
 use crate::rules::projection::PlannedRoute;
@@ -156,40 +157,33 @@ fn recheck(kind: RouteKind, planned: &Value) -> Result<(), Diagnostics> {
     }
 }
 
-async fn read_or_fail(data: &ProviderData, state: &Value) -> Result<Value, Diagnostics> {
-    match read(data, state).await? {
-        Some(v) => Ok(v),
-        None => Err(Diagnostic::error("Route vanished", "Azure accepted the write, then had no such route.").into()),
-    }
-}
-
 pub(crate) async fn create(kind: RouteKind, data: &ProviderData, planned: &Value) -> ApplyOutcome {
-    let result = async {
-        recheck(kind, planned).map_err(|d| (None, d))?;
-        let id = id_of(planned).map_err(|d| (None, d))?;
-        let path = id.to_string();
-        let action = format!("creating route {}", describe(&id));
-        let until = deadline(planned, Op::Create, CREATE);
-        let _guard = data.arm.lock(&id.table().to_string()).await;
-        if data.arm.get(&path, API, until).await.map_err(|e| (None, arm_error(&action, e)))?.is_some() {
-            return Err((None, requires_import(kind.resource_type(), &path)));
-        }
-        let mut state = planned.clone();
-        state.set_attr("id", Value::string(&path));
-        if let Err(e) = data.arm.put(&path, API, &body(planned), None, until).await {
-            // Azure accepted the route and then failed it: it exists, so
-            // Terraform records it (tainted) and replaces it next time,
-            // rather than losing track of it.
-            let created = matches!(e, ArmError::OperationFailed { .. });
-            return Err((created.then_some(state), arm_error(&action, e)));
-        }
-        read_or_fail(data, &state).await.map_err(|d| (None, d))
+    if let Err(d) = recheck(kind, planned) {
+        return ApplyOutcome::failed(Value::Null, d);
     }
-    .await;
-    match result {
-        Ok(state) => ApplyOutcome::ok(state),
-        Err((state, d)) => ApplyOutcome::failed(state.unwrap_or(Value::Null), d),
+    let id = match id_of(planned) {
+        Ok(id) => id,
+        Err(d) => return ApplyOutcome::failed(Value::Null, d),
+    };
+    let path = id.to_string();
+    let action = format!("creating route {}", describe(&id));
+    let until = deadline(planned, Op::Create, CREATE);
+    let _guard = data.arm.lock(&id.table().to_string()).await;
+    match data.arm.get(&path, API, until).await {
+        Ok(None) => {}
+        Ok(Some(_)) => return ApplyOutcome::failed(Value::Null, requires_import(kind.resource_type(), &path)),
+        Err(e) => return ApplyOutcome::failed(Value::Null, arm_error(&action, e)),
     }
+    let (resp, url) = match data.arm.put_create(&path, API, &body(planned), until).await {
+        Ok(accepted) => accepted,
+        Err(e) => return ApplyOutcome::failed(Value::Null, create_error(kind.resource_type(), &action, &path, e)),
+    };
+    // Azure has the route from here on: state keeps it whatever fails next.
+    let tracked = tracked_state(planned, &path);
+    if let Err(e) = data.arm.wait(&resp, &url, until).await {
+        return ApplyOutcome::failed(tracked, arm_error(&action, e));
+    }
+    after_write(read(data, &tracked).await, tracked, "route")
 }
 
 pub(crate) async fn read(data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
@@ -218,12 +212,11 @@ pub(crate) async fn update(kind: RouteKind, data: &ProviderData, prior: &Value, 
             .into());
         }
         data.arm.put(&path, API, &body(planned), None, until).await.map_err(|e| arm_error(&action, e))?;
-        let mut state = planned.clone();
-        state.set_attr("id", Value::string(&path));
-        read_or_fail(data, &state).await
+        let tracked = tracked_state(planned, &path);
+        Ok(after_write(read(data, &tracked).await, tracked, "route"))
     }
     .await;
-    ApplyOutcome::from_result(result, prior)
+    result.unwrap_or_else(|d| ApplyOutcome::failed(prior.clone(), d))
 }
 
 pub(crate) async fn delete(data: &ProviderData, prior: &Value) -> Diagnostics {

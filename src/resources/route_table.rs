@@ -8,11 +8,12 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::{
-    arm_error, check_network_name, deadline, id_attribute, json_str, keep_spelling, location_attribute, object,
-    requires_import, resource_group_attribute, str_attr, subscription, tags_attribute, timeouts_block, Op,
+    after_write, arm_error, check_network_name, create_error, deadline, id_attribute, json_str, keep_spelling,
+    location_attribute, object, requires_import, resource_group_attribute, str_attr, subscription, tags_attribute,
+    timeouts_block, tracked_state, Op,
 };
 use crate::arm::ids::RouteTableId;
-use crate::arm::{ArmError, NETWORK_API_VERSION as API};
+use crate::arm::NETWORK_API_VERSION as API;
 use crate::provider::ProviderData;
 use crate::tf::diag::{Diagnostic, Diagnostics};
 use crate::tf::resource::{ApplyOutcome, Import, PlanChange, Resource};
@@ -171,17 +172,6 @@ impl RouteTableResource {
         };
         Some(id.to_string())
     }
-
-    async fn read_or_fail(&self, data: &ProviderData, state: &Value) -> Result<Value, Diagnostics> {
-        match self.read(data, state).await? {
-            Some(v) => Ok(v),
-            None => Err(Diagnostic::error(
-                "Route table vanished",
-                "Azure accepted the write, then had no such route table.",
-            )
-            .into()),
-        }
-    }
 }
 
 #[async_trait]
@@ -226,41 +216,40 @@ impl Resource<ProviderData> for RouteTableResource {
     }
 
     async fn create(&self, data: &ProviderData, planned: &Value, _config: &Value) -> ApplyOutcome {
-        let result = async {
-            let id = self.id_of(data, planned).map_err(|d| (None, d))?;
-            let path = id.to_string();
-            let action = format!("creating route table {}/{}", id.resource_group, id.name);
-            let until = deadline(planned, Op::Create, CREATE);
-            let _guard = data.arm.lock(&path).await;
-            if data.arm.get(&path, API, until).await.map_err(|e| (None, arm_error(&action, e)))?.is_some() {
-                return Err((None, requires_import(TYPE_NAME, &path)));
-            }
-            let body = json!({
-                "location": str_attr(planned, "location").unwrap_or_default(),
-                "tags": tags_json(planned),
-                "properties": {
-                    "disableBgpRoutePropagation": !planned.attr("bgp_route_propagation_enabled").and_then(Value::as_bool).unwrap_or(true),
-                    "routes": [],
-                },
-            });
-            let mut state = planned.clone();
-            state.set_attr("id", Value::string(&path));
-            if let Err(e) = data.arm.put(&path, API, &body, None, until).await {
-                // Azure accepted the table and then failed it: it exists, so
-                // Terraform records it (tainted) and replaces it next time.
-                if matches!(e, ArmError::OperationFailed { .. }) {
-                    state.set_attr("subnet_ids", Value::Set(Vec::new()));
-                    return Err((Some(state), arm_error(&action, e)));
-                }
-                return Err((None, arm_error(&action, e)));
-            }
-            self.read_or_fail(data, &state).await.map_err(|d| (None, d))
+        let id = match self.id_of(data, planned) {
+            Ok(id) => id,
+            Err(d) => return ApplyOutcome::failed(Value::Null, d),
+        };
+        let path = id.to_string();
+        let action = format!("creating route table {}/{}", id.resource_group, id.name);
+        let until = deadline(planned, Op::Create, CREATE);
+        let _guard = data.arm.lock(&path).await;
+        match data.arm.get(&path, API, until).await {
+            Ok(None) => {}
+            Ok(Some(_)) => return ApplyOutcome::failed(Value::Null, requires_import(TYPE_NAME, &path)),
+            Err(e) => return ApplyOutcome::failed(Value::Null, arm_error(&action, e)),
         }
-        .await;
-        match result {
-            Ok(state) => ApplyOutcome::ok(state),
-            Err((state, d)) => ApplyOutcome::failed(state.unwrap_or(Value::Null), d),
+        let body = json!({
+            "location": str_attr(planned, "location").unwrap_or_default(),
+            "tags": tags_json(planned),
+            "properties": {
+                "disableBgpRoutePropagation": !planned.attr("bgp_route_propagation_enabled").and_then(Value::as_bool).unwrap_or(true),
+                "routes": [],
+            },
+        });
+        let (resp, url) = match data.arm.put_create(&path, API, &body, until).await {
+            Ok(accepted) => accepted,
+            Err(e) => return ApplyOutcome::failed(Value::Null, create_error(TYPE_NAME, &action, &path, e)),
+        };
+        // Azure has the table from here on: whatever fails next (the
+        // operation, a time-out, Ctrl-C), state keeps it (tainted, so the
+        // next apply replaces it) rather than orphaning it.
+        let mut tracked = tracked_state(planned, &path);
+        tracked.set_attr("subnet_ids", Value::Set(Vec::new()));
+        if let Err(e) = data.arm.wait(&resp, &url, until).await {
+            return ApplyOutcome::failed(tracked, arm_error(&action, e));
         }
+        after_write(self.read(data, &tracked).await, tracked, "route table")
     }
 
     async fn read(&self, data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
@@ -320,12 +309,14 @@ impl Resource<ProviderData> for RouteTableResource {
                     Err(e) => return Err(arm_error(&action, e)),
                 }
             }
-            let mut state = planned.clone();
-            state.set_attr("id", Value::string(&path));
-            self.read_or_fail(data, &state).await
+            let mut tracked = tracked_state(planned, &path);
+            if tracked.attr("subnet_ids").is_some_and(Value::is_null) {
+                tracked.set_attr("subnet_ids", prior.attr("subnet_ids").cloned().unwrap_or(Value::Set(Vec::new())));
+            }
+            Ok(after_write(self.read(data, &tracked).await, tracked, "route table"))
         }
         .await;
-        ApplyOutcome::from_result(result, prior)
+        result.unwrap_or_else(|d| ApplyOutcome::failed(prior.clone(), d))
     }
 
     async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {

@@ -7,11 +7,11 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::{
-    arm_error, check_subnet_id, deadline, input_str, keep_spelling, object, requires_import, route_table_id_attribute,
-    str_attr, timeouts_block, Op,
+    after_write, arm_error, check_subnet_id, deadline, input_str, keep_spelling, object, requires_import,
+    route_table_id_attribute, str_attr, timeouts_block, tracked_state, Op,
 };
 use crate::arm::ids::{RouteTableId, SubnetId};
-use crate::arm::{ArmError, NETWORK_API_VERSION as API};
+use crate::arm::NETWORK_API_VERSION as API;
 use crate::provider::ProviderData;
 use crate::tf::diag::{Diagnostic, Diagnostics};
 use crate::tf::resource::{ApplyOutcome, Import, PlanChange, Resource};
@@ -119,84 +119,73 @@ impl Resource<ProviderData> for AssociationResource {
     }
 
     async fn create(&self, data: &ProviderData, planned: &Value, _config: &Value) -> ApplyOutcome {
-        let result = async {
-            let subnet = subnet_of(planned).map_err(|d| (None, d))?;
-            let table = str_attr(planned, "route_table_id").unwrap_or_default().to_string();
-            let path = subnet.to_string();
-            let action = format!("associating route table with subnet {}", describe(&subnet));
-            let until = deadline(planned, Op::Create, CREATE);
-            let _guard = data.arm.lock(&lock_key(&table)).await;
-            let mut state = planned.clone();
-            state.set_attr("id", Value::string(&path));
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                let Some(mut current) =
-                    data.arm.get(&path, API, until).await.map_err(|e| (None, arm_error(&action, e)))?
-                else {
-                    return Err((
-                        None,
-                        Diagnostic::error(
-                            "Subnet not found",
-                            format!(
-                                "{path} does not exist: the subnet must exist before a route table can be associated."
-                            ),
-                        )
-                        .into(),
-                    ));
-                };
-                if let Some(existing) = current_table(&current) {
-                    if same_table(&existing, &table) {
-                        return Err((None, requires_import(TYPE_NAME, &path)));
-                    }
-                    return Err((
-                        None,
-                        Diagnostic::error(
-                            "Subnet already has a route table",
-                            format!(
-                                "{path} is associated with {existing}. It is not taken over silently: remove that \
+        let subnet = match subnet_of(planned) {
+            Ok(s) => s,
+            Err(d) => return ApplyOutcome::failed(Value::Null, d),
+        };
+        let table = str_attr(planned, "route_table_id").unwrap_or_default().to_string();
+        let path = subnet.to_string();
+        let action = format!("associating route table with subnet {}", describe(&subnet));
+        let until = deadline(planned, Op::Create, CREATE);
+        let _guard = data.arm.lock(&lock_key(&table)).await;
+        let tracked = tracked_state(planned, &path);
+        let mut attempt = 0;
+        let (resp, url) = loop {
+            attempt += 1;
+            let current = match data.arm.get(&path, API, until).await {
+                Ok(Some(c)) => c,
+                Ok(None) => {
+                    let d = Diagnostic::error(
+                        "Subnet not found",
+                        format!("{path} does not exist: the subnet must exist before a route table can be associated."),
+                    );
+                    return ApplyOutcome::failed(Value::Null, d.into());
+                }
+                Err(e) => return ApplyOutcome::failed(Value::Null, arm_error(&action, e)),
+            };
+            match current_table(&current) {
+                // Our own PUT, whose answer was lost or which a retry met
+                // with 412: it landed.
+                Some(existing) if attempt > 1 && same_table(&existing, &table) => {
+                    return after_write(self.read(data, &tracked).await, tracked, "association");
+                }
+                Some(existing) if same_table(&existing, &table) => {
+                    return ApplyOutcome::failed(Value::Null, requires_import(TYPE_NAME, &path));
+                }
+                Some(existing) => {
+                    let d = Diagnostic::error(
+                        "Subnet already has a route table",
+                        format!(
+                            "{path} is associated with {existing}. It is not taken over silently: remove that \
                              association first (or import it and change route_table_id)."
-                            ),
-                        )
-                        .into(),
-                    ));
+                        ),
+                    );
+                    return ApplyOutcome::failed(Value::Null, d.into());
                 }
-                let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
-                strip_read_only(&mut current);
-                let Some(props) = current.get_mut("properties").and_then(|p| p.as_object_mut()) else {
-                    let d = Diagnostic::error("Unexpected subnet from Azure", format!("{path} has no properties."));
-                    return Err((None, d.into()));
-                };
-                props.insert("routeTable".to_string(), json!({ "id": table }));
-                match data.arm.put(&path, API, &current, etag.as_deref(), until).await {
-                    Ok(()) => break,
-                    // Someone changed the subnet since the GET: look again.
-                    Err(e) if e.status() == Some(412) && attempt < ETAG_ATTEMPTS => continue,
-                    Err(e) => {
-                        // The subnet took the reference and then failed: record
-                        // the association (tainted) so the next apply redoes it.
-                        let created = matches!(e, ArmError::OperationFailed { .. });
-                        return Err((created.then_some(state), arm_error(&action, e)));
-                    }
-                }
+                None => {}
             }
-            match self.read(data, &state).await.map_err(|d| (None, d))? {
-                Some(v) => Ok(v),
-                None => Err((
-                    None,
-                    Diagnostic::error(
-                        "Association vanished",
-                        "Azure accepted the write, then the subnet had no route table.",
-                    )
-                    .into(),
-                )),
+            let etag = current.get("etag").and_then(|e| e.as_str()).map(str::to_string);
+            let mut body = current;
+            strip_read_only(&mut body);
+            let Some(props) = body.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+                let d = Diagnostic::error("Unexpected subnet from Azure", format!("{path} has no properties."));
+                return ApplyOutcome::failed(Value::Null, d.into());
+            };
+            props.insert("routeTable".to_string(), json!({ "id": table }));
+            match data.arm.put_accepted(&path, API, &body, etag.as_deref(), until).await {
+                Ok(accepted) => break accepted,
+                // Someone changed the subnet since the GET, or our own
+                // earlier PUT landed: look again.
+                Err(e) if e.status() == Some(412) && attempt < ETAG_ATTEMPTS => continue,
+                Err(e) => return ApplyOutcome::failed(Value::Null, arm_error(&action, e)),
             }
+        };
+        // The subnet has the reference from here on: state keeps the
+        // association whatever fails next (tainted, so it is redone).
+        if let Err(e) = data.arm.wait(&resp, &url, until).await {
+            return ApplyOutcome::failed(tracked, arm_error(&action, e));
         }
-        .await;
-        match result {
-            Ok(state) => ApplyOutcome::ok(state),
-            Err((state, d)) => ApplyOutcome::failed(state.unwrap_or(Value::Null), d),
-        }
+        after_write(self.read(data, &tracked).await, tracked, "association")
     }
 
     async fn read(&self, data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {

@@ -12,6 +12,8 @@ mod harness;
 
 mod arm_auth;
 mod arm_faults;
+mod fault_matrix;
+mod ids;
 mod install;
 mod lifecycle_association;
 mod lifecycle_cluster;

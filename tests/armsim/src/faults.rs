@@ -13,6 +13,10 @@ pub enum FaultStatus {
     Status(u16),
     /// Close the connection without answering.
     Drop,
+    /// Carry the request out, then close the connection without answering:
+    /// the write is committed and the client never learns it (a reset
+    /// after ARM accepted a PUT).
+    CommitThenDrop,
 }
 
 impl Serialize for FaultStatus {
@@ -20,6 +24,7 @@ impl Serialize for FaultStatus {
         match self {
             FaultStatus::Status(c) => s.serialize_u16(*c),
             FaultStatus::Drop => s.serialize_str("drop"),
+            FaultStatus::CommitThenDrop => s.serialize_str("commit-then-drop"),
         }
     }
 }
@@ -36,11 +41,12 @@ impl<'de> Deserialize<'de> for FaultStatus {
             Raw::Code(c) if (100..=599).contains(&c) => Ok(FaultStatus::Status(c)),
             Raw::Code(c) => Err(serde::de::Error::custom(format!("status {c} out of range"))),
             Raw::Word(w) if w.eq_ignore_ascii_case("drop") => Ok(FaultStatus::Drop),
+            Raw::Word(w) if w.eq_ignore_ascii_case("commit-then-drop") => Ok(FaultStatus::CommitThenDrop),
             Raw::Word(w) => match w.parse::<u16>() {
                 Ok(c) if (100..=599).contains(&c) => Ok(FaultStatus::Status(c)),
-                _ => {
-                    Err(serde::de::Error::custom(format!("status must be an HTTP status code or \"drop\", not {w:?}")))
-                }
+                _ => Err(serde::de::Error::custom(format!(
+                    "status must be an HTTP status code, \"drop\" or \"commit-then-drop\", not {w:?}"
+                ))),
             },
         }
     }
@@ -68,6 +74,14 @@ pub struct Fault {
     pub code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Let this many matching requests through first (e.g. a create's
+    /// existence check, to fail the read after the write).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skip: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Fault {
@@ -81,7 +95,14 @@ impl Fault {
             retry_after: None,
             code: None,
             message: None,
+            skip: 0,
         }
+    }
+
+    /// Lets the first `n` matching requests through.
+    pub fn skip(mut self, n: u32) -> Self {
+        self.skip = n;
+        self
     }
 
     /// Only requests with this method match.
@@ -141,12 +162,14 @@ pub(crate) struct Rule<T> {
     method: Option<String>,
     re: Regex,
     remaining: Option<u32>,
+    /// Matching requests still to let through before the rule applies.
+    skip: u32,
 }
 
 impl<T> Rule<T> {
     pub fn new(spec: T, method: Option<&str>, path_regex: &str, count: Option<u32>) -> Result<Self, String> {
         let re = Regex::new(path_regex).map_err(|e| format!("invalid path_regex: {e}"))?;
-        Ok(Rule { spec, method: method.map(str::to_ascii_uppercase), re, remaining: count })
+        Ok(Rule { spec, method: method.map(str::to_ascii_uppercase), re, remaining: count, skip: 0 })
     }
 
     fn matches(&self, method: &str, path: &str) -> bool {
@@ -160,6 +183,10 @@ impl<T> Rule<T> {
 pub(crate) fn take_match<T: Clone>(rules: &mut Vec<Rule<T>>, method: &str, path: &str) -> Option<T> {
     let idx = rules.iter().position(|r| r.matches(method, path))?;
     let rule = &mut rules[idx];
+    if rule.skip > 0 {
+        rule.skip -= 1;
+        return None;
+    }
     let spec = rule.spec.clone();
     if let Some(n) = rule.remaining.as_mut() {
         *n -= 1;
@@ -179,7 +206,8 @@ pub(crate) struct Faults {
 
 impl Faults {
     pub fn add_fault(&mut self, f: Fault) -> Result<(), String> {
-        let rule = Rule::new(f.clone(), f.method.as_deref(), &f.path_regex, Some(f.count))?;
+        let mut rule = Rule::new(f.clone(), f.method.as_deref(), &f.path_regex, Some(f.count))?;
+        rule.skip = f.skip;
         self.faults.push(rule);
         Ok(())
     }

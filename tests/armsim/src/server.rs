@@ -201,9 +201,10 @@ async fn process(shared: &Shared, peer: SocketAddr, req: Req) -> Outcome {
     }
     let auth_path = crate::auth::classify(&req.path);
     let fault = shared.faults().take_fault(&req);
-    let resp = if let Some(f) = fault {
+    let commit_then_drop = fault.as_ref().is_some_and(|f| f.status == FaultStatus::CommitThenDrop);
+    let resp = if let Some(f) = fault.filter(|_| !commit_then_drop) {
         match f.status {
-            FaultStatus::Drop => {
+            FaultStatus::Drop | FaultStatus::CommitThenDrop => {
                 shared.log_request(&req, 0, at);
                 return Outcome::Drop;
             }
@@ -224,6 +225,11 @@ async fn process(shared: &Shared, peer: SocketAddr, req: Req) -> Outcome {
     } else {
         arm(shared, &req).unwrap_or_else(|e| Resp::from_error(&e.for_aks_shape(shared.aks_flat_errors)))
     };
+    if commit_then_drop {
+        // Done, but the answer never leaves: logged as dropped (status 0).
+        shared.log_request(&req, 0, at);
+        return Outcome::Drop;
+    }
     shared.log_request(&req, resp.status, at);
     if let Some(rec) = &shared.recorder {
         if crate::auth::classify(&req.path).is_none() {

@@ -518,6 +518,18 @@ async fn faults_throttle_and_drop() {
 }
 
 #[tokio::test]
+async fn commit_then_drop_applies_the_write_and_loses_the_answer() {
+    let t = default_sim().await;
+    t.sim.add_fault(Fault::new("routeTables/rt$", FaultStatus::CommitThenDrop).method("PUT")).unwrap();
+    let body = json!({"location": "westeurope", "properties": {"routes": []}});
+    let e = t.http.put(t.url(&rt_id("rt"), NET)).bearer_auth(&t.token).json(&body).send().await;
+    assert!(e.is_err(), "the client never hears back");
+    assert_eq!(t.get(&rt_id("rt")).await.status, StatusCode::OK, "but the table was created");
+    let dropped = t.sim.requests().into_iter().filter(|r| r.method == "PUT" && r.status == 0).count();
+    assert_eq!(dropped, 1, "logged as dropped");
+}
+
+#[tokio::test]
 async fn latency_delays_matching_requests() {
     let t = default_sim().await;
     t.sim

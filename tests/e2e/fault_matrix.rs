@@ -1,0 +1,283 @@
+//! The fault matrix: every resource type that creates something in Azure,
+//! under every way a create can go wrong after (or while) Azure accepts it —
+//! Ctrl-C during the operation, the create timeout, the operation-status URL
+//! failing until retries run out, the answer to the PUT lost after Azure
+//! committed it, the read after the write refused, a throttling storm. In
+//! each cell, once Azure has the object the state tracks it, the next apply
+//! converges without an import error, and nothing exists in Azure that the
+//! state does not know. The matrix is printed as a table.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use armsim::{Fault, FaultStatus};
+
+use crate::harness::{route_table_id, subnet_id, Azure, Workdir};
+use crate::lifecycle_cluster::{cluster, cluster_id, default_route, egress_in_place};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    RouteTable,
+    FirewallRoute,
+    Association,
+    Cluster,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    StopDuringOperation,
+    CreateTimeout,
+    StatusUrlDown,
+    AnswerLost,
+    ReadRefused,
+    Throttled,
+}
+
+const KINDS: [Kind; 4] = [Kind::RouteTable, Kind::FirewallRoute, Kind::Association, Kind::Cluster];
+const FAILURES: [Failure; 6] = [
+    Failure::StopDuringOperation,
+    Failure::CreateTimeout,
+    Failure::StatusUrlDown,
+    Failure::AnswerLost,
+    Failure::ReadRefused,
+    Failure::Throttled,
+];
+
+impl Failure {
+    fn label(self) -> &'static str {
+        match self {
+            Failure::StopDuringOperation => "Ctrl-C in LRO",
+            Failure::CreateTimeout => "create timeout",
+            Failure::StatusUrlDown => "status URL 503",
+            Failure::AnswerLost => "commit, drop",
+            Failure::ReadRefused => "read 403",
+            Failure::Throttled => "429 storm",
+        }
+    }
+}
+
+const TABLE: &str = r#"resource "aksudr_route_table" "rt" {
+  name                = "rt-egress"
+  resource_group_name = "rg-egress"
+  location            = "westeurope"
+  TIMEOUTS
+}
+"#;
+
+impl Kind {
+    fn address(self) -> &'static str {
+        match self {
+            Kind::RouteTable => "aksudr_route_table.rt",
+            Kind::FirewallRoute => "aksudr_firewall_route.default",
+            Kind::Association => "aksudr_subnet_route_table_association.aks",
+            Kind::Cluster => "aksudr_cluster.aks",
+        }
+    }
+
+    /// The path of the object's PUT, as a regex.
+    fn put_path(self) -> &'static str {
+        match self {
+            Kind::RouteTable => "routeTables/rt-egress$",
+            Kind::FirewallRoute => "routes/default$",
+            Kind::Association => "subnets/aks$",
+            Kind::Cluster => "managedClusters/aks-egress$",
+        }
+    }
+
+    /// What must exist before the object, applied with `-target`.
+    fn dependency(self) -> Option<&'static str> {
+        match self {
+            Kind::FirewallRoute | Kind::Association => Some("aksudr_route_table.rt"),
+            Kind::RouteTable | Kind::Cluster => None,
+        }
+    }
+
+    /// The configuration, with `timeouts` in the object under test.
+    fn hcl(self, timeouts: &str) -> String {
+        let table = |t: &str| TABLE.replace("TIMEOUTS", t);
+        match self {
+            Kind::RouteTable => table(timeouts),
+            Kind::FirewallRoute => format!(
+                "{}\nresource \"aksudr_firewall_route\" \"default\" {{\n  name                   = \"default\"\n  \
+                 route_table_id         = aksudr_route_table.rt.id\n  next_hop_in_ip_address = \"10.0.4.4\"\n  \
+                 {timeouts}\n}}\n",
+                table("")
+            ),
+            Kind::Association => format!(
+                "{}\nresource \"aksudr_subnet_route_table_association\" \"aks\" {{\n  subnet_id      = \"{}\"\n  \
+                 route_table_id = aksudr_route_table.rt.id\n  {timeouts}\n}}\n",
+                table(""),
+                subnet_id("aks")
+            ),
+            Kind::Cluster => cluster("azure", "network_plugin_mode = \"overlay\"", timeouts),
+        }
+    }
+
+    /// Whether Azure has the object now.
+    fn exists(self, az: &Azure) -> bool {
+        match self {
+            Kind::RouteTable => az.sim.resource(&route_table_id("rt-egress")).is_some(),
+            Kind::FirewallRoute => {
+                az.sim.resource(&format!("{}/routes/default", route_table_id("rt-egress"))).is_some()
+            }
+            Kind::Association => {
+                az.sim.resource(&subnet_id("aks")).is_some_and(|s| s.pointer("/properties/routeTable/id").is_some())
+            }
+            Kind::Cluster => az.sim.resource(&cluster_id("aks-egress")).is_some(),
+        }
+    }
+}
+
+fn in_state(wd: &Workdir, address: &str) -> Result<bool, String> {
+    let out = wd.terraform(&["state", "list"]);
+    if !out.success() {
+        return Err(format!("state list failed: {}", out.stderr));
+    }
+    Ok(out.stdout.lines().any(|l| l.trim() == address))
+}
+
+/// Waits for `done`, polling the simulator's request log (the signal).
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Result<(), String> {
+    let start = Instant::now();
+    while !done() {
+        if start.elapsed() > limit {
+            return Err(format!("timed out waiting for {what}"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// An apply interrupted as a terminal's Ctrl-C does, once Azure has
+/// accepted the object's PUT.
+fn interrupted_apply(az: &Azure, wd: &Workdir, kind: Kind) -> Result<(), String> {
+    let tail = kind.put_path().trim_end_matches('$');
+    let mut child = wd.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let group = format!("-{}", child.id());
+    let accepted = || {
+        az.sim.requests().iter().any(|r| r.method == "PUT" && r.path.ends_with(tail) && (200..300).contains(&r.status))
+    };
+    let waited = wait_for("the PUT", Duration::from_secs(120), accepted);
+    let _ = std::process::Command::new("kill").args(["-INT", "--", &group]).status();
+    let exited = wait_for("terraform to stop", Duration::from_secs(120), || matches!(child.try_wait(), Ok(Some(_))));
+    if exited.is_err() {
+        let _ = std::process::Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = child.wait();
+    }
+    waited.and(exited)
+}
+
+/// One cell: the failure, then the checks. `Err` says what went wrong.
+fn run(kind: Kind, failure: Failure) -> Result<(), String> {
+    let az = Azure::start();
+    if kind == Kind::Cluster {
+        egress_in_place(&az, default_route("VirtualAppliance"));
+    }
+    let timeouts = if failure == Failure::CreateTimeout { "timeouts {\n    create = \"3s\"\n  }" } else { "" };
+    let wd = az.workdir(&kind.hcl(timeouts));
+    if let Some(dep) = kind.dependency() {
+        let out = wd.apply_with(&[&format!("-target={dep}")]);
+        if !out.success() {
+            return Err(format!("applying {dep} first failed: {}", out.stderr));
+        }
+    }
+    let path = kind.put_path();
+    let fault = |f: Fault| az.sim.add_fault(f).map_err(|e| e.to_string());
+    let expect_success = match failure {
+        Failure::StopDuringOperation => {
+            az.sim.set_lro_delay(Duration::from_secs(600));
+            interrupted_apply(&az, &wd, kind)?;
+            false
+        }
+        Failure::CreateTimeout => {
+            az.sim.set_lro_delay(Duration::from_secs(600));
+            false
+        }
+        Failure::StatusUrlDown => {
+            fault(Fault::new("/operations/", FaultStatus::Status(503)).method("GET").count(1000).retry_after(0))?;
+            false
+        }
+        Failure::AnswerLost => {
+            fault(Fault::new(path, FaultStatus::CommitThenDrop).method("PUT"))?;
+            true
+        }
+        Failure::ReadRefused => {
+            // The create's existence check passes; the read after the
+            // write is refused.
+            let refused = Fault::new(path, FaultStatus::Status(403))
+                .method("GET")
+                .skip(1)
+                .error("AuthorizationFailed", "The client does not have authorization to perform action read.");
+            fault(refused)?;
+            true
+        }
+        Failure::Throttled => {
+            fault(Fault::new(path, FaultStatus::Status(429)).method("PUT").count(5).retry_after(0))?;
+            true
+        }
+    };
+    if failure != Failure::StopDuringOperation {
+        let out = wd.apply_with(&[]);
+        if out.success() != expect_success {
+            return Err(format!(
+                "the apply should {}: {}",
+                if expect_success { "succeed" } else { "fail" },
+                out.stderr
+            ));
+        }
+    }
+    let exists = kind.exists(&az);
+    let tracked = in_state(&wd, kind.address())?;
+    if exists && !tracked {
+        return Err("Azure has the object, the state does not".into());
+    }
+    if !exists {
+        return Err("Azure never got the object: the fault did not hit after the accept".into());
+    }
+    // The weather clears; the next apply must converge with no import.
+    az.sim.clear_faults();
+    az.sim.set_lro_delay(Duration::ZERO);
+    az.sim.settle_operations();
+    let again = wd.apply_with(&[]);
+    if !again.success() {
+        return Err(format!("the next apply failed: {}", again.stderr));
+    }
+    let plan = wd.plan_detailed();
+    if plan.status.code() != Some(0) {
+        return Err(format!("the plan after it is not empty: {}{}", plan.stdout, plan.stderr));
+    }
+    if !kind.exists(&az) || !in_state(&wd, kind.address())? {
+        return Err("after converging, Azure and the state disagree".into());
+    }
+    Ok(())
+}
+
+#[test]
+fn every_create_failure_leaves_the_object_tracked_and_the_next_apply_converges() {
+    let mut results = Vec::new();
+    for kind in KINDS {
+        for failure in FAILURES {
+            results.push((kind, failure, run(kind, failure)));
+        }
+    }
+    let mut table = String::from("\nfault matrix (create)\n");
+    let _ = write!(table, "{:<16}", "");
+    for f in FAILURES {
+        let _ = write!(table, "| {:<15}", f.label());
+    }
+    table.push('\n');
+    for kind in KINDS {
+        let _ = write!(table, "{:<16}", format!("{kind:?}"));
+        for failure in FAILURES {
+            let ok = results.iter().any(|(k, f, r)| *k == kind && *f == failure && r.is_ok());
+            let _ = write!(table, "| {:<15}", if ok { "pass" } else { "FAIL" });
+        }
+        table.push('\n');
+    }
+    println!("{table}");
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|(k, f, r)| r.as_ref().err().map(|e| format!("{k:?} × {}: {e}", f.label())))
+        .collect();
+    assert!(failed.is_empty(), "{table}\n{}", failed.join("\n\n"));
+}
