@@ -6,5 +6,7 @@ use aksudr::plugin::{self, StopSignal};
 use aksudr::rpc::ProviderService;
 
 fn main() -> ExitCode {
-    plugin::run(ProviderService::new(StopSignal::new()))
+    // One stop signal for StopProvider and SIGTERM alike.
+    let stop = StopSignal::new();
+    plugin::run_with_stop(ProviderService::new(stop.clone()), stop)
 }

@@ -107,6 +107,13 @@ fn parse_args<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Mod
 /// Runs the provider as a Terraform plugin (or, with `--debug`, as a
 /// standalone debug server); returns the process exit code.
 pub fn run<P: Provider>(provider: P) -> ExitCode {
+    run_with_stop(provider, StopSignal::new())
+}
+
+/// [`run`], with `provider_stop` (the signal the provider cancels its
+/// in-flight work on) also set by SIGTERM — a cancelled CI job — so that
+/// operations return partial state before the server drains and exits.
+pub fn run_with_stop<P: Provider>(provider: P, provider_stop: StopSignal) -> ExitCode {
     let mode = match parse_args(std::env::args_os().skip(1)) {
         Ok(mode) => mode,
         Err(e) => {
@@ -134,9 +141,9 @@ pub fn run<P: Provider>(provider: P) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            in_runtime(plugin_main(provider, config))
+            in_runtime(plugin_main(provider, config, provider_stop))
         }
-        Mode::Debug => in_runtime(debug_main(provider)),
+        Mode::Debug => in_runtime(debug_main(provider, provider_stop)),
     }
 }
 
@@ -164,11 +171,15 @@ where
     }
 }
 
-async fn plugin_main<P: Provider>(provider: P, config: HandshakeConfig) -> Result<(), PluginError> {
+async fn plugin_main<P: Provider>(
+    provider: P,
+    config: HandshakeConfig,
+    provider_stop: StopSignal,
+) -> Result<(), PluginError> {
     let shutdown = StopSignal::new();
     // Install signal handling before the handshake so an early Ctrl-C does
     // not kill the process with the default disposition.
-    watch_signals(shutdown.clone(), false);
+    watch_signals(shutdown.clone(), provider_stop, false);
     let listener = PluginListener::bind(config.ports, config.client_certs).await?;
     let line = listener.handshake_line();
     {
@@ -185,9 +196,9 @@ async fn plugin_main<P: Provider>(provider: P, config: HandshakeConfig) -> Resul
     serve(provider, listener, options).await
 }
 
-async fn debug_main<P: Provider>(provider: P) -> Result<(), PluginError> {
+async fn debug_main<P: Provider>(provider: P, provider_stop: StopSignal) -> Result<(), PluginError> {
     let shutdown = StopSignal::new();
-    watch_signals(shutdown.clone(), true);
+    watch_signals(shutdown.clone(), provider_stop, true);
     let listener = PluginListener::bind(PortRange::ANY, None).await?;
     let reattach = handshake::reattach_json(listener.local_addr(), std::process::id());
     {
@@ -216,9 +227,12 @@ async fn debug_main<P: Provider>(provider: P) -> Result<(), PluginError> {
 /// Under Terraform, SIGINT is ignored: Terraform forwards the user's Ctrl-C
 /// to the whole process group and then stops the provider itself
 /// (StopProvider, then Shutdown), which go-plugin providers rely on by
-/// ignoring the signal too. SIGTERM stops the server gracefully. In debug
-/// mode both stop it.
-fn watch_signals(shutdown: StopSignal, interrupt_stops: bool) {
+/// ignoring the signal too. SIGTERM (a cancelled CI job, which signals no
+/// Terraform that could stop us) first stops the provider's in-flight work,
+/// so that operations return the partial state that keeps objects
+/// tracked, then stops the server gracefully, which lets those answers out.
+/// In debug mode both signals do that.
+fn watch_signals(shutdown: StopSignal, provider_stop: StopSignal, interrupt_stops: bool) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -235,13 +249,15 @@ fn watch_signals(shutdown: StopSignal, interrupt_stops: bool) {
                     _ = interrupt.recv() => {
                         if interrupt_stops {
                             log::info!("interrupted; stopping");
+                            provider_stop.stop();
                             shutdown.stop();
                             return;
                         }
                         log::debug!("ignoring interrupt; Terraform stops the provider itself");
                     }
                     _ = terminate.recv() => {
-                        log::info!("terminated; stopping");
+                        log::info!("terminated; cancelling in-flight operations and stopping");
+                        provider_stop.stop();
                         shutdown.stop();
                         return;
                     }
@@ -257,6 +273,7 @@ fn watch_signals(shutdown: StopSignal, interrupt_stops: bool) {
                     return;
                 }
                 if interrupt_stops {
+                    provider_stop.stop();
                     shutdown.stop();
                     return;
                 }

@@ -26,6 +26,7 @@ enum Kind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Failure {
     StopDuringOperation,
+    TerminatedDuringOperation,
     CreateTimeout,
     StatusUrlDown,
     AnswerLost,
@@ -34,8 +35,9 @@ enum Failure {
 }
 
 const KINDS: [Kind; 4] = [Kind::RouteTable, Kind::FirewallRoute, Kind::Association, Kind::Cluster];
-const FAILURES: [Failure; 6] = [
+const FAILURES: [Failure; 7] = [
     Failure::StopDuringOperation,
+    Failure::TerminatedDuringOperation,
     Failure::CreateTimeout,
     Failure::StatusUrlDown,
     Failure::AnswerLost,
@@ -47,6 +49,7 @@ impl Failure {
     fn label(self) -> &'static str {
         match self {
             Failure::StopDuringOperation => "Ctrl-C in LRO",
+            Failure::TerminatedDuringOperation => "provider TERM",
             Failure::CreateTimeout => "create timeout",
             Failure::StatusUrlDown => "status URL 503",
             Failure::AnswerLost => "commit, drop",
@@ -148,9 +151,11 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Resu
     Ok(())
 }
 
-/// An apply interrupted as a terminal's Ctrl-C does, once Azure has
-/// accepted the object's PUT.
-fn interrupted_apply(az: &Azure, wd: &Workdir, kind: Kind) -> Result<(), String> {
+/// An apply interrupted as a terminal's Ctrl-C does (`INT` to the whole
+/// process group), or with the provider process alone terminated (`TERM`,
+/// as a job runner or the OOM handling of a container may do), once Azure
+/// has accepted the object's PUT.
+fn interrupted_apply(az: &Azure, wd: &Workdir, kind: Kind, signal: &str) -> Result<(), String> {
     let tail = kind.put_path().trim_end_matches('$');
     let mut child = wd.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     let group = format!("-{}", child.id());
@@ -158,7 +163,23 @@ fn interrupted_apply(az: &Azure, wd: &Workdir, kind: Kind) -> Result<(), String>
         az.sim.requests().iter().any(|r| r.method == "PUT" && r.path.ends_with(tail) && (200..300).contains(&r.status))
     };
     let waited = wait_for("the PUT", Duration::from_secs(120), accepted);
-    let _ = std::process::Command::new("kill").args(["-INT", "--", &group]).status();
+    if signal == "-TERM" {
+        // The provider alone: what Terraform does then depends on what the
+        // provider answered before it went.
+        let pids = std::process::Command::new("pgrep")
+            .args(["-g", &child.id().to_string(), "-f", "terraform-provider-aksudr"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            .unwrap_or_default();
+        if pids.is_empty() {
+            return Err("no provider process found to terminate".into());
+        }
+        for pid in pids {
+            let _ = std::process::Command::new("kill").args(["-TERM", &pid]).status();
+        }
+    } else {
+        let _ = std::process::Command::new("kill").args([signal, "--", &group]).status();
+    }
     let exited = wait_for("terraform to stop", Duration::from_secs(120), || matches!(child.try_wait(), Ok(Some(_))));
     if exited.is_err() {
         let _ = std::process::Command::new("kill").args(["-KILL", "--", &group]).status();
@@ -186,7 +207,12 @@ fn run(kind: Kind, failure: Failure) -> Result<(), String> {
     let expect_success = match failure {
         Failure::StopDuringOperation => {
             az.sim.set_lro_delay(Duration::from_secs(600));
-            interrupted_apply(&az, &wd, kind)?;
+            interrupted_apply(&az, &wd, kind, "-INT")?;
+            false
+        }
+        Failure::TerminatedDuringOperation => {
+            az.sim.set_lro_delay(Duration::from_secs(600));
+            interrupted_apply(&az, &wd, kind, "-TERM")?;
             false
         }
         Failure::CreateTimeout => {
@@ -216,7 +242,7 @@ fn run(kind: Kind, failure: Failure) -> Result<(), String> {
             true
         }
     };
-    if failure != Failure::StopDuringOperation {
+    if !matches!(failure, Failure::StopDuringOperation | Failure::TerminatedDuringOperation) {
         let out = wd.apply_with(&[]);
         if out.success() != expect_success {
             return Err(format!(
