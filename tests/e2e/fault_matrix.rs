@@ -172,6 +172,8 @@ fn interrupted_apply(az: &Azure, wd: &Workdir, kind: Kind, signal: &str) -> Resu
             .map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().map(str::to_string).collect::<Vec<_>>())
             .unwrap_or_default();
         if pids.is_empty() {
+            let _ = std::process::Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = child.wait();
             return Err("no provider process found to terminate".into());
         }
         for pid in pids {
