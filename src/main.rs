@@ -8,5 +8,7 @@ use aksudr::rpc::ProviderService;
 fn main() -> ExitCode {
     // One stop signal for StopProvider and SIGTERM alike.
     let stop = StopSignal::new();
-    plugin::run_with_stop(ProviderService::new(stop.clone()), stop)
+    // Without TLS (`--debug`), configurations may not redirect credentials.
+    let debug = std::env::args_os().skip(1).any(|a| a == "--debug");
+    plugin::run_with_stop(ProviderService::new(stop.clone()).plaintext(debug), stop)
 }

@@ -200,6 +200,49 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<P
     }
 }
 
+/// In debug mode the provider is served without TLS, so any process on
+/// the machine can configure it. It then only talks to the endpoints the
+/// environment names, or to loopback ones: otherwise a local process could
+/// point `authority_host` at itself and receive the client secret from the
+/// environment.
+pub fn check_debug_endpoints(config: &ProviderConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<(), Diagnostics> {
+    let mut empty: std::collections::BTreeMap<String, Value> =
+        SETTINGS.iter().map(|s| (s.name.to_string(), Value::Null)).collect();
+    empty.insert("environment".into(), Value::string(&config.environment));
+    let from_env = resolve(&Value::Object(empty), env)?;
+    let loopback = |url: &str| {
+        reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).is_some_and(|h| {
+            let h = h.trim_start_matches('[').trim_end_matches(']');
+            h.eq_ignore_ascii_case("localhost") || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        })
+    };
+    let mut diags = Diagnostics::new();
+    for (name, configured, expected) in [
+        ("resource_manager_endpoint", &config.resource_manager_endpoint, &from_env.resource_manager_endpoint),
+        ("authority_host", &config.authority_host, &from_env.authority_host),
+    ] {
+        if configured.trim_end_matches('/') != expected.trim_end_matches('/') && !loopback(configured) {
+            diags.push(
+                Diagnostic::error(
+                    format!("{name} cannot be changed in debug mode"),
+                    format!(
+                        "This provider runs with --debug, without TLS, so any process on this machine can configure \
+                         it; it only uses the {name} of its environment ({expected}) or a loopback one, never \
+                         {configured:?} from a provider block. Set ARM_{} in the provider's environment instead.",
+                        name.to_ascii_uppercase()
+                    ),
+                )
+                .at(AttributePath::root(name)),
+            );
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +285,24 @@ mod tests {
         let err = resolve(&config(&[("resource_manager_endpoint", Value::string("http://127.0.0.1:1"))]), &|_| None)
             .expect_err("refused");
         assert!(err.iter().any(|d| d.path == Some(AttributePath::root("resource_manager_endpoint"))));
+    }
+
+    #[test]
+    fn debug_mode_keeps_the_environments_endpoints() {
+        let env = |k: &str| match k {
+            "ARM_AUTHORITY_HOST" => Some("https://login.example.com/".to_string()),
+            _ => None,
+        };
+        let with = |pairs: &[(&str, Value)]| resolve(&config(pairs), &env).expect("resolves");
+        assert!(check_debug_endpoints(&with(&[]), &env).is_ok());
+        let evil = with(&[("authority_host", Value::string("https://evil.example/"))]);
+        let err = check_debug_endpoints(&evil, &env).expect_err("refused");
+        assert!(err.iter().any(|d| d.path == Some(AttributePath::root("authority_host"))));
+        let local = with(&[
+            ("authority_host", Value::string("https://127.0.0.1:8443/")),
+            ("resource_manager_endpoint", Value::string("https://localhost:8443")),
+        ]);
+        assert!(check_debug_endpoints(&local, &env).is_ok());
     }
 
     #[test]

@@ -20,6 +20,10 @@ use crate::log;
 use crate::plugin::StopSignal;
 use crate::provider::ProviderConfig;
 
+/// The most of a response body that is read: far above any ARM document
+/// this provider reads (a route table with 400 routes is ~200 KiB).
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("terraform-provider-aksudr/", env!("CARGO_PKG_VERSION"));
 
@@ -65,10 +69,26 @@ impl Response {
         serde_json::from_slice(&self.body)
             .map_err(|e| ArmError::Decode { url: url.to_string(), message: format!("body is not JSON: {e}") })
     }
-    /// `Retry-After` in seconds (ARM never sends the HTTP-date form),
-    /// capped at an hour so that no answer can push a wait out of range.
+    /// How long the server asks to wait: `retry-after-ms` or
+    /// `x-ms-retry-after-ms` (milliseconds, Azure's finer form, preferred
+    /// when present), else `Retry-After` as seconds or as an HTTP date.
+    /// Capped at an hour so that no answer can push a wait out of range.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(|s| Duration::from_secs(s.min(3600)))
+        const CAP: Duration = Duration::from_secs(3600);
+        let ms = ["retry-after-ms", "x-ms-retry-after-ms"]
+            .iter()
+            .find_map(|h| self.header(h).and_then(|v| v.trim().parse::<u64>().ok()))
+            .map(Duration::from_millis);
+        let retry_after = || {
+            let v = self.header("retry-after")?.trim();
+            if let Ok(secs) = v.parse::<u64>() {
+                return Some(Duration::from_secs(secs.min(CAP.as_secs())));
+            }
+            let at = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
+            let wait = at - time::OffsetDateTime::now_utc();
+            Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+        };
+        ms.or_else(retry_after).map(|d| d.min(CAP))
     }
 }
 
@@ -165,7 +185,13 @@ impl ArmClient {
         m.lock_owned().await
     }
 
-    async fn token(&self) -> Result<String, ArmError> {
+    /// A token for ARM, obtained before `deadline` (the credential may run
+    /// `az` or call the login endpoint, either of which can hang).
+    async fn token(&self, deadline: Instant) -> Result<String, ArmError> {
+        tokio::time::timeout_at(deadline, self.token_unbounded()).await.map_err(|_| ArmError::Timeout)?
+    }
+
+    async fn token_unbounded(&self) -> Result<String, ArmError> {
         let cred = self
             .credential
             .get_or_try_init(|| async {
@@ -226,7 +252,7 @@ impl ArmClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let token = self.token().await?;
+            let token = self.token(deadline).await?;
             let request_id = uuid::Uuid::new_v4().to_string();
             let mut req = self
                 .http
@@ -242,10 +268,21 @@ impl ArmClient {
             }
             log::debug!("ARM request", method = method.as_str(), url = url, attempt = attempt, request_id = request_id);
             let outcome = self.stop.or_stopped(tokio::time::timeout_at(deadline, async {
-                let resp = req.send().await?;
+                let mut resp = req.send().await?;
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
-                let body = resp.bytes().await?.to_vec();
+                // ARM's answers here are small documents; a body past the
+                // cap is cut (and then fails to decode) rather than read
+                // into memory whole.
+                let mut body = Vec::new();
+                while let Some(chunk) = resp.chunk().await? {
+                    let room = MAX_BODY_BYTES.saturating_sub(body.len());
+                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    if chunk.len() > room {
+                        log::warn!("response body over the size cap; cut", url = url, cap = MAX_BODY_BYTES);
+                        break;
+                    }
+                }
                 Ok::<_, reqwest::Error>(Response { status, headers, body })
             }));
             let wait = match outcome.await {
@@ -572,6 +609,36 @@ mod tests {
         let c = client("https://arm.example.com/prefix/");
         let url = c.resource_url("/subscriptions/s", "v").expect("under the endpoint's path");
         assert_eq!(url, "https://arm.example.com/prefix/subscriptions/s?api-version=v");
+    }
+
+    fn response(headers: &[(&'static str, &str)]) -> Response {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, v.parse().expect("header value"));
+        }
+        Response { status: 429, headers: map, body: Vec::new() }
+    }
+
+    #[test]
+    fn retry_after_in_every_form() {
+        assert_eq!(response(&[("retry-after", "7")]).retry_after(), Some(Duration::from_secs(7)));
+        assert_eq!(response(&[("retry-after", "99999999")]).retry_after(), Some(Duration::from_secs(3600)));
+        assert_eq!(
+            response(&[("retry-after", "7"), ("retry-after-ms", "250")]).retry_after(),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(response(&[("x-ms-retry-after-ms", "1500")]).retry_after(), Some(Duration::from_millis(1500)));
+        let in_a_minute = time::OffsetDateTime::now_utc() + time::Duration::seconds(60);
+        let date = in_a_minute.format(&time::format_description::well_known::Rfc2822).expect("formats");
+        let wait = response(&[("retry-after", &date)]).retry_after().expect("a date");
+        assert!(wait > Duration::from_secs(55) && wait <= Duration::from_secs(60), "{wait:?}");
+        assert_eq!(
+            response(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]).retry_after(),
+            Some(Duration::ZERO),
+            "a date in the past: no wait"
+        );
+        assert_eq!(response(&[("retry-after", "soon")]).retry_after(), None);
+        assert_eq!(response(&[]).retry_after(), None);
     }
 
     #[test]

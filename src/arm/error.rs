@@ -103,7 +103,7 @@ pub fn parse_error_body(status: u16, body: &[u8], correlation_id: Option<String>
     let inner = json.get("error").filter(|e| e.is_object()).unwrap_or(&json);
     let text = |k: &str| inner.get(k).and_then(|v| v.as_str()).map(str::to_string);
     let code = text("code").unwrap_or_else(|| default_code(status).to_string());
-    let mut message = text("message").unwrap_or_else(|| {
+    let message = text("message").unwrap_or_else(|| {
         let raw = String::from_utf8_lossy(body);
         let raw = raw.trim();
         if raw.is_empty() {
@@ -112,9 +112,11 @@ pub fn parse_error_body(status: u16, body: &[u8], correlation_id: Option<String>
             raw.chars().take(500).collect()
         }
     });
-    // Nested details often carry the actual reason (e.g. a policy denial).
+    // Nested details often carry the actual reason (e.g. a policy denial);
+    // a few are enough, and the message stays readable.
+    let mut message: String = message.chars().take(2000).collect();
     if let Some(details) = inner.get("details").and_then(|d| d.as_array()) {
-        for d in details {
+        for d in details.iter().take(10) {
             if let (Some(c), Some(m)) =
                 (d.get("code").and_then(|v| v.as_str()), d.get("message").and_then(|v| v.as_str()))
             {

