@@ -14,6 +14,9 @@
 #                       and check every recorded ARM exchange with Azure's
 #                       validator (oav, installed into .work/oav); needs
 #                       ../shared/arm-specs. CONFORMANCE_FLAGS=--route-table-only
+#   make fuzz           the property tests (codecs, IDs, ARM bodies) with
+#                       FUZZ_CASES cases each (default 300000: 1.2 million
+#                       codec cases), release build; prints the counts
 #   make bench          plan/refresh and apply figures for 200/50 routes
 #                       against armsim (figures only, no assertions; release
 #                       build). BENCH_FLAGS: see scripts/bench.sh --help
@@ -36,9 +39,9 @@ TEST_RUN := $(shell $(CARGO) nextest --version >/dev/null 2>&1 \
 	|| echo "$(CARGO) test --no-fail-fast")
 
 SCRIPTS := scripts/lib.sh scripts/ensure-terraform.sh scripts/ensure-oav.sh scripts/demo.sh \
-	scripts/conformance.sh scripts/bench.sh .ci/run
+	scripts/conformance.sh scripts/bench.sh scripts/fuzz.sh .ci/run
 
-.PHONY: build install test e2e test-tf-1.0.3 lint demo conformance bench
+.PHONY: build install test e2e test-tf-1.0.3 lint demo conformance bench fuzz
 
 build:
 	$(CARGO) build
@@ -81,3 +84,8 @@ conformance:
 
 bench:
 	scripts/bench.sh $(BENCH_FLAGS)
+
+FUZZ_CASES ?= 300000
+
+fuzz:
+	scripts/fuzz.sh $(FUZZ_CASES)

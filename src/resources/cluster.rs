@@ -376,7 +376,7 @@ async fn live_route_table(
 }
 
 /// The routes of a route table as ARM returns it.
-fn live_routes(table: &serde_json::Value) -> Vec<LiveRoute> {
+pub(super) fn live_routes(table: &serde_json::Value) -> Vec<LiveRoute> {
     let text = |r: &serde_json::Value, p: &str| r.pointer(p).and_then(|v| v.as_str()).unwrap_or_default().to_string();
     table
         .pointer("/properties/routes")
@@ -608,7 +608,7 @@ fn enum_from(prior: &Value, name: &str, arm: &serde_json::Value, pointer: &str) 
 
 /// The kubeconfig fields Terraform users need, read from its YAML text
 /// without a YAML parser: AKS writes one cluster and one user.
-fn kube_config_parts(raw: &str) -> Value {
+pub(super) fn kube_config_parts(raw: &str) -> Value {
     let field = |key: &str| {
         raw.lines()
             .find_map(|l| l.trim().strip_prefix(key).map(|rest| rest.trim().trim_matches('"').to_string()))
@@ -671,7 +671,11 @@ fn node_count(agent: &serde_json::Value, prior_pool: &Value) -> Value {
 
 /// State from ARM's managed cluster, the prior state (for spellings and what
 /// the configuration leaves unset) and the user kubeconfig.
-fn flatten(arm: &serde_json::Value, prior: &Value, kubeconfig: Option<String>) -> Result<Value, Diagnostics> {
+pub(super) fn flatten(
+    arm: &serde_json::Value,
+    prior: &Value,
+    kubeconfig: Option<String>,
+) -> Result<Value, Diagnostics> {
     let raw_id = arm.get("id").and_then(|v| v.as_str()).unwrap_or_default();
     let id = ManagedClusterId::parse_insensitive(raw_id)
         .map_err(|e| Diagnostics::from(Diagnostic::error("Unexpected cluster ID from Azure", e.to_string())))?;
@@ -848,9 +852,10 @@ enum Write<'a> {
 /// the schema does not model survives: add-ons, settings made outside
 /// Terraform, nested profile fields, pool settings. An autoscaled pool keeps
 /// the autoscaler's live node count.
-fn update_body(live: &serde_json::Value, ours: &serde_json::Value) -> serde_json::Value {
+pub(super) fn update_body(live: &serde_json::Value, ours: &serde_json::Value) -> serde_json::Value {
     let mut body = live.clone();
-    super::remove_keys(&mut body, &["eTag", "etag"]);
+    // Read-only in the 2026-07-01 spec (oav: READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST).
+    super::remove_keys(&mut body, &["id", "name", "type", "systemData", "eTag", "etag"]);
     let Some(obj) = body.as_object_mut() else { return ours.clone() };
     for key in ["location", "tags", "sku", "identity"] {
         if let Some(v) = ours.get(key) {
@@ -1247,7 +1252,9 @@ mod tests {
         });
         let body = update_body(&live, &ours);
         assert_eq!(body["tags"], json!({"new": "y"}));
-        assert!(body.get("eTag").is_none());
+        for read_only in ["eTag", "id", "name", "type"] {
+            assert!(body.get(read_only).is_none(), "{read_only}");
+        }
         let p = &body["properties"];
         assert!(p.get("provisioningState").is_none() && p.get("fqdn").is_none(), "{p}");
         assert_eq!(p["addonProfiles"]["azurepolicy"]["enabled"], true);

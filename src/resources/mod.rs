@@ -3,6 +3,8 @@
 
 pub mod cluster;
 pub mod firewall_route;
+#[cfg(test)]
+mod properties;
 pub mod route;
 mod route_common;
 pub mod route_table;

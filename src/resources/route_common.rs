@@ -114,7 +114,7 @@ fn body(planned: &Value) -> serde_json::Value {
 
 /// The state of a route from ARM's answer, keeping the prior spelling of
 /// values that only differ in case, and the prior `timeouts`.
-fn flatten(arm: &serde_json::Value, prior: &Value) -> Result<Value, Diagnostics> {
+pub(super) fn flatten(arm: &serde_json::Value, prior: &Value) -> Result<Value, Diagnostics> {
     let raw_id = arm.get("id").and_then(|v| v.as_str()).unwrap_or_default();
     let id = RouteId::parse_insensitive(raw_id)
         .map_err(|e| Diagnostics::from(Diagnostic::error("Unexpected route ID from Azure", e.to_string())))?;

@@ -94,7 +94,7 @@ fn tags_json(v: &Value) -> serde_json::Value {
 /// (`oav validate-traffic` reports READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST).
 /// Everything else is kept, including properties this provider does not
 /// know, so a PUT never drops a setting made elsewhere.
-fn strip_read_only(table: &mut serde_json::Value) {
+pub(super) fn strip_read_only(table: &mut serde_json::Value) {
     let remove = super::remove_keys;
     remove(table, &["name", "type", "etag"]);
     if let Some(props) = table.get_mut("properties") {
@@ -112,7 +112,7 @@ fn strip_read_only(table: &mut serde_json::Value) {
 
 /// State from ARM's answer, keeping the prior spelling where ARM's only
 /// differs in form, and the prior `timeouts`.
-fn flatten(arm: &serde_json::Value, prior: &Value) -> Result<Value, Diagnostics> {
+pub(super) fn flatten(arm: &serde_json::Value, prior: &Value) -> Result<Value, Diagnostics> {
     let raw_id = arm.get("id").and_then(|v| v.as_str()).unwrap_or_default();
     let id = RouteTableId::parse_insensitive(raw_id)
         .map_err(|e| Diagnostics::from(Diagnostic::error("Unexpected route table ID from Azure", e.to_string())))?;

@@ -66,7 +66,7 @@ impl Default for AssociationResource {
 /// Removes what the 2024-07-01 spec marks read-only from a subnet as GET
 /// returns it, so that it can be sent back in a PUT; everything else,
 /// including properties this provider does not know, is kept.
-fn strip_read_only(subnet: &mut serde_json::Value) {
+pub(super) fn strip_read_only(subnet: &mut serde_json::Value) {
     super::remove_keys(subnet, &["etag"]);
     if let Some(props) = subnet.get_mut("properties") {
         super::remove_keys(
@@ -305,7 +305,7 @@ fn describe(id: &SubnetId) -> String {
 }
 
 /// The route table a subnet (as ARM returns it) uses, if any.
-fn current_table(subnet: &serde_json::Value) -> Option<String> {
+pub(super) fn current_table(subnet: &serde_json::Value) -> Option<String> {
     subnet.pointer("/properties/routeTable/id").and_then(|i| i.as_str()).map(str::to_string)
 }
 

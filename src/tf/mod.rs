@@ -6,6 +6,8 @@ pub mod diag;
 pub mod json;
 pub mod msgpack;
 pub mod plan;
+#[cfg(test)]
+pub(crate) mod properties;
 pub mod resource;
 pub mod schema;
 #[cfg(test)]
