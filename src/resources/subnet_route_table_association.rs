@@ -81,6 +81,21 @@ pub(super) fn strip_read_only(subnet: &mut serde_json::Value) {
                 "serviceAssociationLinks",
             ],
         );
+        // Nested read-only fields of what the subnet keeps: its service
+        // endpoints and delegations are sent back, without them.
+        if let Some(endpoints) = props.get_mut("serviceEndpoints").and_then(|e| e.as_array_mut()) {
+            for e in endpoints {
+                super::remove_keys(e, &["provisioningState"]);
+            }
+        }
+        if let Some(delegations) = props.get_mut("delegations").and_then(|d| d.as_array_mut()) {
+            for d in delegations {
+                super::remove_keys(d, &["etag"]);
+                if let Some(dp) = d.get_mut("properties") {
+                    super::remove_keys(dp, &["actions", "provisioningState"]);
+                }
+            }
+        }
     }
 }
 
@@ -321,6 +336,35 @@ fn same_table(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_the_subnet_has_is_sent_back_without_read_only_fields() {
+        let mut subnet = json!({
+            "id": "/s", "name": "aks", "etag": "W/\"1\"",
+            "properties": {
+                "addressPrefix": "10.0.0.0/22", "provisioningState": "Succeeded",
+                "networkSecurityGroup": {"id": "/nsg"},
+                "serviceEndpoints": [{"service": "Microsoft.Storage", "locations": ["westeurope"], "provisioningState": "Succeeded"}],
+                "delegations": [{"name": "d", "id": "/s/delegations/d", "etag": "W/\"2\"", "type": "Microsoft.Network/virtualNetworks/subnets/delegations",
+                                 "properties": {"serviceName": "Microsoft.Web/serverFarms", "actions": ["x"], "provisioningState": "Succeeded"}}],
+                "ipConfigurations": [{"id": "/nic"}]
+            }
+        });
+        strip_read_only(&mut subnet);
+        assert_eq!(
+            subnet,
+            json!({
+                "id": "/s", "name": "aks",
+                "properties": {
+                    "addressPrefix": "10.0.0.0/22",
+                    "networkSecurityGroup": {"id": "/nsg"},
+                    "serviceEndpoints": [{"service": "Microsoft.Storage", "locations": ["westeurope"]}],
+                    "delegations": [{"name": "d", "id": "/s/delegations/d", "type": "Microsoft.Network/virtualNetworks/subnets/delegations",
+                                     "properties": {"serviceName": "Microsoft.Web/serverFarms"}}]
+                }
+            })
+        );
+    }
 
     #[test]
     fn tables_compare_loosely() {

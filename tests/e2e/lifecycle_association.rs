@@ -211,3 +211,50 @@ fn a_subnet_changed_between_read_and_write_is_read_again() {
         .collect();
     assert_eq!(subnet_puts.iter().filter(|s| **s == 412).count(), 2, "{subnet_puts:?}");
 }
+
+/// A subnet with a network security group, service endpoints and a
+/// delegation: associating a route table, and removing it again, changes
+/// the route table reference and nothing else (a subnet PUT replaces the
+/// whole subnet, so dropping any of them would remove it in Azure).
+#[test]
+fn association_keeps_the_subnets_nsg_endpoints_and_delegation() {
+    let mut seed = armsim::Seed::default();
+    let nsg = format!(
+        "{}/resourceGroups/rg-egress/providers/Microsoft.Network/networkSecurityGroups/nsg-apps",
+        crate::harness::SUBSCRIPTION
+    );
+    let mut apps = armsim::SeedSubnet::new("apps", "10.0.8.0/24");
+    apps.network_security_group = Some(nsg.clone());
+    apps.service_endpoints = vec!["Microsoft.Storage".into(), "Microsoft.KeyVault".into()];
+    apps.delegations = vec!["Microsoft.Web/serverFarms".into()];
+    seed.subscriptions[0].resource_groups[0].virtual_networks[0].subnets.push(apps);
+    let az = Azure::start_with(armsim::Config { seed, ..armsim::Config::default() });
+    // A subnet's kept settings; a delegation's etag changes with any write.
+    let kept = |az: &Azure| {
+        let mut p = az.get(&subnet_id("apps"))["properties"].clone();
+        if let Some(ds) = p["delegations"].as_array_mut() {
+            for d in ds.iter_mut().filter_map(|d| d.as_object_mut()) {
+                d.remove("etag");
+            }
+        }
+        p
+    };
+    let before = kept(&az);
+
+    let wd = az.workdir(&stack("a", "apps"));
+    wd.apply().assert_stdout_contains("3 added");
+    let with_table = kept(&az);
+    assert!(with_table["routeTable"]["id"].as_str().is_some_and(|t| t.ends_with("/rt-a")), "{with_table}");
+    for key in ["networkSecurityGroup", "serviceEndpoints", "delegations", "addressPrefix"] {
+        assert_eq!(with_table[key], before[key], "{key} changed by the association");
+    }
+    wd.assert_no_changes();
+
+    wd.destroy();
+    let after = kept(&az);
+    assert!(after.get("routeTable").is_none(), "{after}");
+    for key in ["networkSecurityGroup", "serviceEndpoints", "delegations", "addressPrefix"] {
+        assert_eq!(after[key], before[key], "{key} changed by removing the association");
+    }
+    assert_eq!(after["networkSecurityGroup"]["id"], json!(nsg));
+}

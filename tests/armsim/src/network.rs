@@ -693,6 +693,24 @@ fn put_subnet(w: &mut World, req: &Req, sub: &str, vnet_id: &str, path_id: &str)
             }
         }
     }
+    // What Azure fills in on nested objects (read-only in the spec).
+    if let Some(endpoints) = props.get_mut("serviceEndpoints").and_then(Value::as_array_mut) {
+        for e in endpoints.iter_mut().filter_map(Value::as_object_mut) {
+            e.insert("provisioningState".into(), json!("Succeeded"));
+        }
+    }
+    if let Some(delegations) = props.get_mut("delegations").and_then(Value::as_array_mut) {
+        for d in delegations.iter_mut().filter_map(Value::as_object_mut) {
+            let name = d.get("name").and_then(Value::as_str).unwrap_or("delegation").to_string();
+            d.insert("id".into(), json!(format!("{id}/delegations/{name}")));
+            d.insert("etag".into(), json!(w.ids.etag()));
+            d.insert("type".into(), json!("Microsoft.Network/virtualNetworks/subnets/delegations"));
+            if let Some(dp) = d.get_mut("properties").and_then(Value::as_object_mut) {
+                dp.insert("actions".into(), json!(["Microsoft.Network/virtualNetworks/subnets/action"]));
+                dp.insert("provisioningState".into(), json!("Succeeded"));
+            }
+        }
+    }
     w.check_network_conflict(vnet_id, "PutSubnetOperation")?;
     if let Some(rt) = &new_rt {
         w.check_network_conflict(rt, "PutSubnetOperation")?;

@@ -91,6 +91,29 @@ pub struct SeedSubnet {
     pub address_prefix: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route_table: Option<String>,
+    /// A network security group's full ID (not modelled as a resource).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_security_group: Option<String>,
+    /// Service endpoints, e.g. `Microsoft.Storage`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_endpoints: Vec<String>,
+    /// Services the subnet is delegated to, e.g. `Microsoft.Web/serverFarms`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delegations: Vec<String>,
+}
+
+impl SeedSubnet {
+    /// A subnet with only a name and prefix.
+    pub fn new(name: &str, address_prefix: &str) -> Self {
+        SeedSubnet {
+            name: name.into(),
+            address_prefix: address_prefix.into(),
+            route_table: None,
+            network_security_group: None,
+            service_endpoints: Vec::new(),
+            delegations: Vec::new(),
+        }
+    }
 }
 
 impl Default for Seed {
@@ -110,12 +133,8 @@ impl Default for Seed {
                         location: None,
                         address_prefixes: vec!["10.0.0.0/16".into()],
                         subnets: vec![
-                            SeedSubnet { name: "aks".into(), address_prefix: "10.0.0.0/22".into(), route_table: None },
-                            SeedSubnet {
-                                name: "AzureFirewallSubnet".into(),
-                                address_prefix: "10.0.4.0/26".into(),
-                                route_table: None,
-                            },
+                            SeedSubnet::new("aks", "10.0.0.0/22"),
+                            SeedSubnet::new("AzureFirewallSubnet", "10.0.4.0/26"),
                         ],
                     }],
                 }],
@@ -213,6 +232,40 @@ pub(crate) fn apply(seed: &Seed, w: &mut World) -> Result<(), Error> {
                                 Error::Seed(format!("subnet {}: route table {rt} is not seeded", s.name))
                             })?;
                         props.insert("routeTable".into(), json!({ "id": canonical }));
+                    }
+                    if let Some(nsg) = &s.network_security_group {
+                        props.insert("networkSecurityGroup".into(), json!({ "id": nsg }));
+                    }
+                    if !s.service_endpoints.is_empty() {
+                        let endpoints: Vec<Value> = s
+                            .service_endpoints
+                            .iter()
+                            .map(
+                                |e| json!({"service": e, "locations": [loc.clone()], "provisioningState": "Succeeded"}),
+                            )
+                            .collect();
+                        props.insert("serviceEndpoints".into(), Value::Array(endpoints));
+                    }
+                    if !s.delegations.is_empty() {
+                        let delegations: Vec<Value> = s
+                            .delegations
+                            .iter()
+                            .enumerate()
+                            .map(|(i, svc)| {
+                                json!({
+                                    "name": format!("delegation{i}"),
+                                    "id": format!("{sid}/delegations/delegation{i}"),
+                                    "etag": w.ids.etag(),
+                                    "type": "Microsoft.Network/virtualNetworks/subnets/delegations",
+                                    "properties": {
+                                        "serviceName": svc,
+                                        "actions": ["Microsoft.Network/virtualNetworks/subnets/action"],
+                                        "provisioningState": "Succeeded",
+                                    }
+                                })
+                            })
+                            .collect();
+                        props.insert("delegations".into(), Value::Array(delegations));
                     }
                     props.insert("privateEndpointNetworkPolicies".into(), json!("Disabled"));
                     props.insert("privateLinkServiceNetworkPolicies".into(), json!("Enabled"));
