@@ -108,3 +108,81 @@ fn a_route_table_whose_operation_failed_is_kept_tainted_and_replaced() {
     assert_eq!(az.get(&route_table_id("rt-aks"))["properties"]["provisioningState"], "Succeeded");
     wd.assert_no_changes();
 }
+
+/// Operation URLs on another host than the Resource Manager endpoint: the
+/// provider never sends its token there. The create fails, and the table
+/// Azure accepted stays in the state; the next apply converges.
+#[test]
+fn operation_urls_off_the_endpoint_get_no_token_and_the_object_stays_tracked() {
+    let az = Azure::start();
+    az.sim.set_operation_host(Some("localhost"));
+    let table = r#"resource "aksudr_route_table" "rt" {
+  name                = "rt-aks"
+  resource_group_name = "rg-egress"
+  location            = "westeurope"
+}
+"#;
+    let wd = az.workdir(table);
+    let out = wd.apply_with(&[]);
+    out.assert_failure();
+    assert!(out.stderr.contains("outside the Resource Manager endpoint"), "{}", out.stderr);
+    let polled = az.sim.requests().iter().filter(|r| r.path.contains("/operations/")).count();
+    assert_eq!(polled, 0, "an operation URL on another host was called");
+    let listed = wd.terraform(&["state", "list"]);
+    assert!(listed.stdout.contains("aksudr_route_table.rt"), "{}", listed.stdout);
+
+    az.sim.set_operation_host(None);
+    wd.apply();
+    wd.assert_no_changes();
+}
+
+/// A 404 that does not say the object is gone (here ARM's
+/// SubscriptionNotFound, as a wrong subscription or a proxy might answer)
+/// fails the refresh instead of dropping the object from the state.
+#[test]
+fn a_404_without_a_not_found_code_keeps_the_state() {
+    let az = Azure::start();
+    let wd = az.workdir(&stack());
+    wd.apply();
+    az.sim
+        .add_fault(
+            Fault::new("routeTables/rt-aks$", FaultStatus::Status(404))
+                .method("GET")
+                .count(100)
+                .error("SubscriptionNotFound", "The subscription could not be found."),
+        )
+        .unwrap_or_else(|e| panic!("add_fault: {e}"));
+    let out = wd.plan();
+    out.assert_failure();
+    assert!(out.stderr.contains("SubscriptionNotFound"), "{}", out.stderr);
+    assert!(!out.stdout.contains("will be created"), "{}", out.stdout);
+    az.sim.clear_faults();
+    let listed = wd.terraform(&["state", "list"]);
+    assert!(listed.stdout.contains("aksudr_route_table.rt"), "{}", listed.stdout);
+    wd.assert_no_changes();
+}
+
+/// Throttling answered with `Retry-After` as an HTTP date and as
+/// `retry-after-ms` is waited out like the seconds form.
+#[test]
+fn retry_after_as_a_date_or_in_milliseconds_is_waited_out() {
+    let az = Azure::start();
+    for format in ["http-date", "ms"] {
+        let fault = Fault::new("routeTables/rt-aks$", FaultStatus::Status(429))
+            .method("PUT")
+            .retry_after(1)
+            .retry_after_format(format);
+        az.sim.add_fault(fault).unwrap_or_else(|e| panic!("add_fault: {e}"));
+    }
+    let wd = az.workdir(&stack());
+    wd.apply().assert_stdout_contains("3 added");
+    let puts: Vec<u16> = az
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("routeTables/rt-aks"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(puts.iter().filter(|s| **s == 429).count(), 2, "{puts:?}");
+    assert!(puts.last().is_some_and(|s| (200..300).contains(s)), "{puts:?}");
+}

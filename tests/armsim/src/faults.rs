@@ -69,6 +69,11 @@ pub struct Fault {
     /// Seconds for a `Retry-After` header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// How `retry_after` is written: `seconds` (default), `http-date`
+    /// (`Retry-After: <IMF-fixdate>`), or `ms` (`retry-after-ms`, the
+    /// seconds times 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_format: Option<String>,
     /// Error code in the body; defaults by status (`TooManyRequests`, `InternalServerError`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -93,6 +98,7 @@ impl Fault {
             count: 1,
             status,
             retry_after: None,
+            retry_after_format: None,
             code: None,
             message: None,
             skip: 0,
@@ -120,6 +126,12 @@ impl Fault {
     /// Adds `Retry-After: secs`.
     pub fn retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs);
+        self
+    }
+
+    /// Writes `retry_after` as `seconds`, `http-date` or `ms`.
+    pub fn retry_after_format(mut self, format: &str) -> Self {
+        self.retry_after_format = Some(format.to_string());
         self
     }
 

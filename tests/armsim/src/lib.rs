@@ -241,6 +241,13 @@ impl RunningSim {
         self.shared.set_lro_delay(delay)
     }
 
+    /// Puts operation URLs (`Azure-AsyncOperation`, `Location`) on another
+    /// host name of this simulator (e.g. `localhost`), or back on the ARM
+    /// host with `None`: a client must not send its ARM token there.
+    pub fn set_operation_host(&self, host: Option<&str>) {
+        self.shared.world().operation_host = host.map(str::to_string);
+    }
+
     /// Completes every running operation now (`POST /_armsim/settle`).
     pub fn settle_operations(&self) {
         self.shared.settle()

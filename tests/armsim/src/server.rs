@@ -213,7 +213,17 @@ async fn process(shared: &Shared, peer: SocketAddr, req: Req) -> Outcome {
                 let message = f.message.clone().unwrap_or_else(|| format!("Injected fault: {status} {code}."));
                 let mut e = ArmError::new(status, code, message);
                 if let Some(s) = f.retry_after {
-                    e = e.with_header("Retry-After", s.to_string());
+                    e = match f.retry_after_format.as_deref() {
+                        Some("ms") => e.with_header("retry-after-ms", (s * 1000).to_string()),
+                        Some("http-date") => {
+                            let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(s as i64);
+                            let fmt = time::macros::format_description!(
+                                "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+                            );
+                            e.with_header("Retry-After", at.format(&fmt).unwrap_or_default())
+                        }
+                        _ => e.with_header("Retry-After", s.to_string()),
+                    };
                 }
                 Resp::from_error(&e)
             }

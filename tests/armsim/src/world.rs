@@ -26,6 +26,9 @@ pub(crate) struct World {
     pub ids: Arc<IdGen>,
     /// `https://127.0.0.1:PORT`, used in operation URLs.
     pub base_url: String,
+    /// Another host name for operation URLs (a status service on its own
+    /// host, as some clouds have), same port; `None`: the ARM host.
+    pub operation_host: Option<String>,
     /// Route IDs AKS wrote for a kubenet cluster's nodes, by lower-cased cluster ID.
     pub pod_routes: HashMap<String, Vec<String>>,
 }
@@ -52,6 +55,7 @@ impl World {
             lro_delay,
             ids,
             base_url: String::new(),
+            operation_host: None,
             pod_routes: HashMap::new(),
         }
     }
@@ -145,13 +149,26 @@ impl World {
         op
     }
 
+    /// The base of operation URLs: the ARM endpoint, or the same port on
+    /// [`World::operation_host`].
+    fn operation_base(&self) -> String {
+        match &self.operation_host {
+            None => self.base_url.clone(),
+            Some(host) => {
+                let port = self.base_url.rsplit(':').next().unwrap_or_default();
+                format!("https://{host}:{port}")
+            }
+        }
+    }
+
     /// Adds the polling headers of a started operation to a response.
     pub fn lro_headers(&self, resp: Resp, op: &Operation, with_location: bool) -> Resp {
+        let base = self.operation_base();
         let mut r = resp
-            .header("Azure-AsyncOperation", op.status_url(&self.base_url))
+            .header("Azure-AsyncOperation", op.status_url(&base))
             .header("Retry-After", op.retry_after(Instant::now()).to_string());
         if with_location {
-            r = r.header("Location", op.result_url(&self.base_url));
+            r = r.header("Location", op.result_url(&base));
         }
         r
     }
