@@ -2,7 +2,7 @@
 //! grants (secret or JWT assertion), the discovery documents MSAL-style clients fetch first,
 //! and bearer-token checks on ARM requests.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -42,7 +42,8 @@ impl Default for AuthConfig {
 #[derive(Debug)]
 pub(crate) struct Auth {
     pub config: AuthConfig,
-    tokens: Mutex<HashSet<String>>,
+    /// Issued tokens and their audience (`None`: any, for admin-issued ones).
+    tokens: Mutex<HashMap<String, Option<String>>>,
 }
 
 /// Endpoints of the identity platform the simulator answers.
@@ -106,14 +107,19 @@ fn is_jwt(s: &str) -> bool {
 
 impl Auth {
     pub fn new(config: AuthConfig) -> Self {
-        Auth { config, tokens: Mutex::new(HashSet::new()) }
+        Auth { config, tokens: Mutex::new(HashMap::new()) }
     }
 
     /// Mints a token that ARM requests will accept.
     pub fn issue(&self, ids: &IdGen) -> String {
+        self.issue_for(ids, None)
+    }
+
+    /// Mints a token for `audience` (the resource of the requested scope).
+    fn issue_for(&self, ids: &IdGen, audience: Option<String>) -> String {
         let token = format!("armsim.{}", ids.opaque(4));
         if let Ok(mut t) = self.tokens.lock() {
-            t.insert(token.clone());
+            t.insert(token.clone(), audience);
         }
         token
     }
@@ -153,12 +159,26 @@ impl Auth {
                 ))
             }
         };
-        let known = self.tokens.lock().map(|t| t.contains(token)).unwrap_or(false);
-        if known {
-            Ok(())
-        } else {
-            Err(ArmError::new(401, "InvalidAuthenticationToken", "The access token is invalid.")
-                .with_header("WWW-Authenticate", challenge("The access token is invalid.")))
+        let audience = self.tokens.lock().ok().and_then(|t| t.get(token).cloned());
+        let arm = base_url.trim_end_matches('/');
+        match audience {
+            Some(None) => Ok(()),
+            Some(Some(aud)) if aud.trim_end_matches('/').eq_ignore_ascii_case(arm) => Ok(()),
+            // ARM's answer to a token for another resource (Graph, Key Vault,
+            // the same host on another port).
+            Some(Some(aud)) => Err(ArmError::new(
+                401,
+                "InvalidAuthenticationTokenAudience",
+                format!(
+                    "The access token has been obtained for wrong audience or resource '{aud}'. It should exactly \
+                     match with one of the allowed audiences '{arm}', '{arm}/'."
+                ),
+            )
+            .with_header("WWW-Authenticate", challenge("The access token has been obtained for wrong audience."))),
+            None => {
+                Err(ArmError::new(401, "InvalidAuthenticationToken", "The access token is invalid.")
+                    .with_header("WWW-Authenticate", challenge("The access token is invalid.")))
+            }
         }
     }
 
@@ -295,7 +315,8 @@ impl Auth {
                 ids,
             );
         }
-        let token = self.issue(ids);
+        let audience = scope.split(' ').next().map(|s| s.trim_end_matches("/.default").to_string());
+        let token = self.issue_for(ids, audience);
         Resp::json(
             200,
             json!({

@@ -123,11 +123,13 @@ fn fw_route(name: &str) -> Value {
 async fn token_endpoint_grants_secret_and_assertion() {
     let t = default_sim().await;
     let url = t.sim.token_url("tenant-1");
+    // The simulator is the Resource Manager: its URL is the audience.
+    let arm_scope = format!("{}/.default", t.sim.base_url());
     let form = |extra: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
         let mut v = vec![
             ("grant_type", "client_credentials".to_string()),
             ("client_id", "11111111-1111-1111-1111-111111111111".to_string()),
-            ("scope", "https://management.azure.com/.default".to_string()),
+            ("scope", arm_scope.clone()),
         ];
         v.extend(extra.iter().map(|(k, x)| (*k, x.to_string())));
         v
@@ -151,6 +153,17 @@ async fn token_endpoint_grants_secret_and_assertion() {
     // The minted token works on ARM.
     let r = t.http.get(t.url(RG, "2021-04-01")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+
+    // A token for another resource does not.
+    let mut graph = form(&[("client_secret", "armsim-secret")]);
+    graph.retain(|(k, _)| *k != "scope");
+    graph.push(("scope", "https://graph.microsoft.com/.default".to_string()));
+    let other: Value = post(graph).await.unwrap().json().await.unwrap();
+    let other = other["access_token"].as_str().unwrap().to_string();
+    let r = t.http.get(t.url(RG, "2021-04-01")).bearer_auth(&other).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "InvalidAuthenticationTokenAudience");
 
     let bad = post(form(&[("client_secret", "wrong")])).await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
