@@ -377,8 +377,25 @@ fn the_autoscaler_changing_the_node_count_is_not_drift() {
         "node_count     = 2",
         "node_count = 2\n    auto_scaling_enabled = true\n    min_count = 1\n    max_count = 5",
     );
-    let wd = az.workdir(&hcl);
+    let mut wd = az.workdir(&hcl);
     wd.apply();
     az.edit(&cluster_id("aks-egress"), |c| c["properties"]["agentPoolProfiles"][0]["count"] = json!(4));
+    wd.assert_no_changes();
+
+    // An update of something else (tags) is built on the live cluster: the
+    // PUT carries the autoscaler's count, not the stale one from the state,
+    // and keeps what the configuration does not own.
+    az.edit(&cluster_id("aks-egress"), |c| {
+        c["properties"]["agentPoolProfiles"][0]["nodeLabels"] = json!({"team": "platform"});
+        c["properties"]["addonProfiles"] = json!({"azurepolicy": {"enabled": true}});
+    });
+    wd.rewrite(&config(&hcl.replacen("dns_prefix", "tags = {\n    env = \"test\"\n  }\n  dns_prefix", 1)));
+    wd.apply().assert_stdout_contains("1 changed");
+    let live = az.get(&cluster_id("aks-egress"));
+    assert_eq!(live["tags"]["env"], "test");
+    let pool = &live["properties"]["agentPoolProfiles"][0];
+    assert_eq!(pool["count"], 4, "the autoscaler's count survives an update: {pool}");
+    assert_eq!(pool["nodeLabels"]["team"], "platform");
+    assert_eq!(live["properties"]["addonProfiles"]["azurepolicy"]["enabled"], true);
     wd.assert_no_changes();
 }

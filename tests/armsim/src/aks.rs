@@ -346,6 +346,10 @@ fn put_cluster(w: &mut World, req: &Req, sub: &str, rg: &str, path_id: &str) -> 
     }
     let tags = read_tags(body.get("tags"))?;
     let props = obj(body.get("properties"), "properties")?.cloned().unwrap_or_default();
+    let props = match existing.as_ref().and_then(|e| e.body.get("properties")).and_then(Value::as_object) {
+        Some(live) => merge_update(live, props),
+        None => props,
+    };
     let pools: Vec<Value> =
         match props.get("agentPoolProfiles") {
             Some(Value::Array(a)) if !a.is_empty() => a.clone(),
@@ -397,6 +401,65 @@ fn put_cluster(w: &mut World, req: &Req, sub: &str, rg: &str, path_id: &str) -> 
     );
     let body = w.store.get(&id).map(|e| e.body.clone()).unwrap_or(Value::Null);
     Ok(w.lro_headers(Resp::json(if created { 201 } else { 200 }, body), &op, false))
+}
+
+/// An update as AKS applies it to the live cluster: settings the PUT leaves
+/// out keep their values (top-level properties, fields of the network and
+/// API server profiles, fields of each pool, such as the count the
+/// autoscaler set), and pools the PUT does not list are kept (a cluster PUT
+/// never deletes a pool). A profile for another outbound path is dropped
+/// when the outbound type changes.
+fn merge_update(live: &Map<String, Value>, request: Map<String, Value>) -> Map<String, Value> {
+    let mut out = live.clone();
+    for k in READ_ONLY {
+        out.remove(*k);
+    }
+    for (k, v) in request {
+        let merged = match (k.as_str(), out.get(&k), &v) {
+            ("networkProfile" | "apiServerAccessProfile", Some(Value::Object(l)), Value::Object(r)) => {
+                let mut m = l.clone();
+                if k == "networkProfile"
+                    && r.get("outboundType").is_some()
+                    && r.get("outboundType") != l.get("outboundType")
+                {
+                    m.remove("loadBalancerProfile");
+                    m.remove("natGatewayProfile");
+                }
+                for (rk, rv) in r {
+                    m.insert(rk.clone(), rv.clone());
+                }
+                if let Some(Value::Object(lb)) = m.get_mut("loadBalancerProfile") {
+                    lb.remove("effectiveOutboundIPs");
+                }
+                Value::Object(m)
+            }
+            ("agentPoolProfiles", Some(Value::Array(l)), Value::Array(r)) => {
+                let name = |p: &Value| p.get("name").and_then(Value::as_str).map(str::to_ascii_lowercase);
+                let mut pools: Vec<Value> = Vec::new();
+                for req_pool in r {
+                    let mut pool = l.iter().find(|lp| name(lp) == name(req_pool)).cloned().unwrap_or(json!({}));
+                    if let (Value::Object(pm), Value::Object(rm)) = (&mut pool, req_pool) {
+                        for ro in ["provisioningState", "currentOrchestratorVersion", "eTag", "powerState"] {
+                            pm.remove(ro);
+                        }
+                        for (rk, rv) in rm {
+                            pm.insert(rk.clone(), rv.clone());
+                        }
+                    }
+                    pools.push(pool);
+                }
+                for lp in l {
+                    if !pools.iter().any(|p| name(p) == name(lp)) {
+                        pools.push(lp.clone());
+                    }
+                }
+                Value::Array(pools)
+            }
+            _ => v,
+        };
+        out.insert(k, merged);
+    }
+    out
 }
 
 /// Stable 8-digit number AKS puts in node resource names, derived from the cluster ID.

@@ -175,10 +175,8 @@ impl Auth {
                 ),
             )
             .with_header("WWW-Authenticate", challenge("The access token has been obtained for wrong audience."))),
-            None => {
-                Err(ArmError::new(401, "InvalidAuthenticationToken", "The access token is invalid.")
-                    .with_header("WWW-Authenticate", challenge("The access token is invalid.")))
-            }
+            None => Err(ArmError::new(401, "InvalidAuthenticationToken", "The access token is invalid.")
+                .with_header("WWW-Authenticate", challenge("The access token is invalid."))),
         }
     }
 
