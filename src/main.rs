@@ -6,9 +6,11 @@ use aksudr::plugin::{self, StopSignal};
 use aksudr::rpc::ProviderService;
 
 fn main() -> ExitCode {
-    // One stop signal for StopProvider and SIGTERM alike.
-    let stop = StopSignal::new();
-    // Without TLS (`--debug`), configurations may not redirect credentials.
-    let debug = std::env::args_os().skip(1).any(|a| a == "--debug");
-    plugin::run_with_stop(ProviderService::new(stop.clone()).plaintext(debug), stop)
+    plugin::run_with(|serving| {
+        // Without TLS, configurations may not redirect credentials.
+        let service = ProviderService::new(StopSignal::new()).plaintext(serving.plaintext);
+        // SIGTERM cancels in-flight work as StopProvider does.
+        let stop = service.stop_handle();
+        (service, Box::new(stop))
+    })
 }

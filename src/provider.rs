@@ -200,35 +200,29 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<P
     }
 }
 
-/// In debug mode the provider is served without TLS, so any process on
-/// the machine can configure it. It then only talks to the endpoints the
-/// environment names, or to loopback ones: otherwise a local process could
-/// point `authority_host` at itself and receive the client secret from the
-/// environment.
+/// Served without TLS (`--debug`, or Terraform's `TF_DISABLE_PLUGIN_TLS`),
+/// the provider can be configured by any process on the machine. It then
+/// talks only to the endpoints the environment names: otherwise a local
+/// process could point `authority_host` at itself and receive the client
+/// secret or OIDC token from the environment.
 pub fn check_debug_endpoints(config: &ProviderConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<(), Diagnostics> {
     let mut empty: std::collections::BTreeMap<String, Value> =
         SETTINGS.iter().map(|s| (s.name.to_string(), Value::Null)).collect();
     empty.insert("environment".into(), Value::string(&config.environment));
     let from_env = resolve(&Value::Object(empty), env)?;
-    let loopback = |url: &str| {
-        reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).is_some_and(|h| {
-            let h = h.trim_start_matches('[').trim_end_matches(']');
-            h.eq_ignore_ascii_case("localhost") || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-        })
-    };
     let mut diags = Diagnostics::new();
     for (name, configured, expected) in [
         ("resource_manager_endpoint", &config.resource_manager_endpoint, &from_env.resource_manager_endpoint),
         ("authority_host", &config.authority_host, &from_env.authority_host),
     ] {
-        if configured.trim_end_matches('/') != expected.trim_end_matches('/') && !loopback(configured) {
+        if configured.trim_end_matches('/') != expected.trim_end_matches('/') {
             diags.push(
                 Diagnostic::error(
                     format!("{name} cannot be changed in debug mode"),
                     format!(
-                        "This provider runs with --debug, without TLS, so any process on this machine can configure \
-                         it; it only uses the {name} of its environment ({expected}) or a loopback one, never \
-                         {configured:?} from a provider block. Set ARM_{} in the provider's environment instead.",
+                        "This provider is served without TLS (--debug), so any process on this machine can \
+                         configure it; it only uses the {name} of its environment ({expected}), never {configured:?} \
+                         from a provider block. Set ARM_{} in the provider's environment instead.",
                         name.to_ascii_uppercase()
                     ),
                 )
@@ -298,11 +292,10 @@ mod tests {
         let evil = with(&[("authority_host", Value::string("https://evil.example/"))]);
         let err = check_debug_endpoints(&evil, &env).expect_err("refused");
         assert!(err.iter().any(|d| d.path == Some(AttributePath::root("authority_host"))));
-        let local = with(&[
-            ("authority_host", Value::string("https://127.0.0.1:8443/")),
-            ("resource_manager_endpoint", Value::string("https://localhost:8443")),
-        ]);
-        assert!(check_debug_endpoints(&local, &env).is_ok());
+        let local = with(&[("resource_manager_endpoint", Value::string("https://localhost:8443"))]);
+        assert!(check_debug_endpoints(&local, &env).is_err(), "loopback is no exception");
+        let same = with(&[("authority_host", Value::string("https://login.example.com"))]);
+        assert!(check_debug_endpoints(&same, &env).is_ok(), "the environment's own, spelled otherwise");
     }
 
     #[test]

@@ -249,6 +249,21 @@ impl ArmClient {
         headers: &[(&str, &str)],
         deadline: Instant,
     ) -> Result<Response, ArmError> {
+        self.send_with(method, url, body, headers, deadline, true).await
+    }
+
+    /// [`ArmClient::send`]; with `retry_server_errors` false a 5xx answer
+    /// is returned at once, for writes whose callers must find out whether
+    /// the server committed them before sending again.
+    async fn send_with(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
+        deadline: Instant,
+        retry_server_errors: bool,
+    ) -> Result<Response, ArmError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -314,7 +329,11 @@ impl ArmClient {
                 }
                 Ok(Ok(Ok(resp))) => {
                     log::debug!("ARM response", status = resp.status, url = url, request_id = request_id);
-                    if !self.retryable(&resp) || attempt >= self.policy.max_attempts {
+                    let server_error = resp.status >= 500;
+                    if !self.retryable(&resp)
+                        || attempt >= self.policy.max_attempts
+                        || (server_error && !retry_server_errors)
+                    {
                         return Ok(resp);
                     }
                     let wait = resp.retry_after().unwrap_or_else(|| self.backoff(attempt));
@@ -409,10 +428,13 @@ impl ArmClient {
     /// the operation (the caller records the object first, then waits with
     /// [`ArmClient::wait`]).
     ///
-    /// When the answer is lost, the same PUT is sent again: a PUT carries
-    /// the whole desired object, so a second one changes nothing that the
-    /// first did not; with `if_match`, a first PUT that landed makes the
-    /// second fail with 412, which callers resolve by reading again.
+    /// When the answer is lost or the server fails (5xx), the same PUT is
+    /// sent again: a PUT carries the whole desired object, so a second one
+    /// changes nothing that the first did not. With `if_match`, a first PUT
+    /// that landed makes the second fail with 412; that 412 comes back as
+    /// [`ArmError::Unanswered`] (the outcome is unknown), for the caller to
+    /// resolve by reading, while a 412 to a first attempt means someone
+    /// else changed the object.
     pub async fn put_accepted(
         &self,
         path: &str,
@@ -423,30 +445,42 @@ impl ArmClient {
     ) -> Result<(Response, String), ArmError> {
         let url = self.resource_url(path, api_version)?;
         let headers: Vec<(&str, &str)> = if_match.map(|e| vec![("if-match", e)]).unwrap_or_default();
-        let mut lost = 0;
+        let mut ambiguous: Option<ArmError> = None;
+        let mut attempt = 0;
         loop {
-            match self.send(Method::PUT, &url, Some(body), &headers, deadline).await {
-                Err(e @ ArmError::Unanswered { .. }) if lost + 1 < self.policy.max_attempts => {
-                    lost += 1;
+            attempt += 1;
+            let last = attempt >= self.policy.max_attempts;
+            match self.send_with(Method::PUT, &url, Some(body), &headers, deadline, false).await {
+                Err(e @ ArmError::Unanswered { .. }) if !last => {
                     log::warn!("the answer to a PUT was lost; sending it again", error = e.to_string());
-                    self.sleep_until(Instant::now() + self.backoff(lost), deadline).await?;
+                    ambiguous = Some(e);
                 }
                 Err(e) => return Err(e),
+                Ok(resp) if resp.status >= 500 && !last => {
+                    log::warn!("a PUT failed on the server; sending it again", status = resp.status);
+                    ambiguous = Some(self.error_of(&resp));
+                }
+                Ok(resp) if resp.status == 412 && ambiguous.is_some() => {
+                    return Err(unanswered(&url, "a resent PUT met 412, its first sending may have landed"));
+                }
                 Ok(resp) => {
                     self.ensure_status(&resp, &[200, 201, 202])?;
                     return Ok((resp, url));
                 }
             }
+            self.sleep_until(Instant::now() + self.backoff(attempt), deadline).await?;
         }
     }
 
     /// Starts the PUT that creates `path` (known not to exist a moment
-    /// ago) and returns once ARM accepted it. When the answer is lost, the
-    /// object is read: if it exists now, ARM took this PUT, and waiting
-    /// follows the object's `provisioningState`; only if it does not is the
-    /// PUT sent again. (AKS answers a second PUT during the first one's
-    /// operation with 409, so a blind retry would fail a create that is
-    /// well under way.)
+    /// ago), with `If-None-Match: *`, and returns once ARM accepted it.
+    /// When the answer is lost or the server fails (5xx), the object is
+    /// read: if it exists now, ARM took this PUT, and waiting follows the
+    /// object's `provisioningState`; only if it does not is the PUT sent
+    /// again. (A blind retry would meet its own object: 412 here, and AKS
+    /// answers a second PUT during the first one's operation with 409.)
+    /// Errors for which [`ArmError::may_have_applied`] holds leave the
+    /// outcome unknown.
     pub async fn put_create(
         &self,
         path: &str,
@@ -456,28 +490,45 @@ impl ArmClient {
     ) -> Result<(Response, String), ArmError> {
         let url = self.resource_url(path, api_version)?;
         let headers = [("if-none-match", "*")];
-        let mut lost = 0;
+        let mut attempt = 0;
         loop {
-            match self.send(Method::PUT, &url, Some(body), &headers, deadline).await {
-                Err(e @ ArmError::Unanswered { .. }) if lost + 1 < self.policy.max_attempts => {
-                    lost += 1;
-                    log::warn!("the answer to a create was lost; reading the object", error = e.to_string());
-                    let seen = self.send(Method::GET, &url, None, &[], deadline).await?;
-                    if seen.status == 200 {
-                        log::info!("the lost create was applied", url = url);
-                        return Ok((Response { status: 201, headers: HeaderMap::new(), body: seen.body }, url));
-                    }
-                    if !is_gone(seen.status, &seen.body) {
-                        self.ensure_status(&seen, &[200])?;
-                    }
-                }
+            attempt += 1;
+            let last = attempt >= self.policy.max_attempts;
+            let ambiguous = match self.send_with(Method::PUT, &url, Some(body), &headers, deadline, false).await {
+                Err(e @ ArmError::Unanswered { .. }) if !last => e,
                 Err(e) => return Err(e),
+                Ok(resp) if resp.status >= 500 && !last => self.error_of(&resp),
+                // Only after an attempt whose outcome is unknown can a 412
+                // be our own object; a first attempt's 412 is someone else's.
+                Ok(resp) if resp.status == 412 && attempt > 1 => {
+                    unanswered(&url, "a resent create met 412, its first sending may have landed")
+                }
                 Ok(resp) => {
                     self.ensure_status(&resp, &[200, 201, 202])?;
                     return Ok((resp, url));
                 }
+            };
+            log::warn!("the outcome of a create is unknown; reading the object", error = ambiguous.to_string());
+            let seen = match self.send(Method::GET, &url, None, &[], deadline).await {
+                Ok(seen) => seen,
+                Err(e) => return Err(unanswered(&url, &format!("{ambiguous}; reading the object then failed: {e}"))),
+            };
+            if seen.status == 200 {
+                log::info!("the create was applied", url = url);
+                return Ok((Response { status: 201, headers: HeaderMap::new(), body: seen.body }, url));
             }
+            if !is_gone(seen.status, &seen.body) {
+                let e = self.error_of(&seen);
+                return Err(unanswered(&url, &format!("{ambiguous}; reading the object then failed: {e}")));
+            }
+            self.sleep_until(Instant::now() + self.backoff(attempt), deadline).await?;
         }
+    }
+
+    /// ARM's error in a response.
+    fn error_of(&self, resp: &Response) -> ArmError {
+        let correlation = resp.header("x-ms-correlation-request-id").map(str::to_string);
+        parse_error_body(resp.status, &resp.body, correlation)
     }
 
     /// DELETE and wait; an object already gone is fine.
@@ -541,6 +592,11 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A PUT whose outcome is unknown.
+fn unanswered(url: &str, message: &str) -> ArmError {
+    ArmError::Unanswered { method: "PUT".into(), url: url.to_string(), message: message.to_string() }
 }
 
 /// The error and its causes on one line: reqwest's top-level message alone

@@ -73,6 +73,19 @@ impl ArmError {
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }
+
+    /// Whether a write that failed this way may have been applied by Azure
+    /// all the same: its answer was lost, it was cut short while under way
+    /// (Ctrl-C, SIGTERM, the timeout), or the server failed (5xx) after
+    /// perhaps committing it. A create that fails so keeps the object in
+    /// the state (tainted); if it does not exist, the next refresh drops it.
+    pub fn may_have_applied(&self) -> bool {
+        match self {
+            ArmError::Unanswered { .. } | ArmError::Stopped | ArmError::Timeout => true,
+            ArmError::Service { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
 }
 
 /// ARM error codes that say the object (or its parent, its resource group)

@@ -51,7 +51,7 @@ fn is_name_char(c: char) -> bool {
 /// what the ARM client checks before it sends a request.
 pub fn is_safe_path(path: &str) -> bool {
     path.strip_prefix('/').is_some_and(|rest| {
-        rest.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != ".." && seg.chars().all(is_name_char))
+        rest.split('/').all(|seg| !seg.is_empty() && !seg.ends_with('.') && seg.chars().all(is_name_char))
     })
 }
 
@@ -84,10 +84,12 @@ fn parse(kind: &'static str, pattern: &[Seg], input: &str, strict: bool) -> Resu
                 // pass: anything else could change the URL's meaning (`\`
                 // is a `/` to URL parsers, `..` a parent path, `?` a query,
                 // `%` an escape) and send the request to another object.
-                if *part == "." || *part == ".." || !part.chars().all(is_name_char) {
+                // Nor may a name end with `.` (Azure refuses it; a front end
+                // trimming it would alias `rg.` to `rg`).
+                if part.ends_with('.') || !part.chars().all(is_name_char) {
                     return Err(fail(format!(
                         "the {n} {part:?} has a character Azure names cannot have (only letters, digits, \
-                         '_', '-', '.', '(' and ')' are allowed)"
+                         '_', '-', '.', '(' and ')' are allowed, and no '.' at the end)"
                     )));
                 }
                 if strict && *n == "subscriptionId" && !is_guid(part) {

@@ -20,6 +20,9 @@ fn terminal(status: &str) -> Option<bool> {
     }
 }
 
+/// The least wait between two polls of one operation.
+const MIN_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
 fn provisioning_state(body: &serde_json::Value) -> Option<&str> {
     body.pointer("/properties/provisioningState").and_then(|v| v.as_str())
 }
@@ -90,13 +93,19 @@ impl ArmClient {
         }
     }
 
-    async fn pause(&self, last: &Response, deadline: Instant) -> Result<(), ArmError> {
+    /// Waits before the next poll as the last answer asks. `first`: the
+    /// wait after the initial answer, which may be none at all (an
+    /// operation already done); every later one is at least
+    /// [`MIN_POLL`], so a server answering `Retry-After: 0` (or a date
+    /// past) is not polled in a tight loop until the deadline.
+    async fn pause(&self, last: &Response, deadline: Instant, first: bool) -> Result<(), ArmError> {
         let wait = last.retry_after().unwrap_or(self.policy.default_poll);
+        let wait = if first { wait } else { wait.max(MIN_POLL) };
         self.sleep_until(Instant::now() + wait, deadline).await
     }
 
     async fn poll_async_operation(&self, url: &str, initial: &Response, deadline: Instant) -> Result<(), ArmError> {
-        self.pause(initial, deadline).await?;
+        self.pause(initial, deadline, true).await?;
         loop {
             let resp = self.send(Method::GET, url, None, &[], deadline).await?;
             self.ensure_status(&resp, &[200])?;
@@ -106,7 +115,7 @@ impl ArmClient {
             match terminal(&status) {
                 Some(true) => return Ok(()),
                 Some(false) => return Err(failure(&status, &body, &resp)),
-                None => self.pause(&resp, deadline).await?,
+                None => self.pause(&resp, deadline, false).await?,
             }
         }
     }
@@ -118,11 +127,11 @@ impl ArmClient {
         deleting: bool,
         deadline: Instant,
     ) -> Result<(), ArmError> {
-        self.pause(initial, deadline).await?;
+        self.pause(initial, deadline, true).await?;
         loop {
             let resp = self.send(Method::GET, url, None, &[], deadline).await?;
             match resp.status {
-                202 => self.pause(&resp, deadline).await?,
+                202 => self.pause(&resp, deadline, false).await?,
                 200 | 201 | 204 => return Ok(()),
                 // A deleted resource's Location may answer 404 once gone;
                 // for a PUT, a 404 is no success but an error.
@@ -133,7 +142,7 @@ impl ArmClient {
     }
 
     async fn poll_until_gone(&self, url: &str, initial: &Response, deadline: Instant) -> Result<(), ArmError> {
-        self.pause(initial, deadline).await?;
+        self.pause(initial, deadline, true).await?;
         loop {
             let resp = self.send(Method::GET, url, None, &[], deadline).await?;
             if super::error::is_gone(resp.status, &resp.body) {
@@ -146,12 +155,12 @@ impl ArmClient {
                     return Err(failure(state, &body, &resp));
                 }
             }
-            self.pause(&resp, deadline).await?;
+            self.pause(&resp, deadline, false).await?;
         }
     }
 
     async fn poll_provisioning_state(&self, url: &str, initial: &Response, deadline: Instant) -> Result<(), ArmError> {
-        self.pause(initial, deadline).await?;
+        self.pause(initial, deadline, true).await?;
         loop {
             let resp = self.send(Method::GET, url, None, &[], deadline).await?;
             self.ensure_status(&resp, &[200])?;
@@ -160,7 +169,7 @@ impl ArmClient {
             match terminal(&state) {
                 Some(true) => return Ok(()),
                 Some(false) => return Err(failure(&state, &body, &resp)),
-                None => self.pause(&resp, deadline).await?,
+                None => self.pause(&resp, deadline, false).await?,
             }
         }
     }

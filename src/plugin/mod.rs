@@ -107,13 +107,25 @@ fn parse_args<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Mod
 /// Runs the provider as a Terraform plugin (or, with `--debug`, as a
 /// standalone debug server); returns the process exit code.
 pub fn run<P: Provider>(provider: P) -> ExitCode {
-    run_with_stop(provider, StopSignal::new())
+    run_with(|_| (provider, Box::new(|| {})))
 }
 
-/// [`run`], with `provider_stop` (the signal the provider cancels its
-/// in-flight work on) also set by SIGTERM — a cancelled CI job — so that
-/// operations return partial state before the server drains and exits.
-pub fn run_with_stop<P: Provider>(provider: P, provider_stop: StopSignal) -> ExitCode {
+/// How the provider is being served, for it to adapt to.
+#[derive(Clone, Copy, Debug)]
+pub struct Serving {
+    /// Without TLS (`--debug`, or Terraform's `TF_DISABLE_PLUGIN_TLS`):
+    /// any local process may call the provider.
+    pub plaintext: bool,
+}
+
+/// Called on SIGTERM (and, in debug mode, SIGINT) before the server stops:
+/// the provider cancels its in-flight work there, so that operations return
+/// the partial state that keeps objects tracked.
+pub type OnTerminate = Box<dyn Fn() + Send + Sync>;
+
+/// [`run`], with the provider made once it is known how it is served, and
+/// a hook for termination.
+pub fn run_with<P: Provider>(make: impl FnOnce(Serving) -> (P, OnTerminate)) -> ExitCode {
     let mode = match parse_args(std::env::args_os().skip(1)) {
         Ok(mode) => mode,
         Err(e) => {
@@ -141,9 +153,13 @@ pub fn run_with_stop<P: Provider>(provider: P, provider_stop: StopSignal) -> Exi
                     return ExitCode::FAILURE;
                 }
             };
-            in_runtime(plugin_main(provider, config, provider_stop))
+            let (provider, on_terminate) = make(Serving { plaintext: config.client_certs.is_none() });
+            in_runtime(plugin_main(provider, config, on_terminate))
         }
-        Mode::Debug => in_runtime(debug_main(provider, provider_stop)),
+        Mode::Debug => {
+            let (provider, on_terminate) = make(Serving { plaintext: true });
+            in_runtime(debug_main(provider, on_terminate))
+        }
     }
 }
 
@@ -174,12 +190,12 @@ where
 async fn plugin_main<P: Provider>(
     provider: P,
     config: HandshakeConfig,
-    provider_stop: StopSignal,
+    on_terminate: OnTerminate,
 ) -> Result<(), PluginError> {
     let shutdown = StopSignal::new();
     // Install signal handling before the handshake so an early Ctrl-C does
     // not kill the process with the default disposition.
-    watch_signals(shutdown.clone(), provider_stop, false);
+    watch_signals(shutdown.clone(), on_terminate, false);
     let listener = PluginListener::bind(config.ports, config.client_certs).await?;
     let line = listener.handshake_line();
     {
@@ -196,9 +212,9 @@ async fn plugin_main<P: Provider>(
     serve(provider, listener, options).await
 }
 
-async fn debug_main<P: Provider>(provider: P, provider_stop: StopSignal) -> Result<(), PluginError> {
+async fn debug_main<P: Provider>(provider: P, on_terminate: OnTerminate) -> Result<(), PluginError> {
     let shutdown = StopSignal::new();
-    watch_signals(shutdown.clone(), provider_stop, true);
+    watch_signals(shutdown.clone(), on_terminate, true);
     let listener = PluginListener::bind(PortRange::ANY, None).await?;
     let reattach = handshake::reattach_json(listener.local_addr(), std::process::id());
     {
@@ -232,7 +248,7 @@ async fn debug_main<P: Provider>(provider: P, provider_stop: StopSignal) -> Resu
 /// so that operations return the partial state that keeps objects
 /// tracked, then stops the server gracefully, which lets those answers out.
 /// In debug mode both signals do that.
-fn watch_signals(shutdown: StopSignal, provider_stop: StopSignal, interrupt_stops: bool) {
+fn watch_signals(shutdown: StopSignal, on_terminate: OnTerminate, interrupt_stops: bool) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -249,7 +265,7 @@ fn watch_signals(shutdown: StopSignal, provider_stop: StopSignal, interrupt_stop
                     _ = interrupt.recv() => {
                         if interrupt_stops {
                             log::info!("interrupted; stopping");
-                            provider_stop.stop();
+                            on_terminate();
                             shutdown.stop();
                             return;
                         }
@@ -257,7 +273,7 @@ fn watch_signals(shutdown: StopSignal, provider_stop: StopSignal, interrupt_stop
                     }
                     _ = terminate.recv() => {
                         log::info!("terminated; cancelling in-flight operations and stopping");
-                        provider_stop.stop();
+                        on_terminate();
                         shutdown.stop();
                         return;
                     }
@@ -273,7 +289,7 @@ fn watch_signals(shutdown: StopSignal, provider_stop: StopSignal, interrupt_stop
                     return;
                 }
                 if interrupt_stops {
-                    provider_stop.stop();
+                    on_terminate();
                     shutdown.stop();
                     return;
                 }

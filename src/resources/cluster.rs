@@ -539,9 +539,12 @@ fn expand(planned: &Value) -> serde_json::Value {
 
     let mut access = serde_json::Map::new();
     put_opt(&mut access, "enablePrivateCluster", planned.attr("private_cluster_enabled"));
-    if let Some(r) = strings_json(planned, "api_server_authorized_ip_ranges") {
-        access.insert("authorizedIPRanges".into(), r);
-    }
+    // Always sent, empty when unset: an update is laid over the live
+    // profile, where leaving the key out would keep ranges removed here.
+    access.insert(
+        "authorizedIPRanges".into(),
+        strings_json(planned, "api_server_authorized_ip_ranges").unwrap_or_else(|| json!([])),
+    );
 
     let mut props = serde_json::Map::new();
     put_opt(&mut props, "dnsPrefix", planned.attr("dns_prefix"));
@@ -812,15 +815,39 @@ impl ClusterResource {
         let path = id.to_string();
         let accepted = match write {
             Write::Create => data.arm.put_create(&path, AKS_API, body, until).await,
-            Write::Update { etag } => data.arm.put_accepted(&path, AKS_API, body, etag, until).await,
+            Write::Update { etag } => match data.arm.put_accepted(&path, AKS_API, body, etag, until).await {
+                // The update may be under way with its answer lost: follow
+                // the cluster's own provisioningState rather than PUT again
+                // (AKS refuses a PUT during an operation with 409).
+                Err(ArmError::Unanswered { .. }) => match data.arm.get(&path, AKS_API, until).await {
+                    Ok(Some(live)) => {
+                        let body = serde_json::to_vec(&live).unwrap_or_default();
+                        let url = data.arm.resource_url(&path, AKS_API);
+                        url.map(|url| {
+                            (crate::arm::client::Response { status: 200, headers: Default::default(), body }, url)
+                        })
+                    }
+                    Ok(None) => Err(ArmError::Service {
+                        status: 404,
+                        code: "NotFound".into(),
+                        message: "the cluster vanished during its update".into(),
+                        target: None,
+                        correlation_id: None,
+                    }),
+                    Err(e) => Err(e),
+                },
+                other => other,
+            },
         };
         let (resp, url) = accepted.map_err(|e| {
             let stale = e.status() == Some(412);
+            // A create cut short or unanswered may exist: keep tracking it.
+            let accepted = matches!(write, Write::Create) && e.may_have_applied();
             let diags = match write {
-                Write::Create => super::create_error(TYPE_NAME, action, &path, e),
-                Write::Update { .. } => arm_error(action, e),
+                Write::Create if !accepted => super::create_error(TYPE_NAME, action, &path, e),
+                _ => arm_error(action, e),
             };
-            WriteError { accepted: false, stale, diags }
+            WriteError { accepted, stale, diags }
         })?;
         log::info!("AKS accepted the cluster; waiting for it to finish", cluster = path, status = resp.status);
         data.arm.wait(&resp, &url, until).await.map_err(|e| WriteError {
@@ -930,6 +957,13 @@ fn merge_pools(live: &serde_json::Value, ours: &serde_json::Value) -> serde_json
                 let autoscaled = mine.get("enableAutoScaling").and_then(|b| b.as_bool()).unwrap_or(false);
                 if let (true, Some(Some(obj)), Some(count)) = (autoscaled, Some(live_pool.as_object_mut()), live_count)
                 {
+                    // Within the (possibly new) bounds: AKS refuses a count
+                    // outside min..max.
+                    let bound = |k: &str| mine.get(k).and_then(|n| n.as_i64());
+                    let count = match (count.as_i64(), bound("minCount"), bound("maxCount")) {
+                        (Some(c), Some(lo), Some(hi)) if lo <= hi => json!(c.clamp(lo, hi)),
+                        _ => count,
+                    };
                     obj.insert("count".into(), count);
                 }
                 if !autoscaled {
@@ -971,7 +1005,17 @@ const PLAN_HINT: &str = "This was checked while planning, on Azure's current net
 /// never fail on a guess and must work offline.
 async fn plan_check(data: &ProviderData, subnet_id: &str, planned: &Value) -> Diagnostics {
     let until = deadline(planned, Op::Read, READ);
-    match projected_route_table(data, subnet_id, until).await {
+    let verdict = match egress_route(planned) {
+        Some(route) => match declared_route_known(data, &route, until).await {
+            Ok(true) => projected_route_table(data, subnet_id, until).await,
+            // Another configuration of this provider (an alias, a module
+            // with its own provider) may create it in this run, unseen here.
+            Ok(false) => Ok(Verdict::Undecided(format!("egress route {route} is neither in Azure nor in this plan"))),
+            Err(e) => Err(e),
+        },
+        None => projected_route_table(data, subnet_id, until).await,
+    };
+    match verdict {
         Ok(Verdict::Known(table)) => {
             let mut diags = check_subnet_egress(subnet_id, table.as_ref());
             if let (Some(table), Some(route)) = (table.as_ref(), egress_route(planned)) {
@@ -1007,6 +1051,19 @@ async fn plan_check(data: &ProviderData, subnet_id: &str, planned: &Value) -> Di
             .at(AttributePath::parse("default_node_pool[0].vnet_subnet_id")),
         ),
     }
+}
+
+/// Whether the declared egress route exists in Azure or is planned here.
+async fn declared_route_known(
+    data: &ProviderData,
+    route: &RouteId,
+    until: tokio::time::Instant,
+) -> Result<bool, ArmError> {
+    // Planned here (created, changed or deleted): the check sees it.
+    if data.projection().plans_route(&route.table().to_string(), &route.name).is_some() {
+        return Ok(true);
+    }
+    Ok(data.arm.get(&route.to_string(), NET_API, until).await?.is_some())
 }
 
 /// The subnet's route table and routes as this plan leaves them: Azure's
@@ -1170,7 +1227,7 @@ impl Resource<ProviderData> for ClusterResource {
                     Err(e) => return Err(e.diags),
                 }
             }
-            let tracked = tracked_state(planned, &path);
+            let tracked = super::tracked_update(planned, prior, &path);
             Ok(super::after_write(self.read(data, &tracked).await, tracked, "cluster"))
         }
         .await;
@@ -1265,6 +1322,10 @@ mod tests {
         let pools = p["agentPoolProfiles"].as_array().unwrap();
         assert_eq!(pools.len(), 2, "a pool managed elsewhere is kept");
         assert_eq!(pools[0]["count"], 4, "the autoscaler's count, not the stale one");
+        let narrowed = json!({"properties": {"agentPoolProfiles": [
+            {"name": "system", "count": 2, "enableAutoScaling": true, "minCount": 1, "maxCount": 3}]}});
+        let body = update_body(&live, &narrowed);
+        assert_eq!(body["properties"]["agentPoolProfiles"][0]["count"], 3, "clamped into the new bounds");
         assert_eq!(pools[0]["maxCount"], 6);
         assert_eq!(pools[0]["nodeLabels"]["team"], "a");
         for ro in ["provisioningState", "currentOrchestratorVersion", "eTag"] {

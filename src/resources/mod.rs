@@ -244,6 +244,24 @@ mod tests {
     }
 
     #[test]
+    fn tracked_states() {
+        let planned = object([
+            ("id", Value::Null),
+            ("name", Value::string("c")),
+            ("kube_config_raw", Value::Unknown),
+            ("tags", Value::Map([("a".to_string(), Value::Unknown)].into_iter().collect())),
+        ]);
+        let created = tracked_state(&planned, "/x");
+        assert_eq!(created.attr("id"), Some(&Value::string("/x")));
+        assert_eq!(created.attr("kube_config_raw"), Some(&Value::Null));
+        let prior = object([("kube_config_raw", Value::string("apiVersion: v1"))]);
+        let updated = tracked_update(&planned, &prior, "/x");
+        assert_eq!(updated.attr("kube_config_raw"), Some(&Value::string("apiVersion: v1")), "kept from prior");
+        assert_eq!(updated.attr("name"), Some(&Value::string("c")));
+        assert!(!updated.contains_unknown(), "{updated:?}");
+    }
+
+    #[test]
     fn locations_compare_loosely() {
         assert!(same_location(&Value::string("West Europe"), &Value::string("westeurope")));
         assert!(!same_location(&Value::string("West Europe"), &Value::string("northeurope")));
@@ -327,19 +345,46 @@ pub(crate) fn arm_error(action: &str, e: crate::arm::ArmError) -> Diagnostics {
 /// values with the ID, values known only after apply as null. Terraform then
 /// keeps tracking the object whatever happens next, instead of orphaning it.
 pub(crate) fn tracked_state(planned: &Value, id: &str) -> Value {
-    fn known(v: &Value) -> Value {
-        match v {
-            Value::Unknown => Value::Null,
-            Value::List(items) => Value::List(items.iter().map(known).collect()),
-            Value::Set(items) => Value::Set(items.iter().map(known).collect()),
-            Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), known(v))).collect()),
-            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), known(v))).collect()),
-            other => other.clone(),
-        }
-    }
-    let mut s = known(planned);
+    let mut s = known_only(planned);
     s.set_attr("id", Value::string(id));
     s
+}
+
+/// [`tracked_state`] for an update: what the plan leaves unknown keeps its
+/// prior value (not null), so that a read failing after the update does
+/// not wipe, say, the kubeconfig from the state.
+pub(crate) fn tracked_update(planned: &Value, prior: &Value, id: &str) -> Value {
+    fn fill(v: &Value, prior: Option<&Value>) -> Value {
+        match v {
+            Value::Unknown => prior.cloned().unwrap_or(Value::Null),
+            Value::Object(m) => {
+                Value::Object(m.iter().map(|(k, v)| (k.clone(), fill(v, prior.and_then(|p| p.attr(k))))).collect())
+            }
+            Value::List(items) => Value::List(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| fill(v, prior.and_then(Value::elements).and_then(|e| e.get(i))))
+                    .collect(),
+            ),
+            other => known_only(other),
+        }
+    }
+    let mut s = fill(planned, Some(prior));
+    s.set_attr("id", Value::string(id));
+    s
+}
+
+/// `v` with unknowns (inside sets and maps) as null.
+fn known_only(v: &Value) -> Value {
+    match v {
+        Value::Unknown => Value::Null,
+        Value::List(items) => Value::List(items.iter().map(known_only).collect()),
+        Value::Set(items) => Value::Set(items.iter().map(known_only).collect()),
+        Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), known_only(v))).collect()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), known_only(v))).collect()),
+        other => other.clone(),
+    }
 }
 
 /// The outcome of a write that Azure completed, from the read that follows
@@ -373,6 +418,13 @@ pub(crate) fn after_write(read: Result<Option<Value>, Diagnostics>, tracked: Val
             ApplyOutcome { state: tracked, diagnostics: warnings }
         }
     }
+}
+
+/// Whether a conditional write should be redone on a fresh read: 412 (the
+/// object changed since it was read) or an answer lost after sending (our
+/// own write may have landed; the read tells).
+pub(crate) fn stale_or_unanswered(e: &crate::arm::ArmError) -> bool {
+    e.status() == Some(412) || matches!(e, crate::arm::ArmError::Unanswered { .. })
 }
 
 /// The error for a create's PUT: a 412 answers `If-None-Match: *` (the

@@ -174,12 +174,14 @@ pub(crate) async fn create(kind: RouteKind, data: &ProviderData, planned: &Value
         Ok(Some(_)) => return ApplyOutcome::failed(Value::Null, requires_import(kind.resource_type(), &path)),
         Err(e) => return ApplyOutcome::failed(Value::Null, arm_error(&action, e)),
     }
+    // From the moment the PUT may have reached Azure, state keeps the route
+    // whatever fails next (see the route table's create).
+    let tracked = tracked_state(planned, &path);
     let (resp, url) = match data.arm.put_create(&path, API, &body(planned), until).await {
         Ok(accepted) => accepted,
+        Err(e) if e.may_have_applied() => return ApplyOutcome::failed(tracked, arm_error(&action, e)),
         Err(e) => return ApplyOutcome::failed(Value::Null, create_error(kind.resource_type(), &action, &path, e)),
     };
-    // Azure has the route from here on: state keeps it whatever fails next.
-    let tracked = tracked_state(planned, &path);
     if let Err(e) = data.arm.wait(&resp, &url, until).await {
         return ApplyOutcome::failed(tracked, arm_error(&action, e));
     }
@@ -212,7 +214,7 @@ pub(crate) async fn update(kind: RouteKind, data: &ProviderData, prior: &Value, 
             .into());
         }
         data.arm.put(&path, API, &body(planned), None, until).await.map_err(|e| arm_error(&action, e))?;
-        let tracked = tracked_state(planned, &path);
+        let tracked = super::tracked_update(planned, prior, &path);
         Ok(after_write(read(data, &tracked).await, tracked, "route"))
     }
     .await;

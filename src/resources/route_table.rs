@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::{
     after_write, arm_error, check_network_name, create_error, deadline, id_attribute, json_str, keep_spelling,
-    location_attribute, object, requires_import, resource_group_attribute, str_attr, subscription, tags_attribute,
-    timeouts_block, tracked_state, Op,
+    location_attribute, object, requires_import, resource_group_attribute, stale_or_unanswered, str_attr, subscription,
+    tags_attribute, timeouts_block, tracked_state, Op,
 };
 use crate::arm::ids::RouteTableId;
 use crate::arm::NETWORK_API_VERSION as API;
@@ -193,10 +193,17 @@ impl Resource<ProviderData> for RouteTableResource {
         if !plan.prior.is_null() || !plan.planned.attr("id").is_some_and(Value::is_unknown) {
             return Diagnostics::new();
         }
-        if let Some(id) = self.planned_id(data, &plan.planned) {
-            if !data.projection().table_replaced(&id) {
-                plan.planned.set_attr("id", Value::string(id));
-            }
+        let Some(id) = self.planned_id(data, &plan.planned) else { return Diagnostics::new() };
+        if data.projection().table_replaced(&id) {
+            return Diagnostics::new();
+        }
+        // A table that exists under this ID is being replaced too (tainted,
+        // `-replace`, moved to another address), or will fail the create
+        // with an import hint: either way its references must not look
+        // unchanged. Unknown when Azure cannot be asked.
+        let until = deadline(&plan.planned, Op::Read, READ);
+        if let Ok(None) = data.arm.get(&id, API, until).await {
+            plan.planned.set_attr("id", Value::string(id));
         }
         Diagnostics::new()
     }
@@ -237,15 +244,17 @@ impl Resource<ProviderData> for RouteTableResource {
                 "routes": [],
             },
         });
-        let (resp, url) = match data.arm.put_create(&path, API, &body, until).await {
-            Ok(accepted) => accepted,
-            Err(e) => return ApplyOutcome::failed(Value::Null, create_error(TYPE_NAME, &action, &path, e)),
-        };
-        // Azure has the table from here on: whatever fails next (the
-        // operation, a time-out, Ctrl-C), state keeps it (tainted, so the
-        // next apply replaces it) rather than orphaning it.
+        // From the moment the PUT may have reached Azure, state keeps the
+        // table whatever fails next (the operation, a time-out, Ctrl-C, a
+        // lost answer): tainted, so the next apply replaces it, or dropped
+        // by the next refresh if it never came to exist.
         let mut tracked = tracked_state(planned, &path);
         tracked.set_attr("subnet_ids", Value::Set(Vec::new()));
+        let (resp, url) = match data.arm.put_create(&path, API, &body, until).await {
+            Ok(accepted) => accepted,
+            Err(e) if e.may_have_applied() => return ApplyOutcome::failed(tracked, arm_error(&action, e)),
+            Err(e) => return ApplyOutcome::failed(Value::Null, create_error(TYPE_NAME, &action, &path, e)),
+        };
         if let Err(e) = data.arm.wait(&resp, &url, until).await {
             return ApplyOutcome::failed(tracked, arm_error(&action, e));
         }
@@ -304,15 +313,13 @@ impl Resource<ProviderData> for RouteTableResource {
                 match data.arm.put(&path, API, &current, etag.as_deref(), until).await {
                     Ok(()) => break,
                     // Someone changed the table since the GET (a route
-                    // written by AKS or another tool): read it again.
-                    Err(e) if e.status() == Some(412) && attempt < ETAG_ATTEMPTS => continue,
+                    // written by AKS or another tool), or our own PUT landed
+                    // and its answer was lost: read it again.
+                    Err(e) if stale_or_unanswered(&e) && attempt < ETAG_ATTEMPTS => continue,
                     Err(e) => return Err(arm_error(&action, e)),
                 }
             }
-            let mut tracked = tracked_state(planned, &path);
-            if tracked.attr("subnet_ids").is_some_and(Value::is_null) {
-                tracked.set_attr("subnet_ids", prior.attr("subnet_ids").cloned().unwrap_or(Value::Set(Vec::new())));
-            }
+            let tracked = super::tracked_update(planned, prior, &path);
             Ok(after_write(self.read(data, &tracked).await, tracked, "route table"))
         }
         .await;

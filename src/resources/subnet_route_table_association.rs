@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{
     after_write, arm_error, check_subnet_id, deadline, input_str, keep_spelling, object, requires_import,
-    route_table_id_attribute, str_attr, timeouts_block, tracked_state, Op,
+    route_table_id_attribute, stale_or_unanswered, str_attr, timeouts_block, tracked_state, Op,
 };
 use crate::arm::ids::{RouteTableId, SubnetId};
 use crate::arm::NETWORK_API_VERSION as API;
@@ -145,6 +145,8 @@ impl Resource<ProviderData> for AssociationResource {
         let _guard = data.arm.lock(&lock_key(&table)).await;
         let tracked = tracked_state(planned, &path);
         let mut attempt = 0;
+        // Whether an earlier PUT of ours may have landed unseen.
+        let mut ours_unseen = false;
         let (resp, url) = loop {
             attempt += 1;
             let current = match data.arm.get(&path, API, until).await {
@@ -159,9 +161,9 @@ impl Resource<ProviderData> for AssociationResource {
                 Err(e) => return ApplyOutcome::failed(Value::Null, arm_error(&action, e)),
             };
             match current_table(&current) {
-                // Our own PUT, whose answer was lost or which a retry met
-                // with 412: it landed.
-                Some(existing) if attempt > 1 && same_table(&existing, &table) => {
+                // Our own PUT, whose answer was lost: it landed. (After an
+                // ordinary 412 the same table is someone else's doing.)
+                Some(existing) if ours_unseen && same_table(&existing, &table) => {
                     return after_write(self.read(data, &tracked).await, tracked, "association");
                 }
                 Some(existing) if same_table(&existing, &table) => {
@@ -189,9 +191,15 @@ impl Resource<ProviderData> for AssociationResource {
             props.insert("routeTable".to_string(), json!({ "id": table }));
             match data.arm.put_accepted(&path, API, &body, etag.as_deref(), until).await {
                 Ok(accepted) => break accepted,
-                // Someone changed the subnet since the GET, or our own
-                // earlier PUT landed: look again.
-                Err(e) if e.status() == Some(412) && attempt < ETAG_ATTEMPTS => continue,
+                // Someone changed the subnet since the GET, or our own PUT
+                // landed with its answer lost: look again.
+                Err(e) if stale_or_unanswered(&e) && attempt < ETAG_ATTEMPTS => {
+                    ours_unseen |= matches!(e, crate::arm::ArmError::Unanswered { .. });
+                    continue;
+                }
+                // It may have landed: keep the association (tainted), or the
+                // next refresh drops it.
+                Err(e) if e.may_have_applied() => return ApplyOutcome::failed(tracked, arm_error(&action, e)),
                 Err(e) => return ApplyOutcome::failed(Value::Null, arm_error(&action, e)),
             }
         };
@@ -277,7 +285,7 @@ impl Resource<ProviderData> for AssociationResource {
                 match data.arm.put(&path, API, &current, etag.as_deref(), until).await {
                     Ok(()) => return Ok(()),
                     // Someone changed the subnet since the GET: look again.
-                    Err(e) if e.status() == Some(412) && attempt < ETAG_ATTEMPTS => continue,
+                    Err(e) if stale_or_unanswered(&e) && attempt < ETAG_ATTEMPTS => continue,
                     Err(e) => return Err(arm_error(&action, e)),
                 }
             }

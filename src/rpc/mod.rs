@@ -35,7 +35,7 @@ pub struct ProviderService {
     /// Cancels in-flight work on StopProvider. Replaced by a fresh one when
     /// a stopped provider is configured again, which only happens when one
     /// `--debug` process serves several Terraform runs.
-    stop: std::sync::Mutex<StopSignal>,
+    stop: Arc<std::sync::Mutex<StopSignal>>,
     /// Served without TLS (`--debug`): any local process can call it.
     plaintext: bool,
 }
@@ -46,9 +46,17 @@ impl ProviderService {
             provider_schema: provider::schema(),
             resources: provider::resources().into_iter().map(|r| (r.type_name(), r)).collect(),
             data: RwLock::new(None),
-            stop: std::sync::Mutex::new(stop),
+            stop: Arc::new(std::sync::Mutex::new(stop)),
             plaintext: false,
         }
+    }
+
+    /// Stops whatever stop signal is current when called (a `--debug`
+    /// process gets a fresh one for each configuration after a stop), for
+    /// SIGTERM to cancel in-flight work.
+    pub fn stop_handle(&self) -> impl Fn() + Send + Sync + 'static {
+        let stop = self.stop.clone();
+        move || stop.lock().unwrap_or_else(|p| p.into_inner()).stop()
     }
 
     /// Marks the service as reachable without TLS (debug mode), where a

@@ -112,6 +112,12 @@ impl Projection {
         }
     }
 
+    /// Whether the plan creates or keeps the route `name` in `table`
+    /// (`None`: the plan does not touch it).
+    pub fn plans_route(&self, table: &str, name: &str) -> Option<bool> {
+        self.routes.get(&(key(table), name.to_ascii_lowercase())).map(Option::is_some)
+    }
+
     /// What the plan does to `subnet`'s association: `None` when nothing.
     pub fn planned_association(&self, subnet: &str) -> Option<&Option<Input<String>>> {
         self.associations.get(&key(subnet))

@@ -1,9 +1,10 @@
 //! The fault matrix: every resource type that creates something in Azure,
 //! under every way a create can go wrong after (or while) Azure accepts it —
-//! Ctrl-C during the operation, the create timeout, the operation-status URL
-//! failing until retries run out, the answer to the PUT lost after Azure
-//! committed it, the read after the write refused, a throttling storm. In
-//! each cell, once Azure has the object the state tracks it, the next apply
+//! Ctrl-C while the PUT's answer is on its way or during the operation, the
+//! provider process terminated, the create timeout, the operation-status URL
+//! failing until retries run out, the answer to the PUT lost (or a 504)
+//! after Azure committed it, the read after the write refused, a throttling storm. In
+//! each cell, once Azure has (or may have) the object the state tracks it, the next apply
 //! converges without an import error, and nothing exists in Azure that the
 //! state does not know. The matrix is printed as a table.
 
@@ -25,22 +26,26 @@ enum Kind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Failure {
+    StopBeforeAnswer,
     StopDuringOperation,
     TerminatedDuringOperation,
     CreateTimeout,
     StatusUrlDown,
     AnswerLost,
+    CommittedThen504,
     ReadRefused,
     Throttled,
 }
 
 const KINDS: [Kind; 4] = [Kind::RouteTable, Kind::FirewallRoute, Kind::Association, Kind::Cluster];
-const FAILURES: [Failure; 7] = [
+const FAILURES: [Failure; 9] = [
+    Failure::StopBeforeAnswer,
     Failure::StopDuringOperation,
     Failure::TerminatedDuringOperation,
     Failure::CreateTimeout,
     Failure::StatusUrlDown,
     Failure::AnswerLost,
+    Failure::CommittedThen504,
     Failure::ReadRefused,
     Failure::Throttled,
 ];
@@ -48,11 +53,13 @@ const FAILURES: [Failure; 7] = [
 impl Failure {
     fn label(self) -> &'static str {
         match self {
+            Failure::StopBeforeAnswer => "Ctrl-C in PUT",
             Failure::StopDuringOperation => "Ctrl-C in LRO",
             Failure::TerminatedDuringOperation => "provider TERM",
             Failure::CreateTimeout => "create timeout",
             Failure::StatusUrlDown => "status URL 503",
             Failure::AnswerLost => "commit, drop",
+            Failure::CommittedThen504 => "commit, 504",
             Failure::ReadRefused => "read 403",
             Failure::Throttled => "429 storm",
         }
@@ -207,6 +214,20 @@ fn run(kind: Kind, failure: Failure) -> Result<(), String> {
     let path = kind.put_path();
     let fault = |f: Fault| az.sim.add_fault(f).map_err(|e| e.to_string());
     let expect_success = match failure {
+        Failure::StopBeforeAnswer => {
+            // Azure commits the PUT; its answer is still on the way when
+            // the user presses Ctrl-C.
+            let slow_answer = armsim::Latency {
+                method: Some("PUT".into()),
+                path_regex: path.into(),
+                delay_ms: 60_000,
+                count: Some(1),
+                after_commit: true,
+            };
+            az.sim.add_latency(slow_answer).map_err(|e| e.to_string())?;
+            interrupted_apply(&az, &wd, kind, "-INT")?;
+            false
+        }
         Failure::StopDuringOperation => {
             az.sim.set_lro_delay(Duration::from_secs(600));
             interrupted_apply(&az, &wd, kind, "-INT")?;
@@ -229,12 +250,16 @@ fn run(kind: Kind, failure: Failure) -> Result<(), String> {
             fault(Fault::new(path, FaultStatus::CommitThenDrop).method("PUT"))?;
             true
         }
+        Failure::CommittedThen504 => {
+            fault(Fault::new(path, FaultStatus::Status(504)).method("PUT").commit_first())?;
+            true
+        }
         Failure::ReadRefused => {
-            // The create's existence check passes; the read after the
-            // write is refused.
+            // The reads before the create pass; the read after the write
+            // is refused.
             let refused = Fault::new(path, FaultStatus::Status(403))
                 .method("GET")
-                .skip(1)
+                .after_write()
                 .error("AuthorizationFailed", "The client does not have authorization to perform action read.");
             fault(refused)?;
             true
@@ -244,7 +269,8 @@ fn run(kind: Kind, failure: Failure) -> Result<(), String> {
             true
         }
     };
-    if !matches!(failure, Failure::StopDuringOperation | Failure::TerminatedDuringOperation) {
+    if !matches!(failure, Failure::StopBeforeAnswer | Failure::StopDuringOperation | Failure::TerminatedDuringOperation)
+    {
         let out = wd.apply_with(&[]);
         if out.success() != expect_success {
             return Err(format!(

@@ -160,6 +160,7 @@ fn precheck_explains_ordering_when_the_route_is_created_in_the_same_apply() {
             path_regex: "/routes/".into(),
             delay_ms: 3000,
             count: None,
+            after_commit: false,
         })
         .unwrap_or_else(|e| panic!("{e}"));
     let hcl = format!("{}{}", egress_stack("rt-egress"), cluster("azure", "network_plugin_mode = \"overlay\"", ""));

@@ -83,6 +83,15 @@ pub struct Fault {
     /// existence check, to fail the read after the write).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub skip: u32,
+    /// Dormant until a PUT to a matching path has been received (to fail
+    /// the reads that follow a write, however many came before it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after_write: bool,
+    /// Carry the request out first, then answer with `status` (a write
+    /// that committed although the answer is an error, as a gateway's 504
+    /// can be).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub commit_first: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -102,7 +111,21 @@ impl Fault {
             code: None,
             message: None,
             skip: 0,
+            after_write: false,
+            commit_first: false,
         }
+    }
+
+    /// Carries the request out before answering with the fault.
+    pub fn commit_first(mut self) -> Self {
+        self.commit_first = true;
+        self
+    }
+
+    /// Applies only once a PUT to a matching path has been received.
+    pub fn after_write(mut self) -> Self {
+        self.after_write = true;
+        self
     }
 
     /// Lets the first `n` matching requests through.
@@ -152,6 +175,11 @@ pub struct Latency {
     pub delay_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
+    /// Delay the answer instead of the handling: the request is carried out
+    /// (and logged) at once, and its answer leaves `delay_ms` later — a
+    /// committed write whose answer is still on its way.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after_commit: bool,
 }
 
 /// Make the long-running operation started by the next `count` matching writes end `Failed`
@@ -176,16 +204,19 @@ pub(crate) struct Rule<T> {
     remaining: Option<u32>,
     /// Matching requests still to let through before the rule applies.
     skip: u32,
+    /// False while the rule waits for a PUT to a matching path.
+    armed: bool,
 }
 
 impl<T> Rule<T> {
     pub fn new(spec: T, method: Option<&str>, path_regex: &str, count: Option<u32>) -> Result<Self, String> {
         let re = Regex::new(path_regex).map_err(|e| format!("invalid path_regex: {e}"))?;
-        Ok(Rule { spec, method: method.map(str::to_ascii_uppercase), re, remaining: count, skip: 0 })
+        Ok(Rule { spec, method: method.map(str::to_ascii_uppercase), re, remaining: count, skip: 0, armed: true })
     }
 
     fn matches(&self, method: &str, path: &str) -> bool {
-        self.remaining != Some(0)
+        self.armed
+            && self.remaining != Some(0)
             && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
             && self.re.is_match(path)
     }
@@ -220,6 +251,7 @@ impl Faults {
     pub fn add_fault(&mut self, f: Fault) -> Result<(), String> {
         let mut rule = Rule::new(f.clone(), f.method.as_deref(), &f.path_regex, Some(f.count))?;
         rule.skip = f.skip;
+        rule.armed = !f.after_write;
         self.faults.push(rule);
         Ok(())
     }
@@ -231,15 +263,23 @@ impl Faults {
     }
 
     pub fn take_fault(&mut self, req: &Req) -> Option<Fault> {
-        take_match(&mut self.faults, &req.method, &req.path)
+        let found = take_match(&mut self.faults, &req.method, &req.path);
+        // A write arms the rules waiting for one on their path.
+        if req.method == "PUT" {
+            for r in self.faults.iter_mut().filter(|r| !r.armed && r.re.is_match(&req.path)) {
+                r.armed = true;
+            }
+        }
+        found
     }
 
-    /// The total delay of every latency rule matching the request.
-    pub fn take_latency(&mut self, req: &Req) -> u64 {
+    /// The total delay of every latency rule matching the request, before
+    /// handling it (`after_commit` false) or before answering (true).
+    pub fn take_latency(&mut self, req: &Req, after_commit: bool) -> u64 {
         let mut total = 0;
         let mut kept = Vec::new();
         for mut r in std::mem::take(&mut self.latency) {
-            if r.matches(&req.method, &req.path) {
+            if r.spec.after_commit == after_commit && r.matches(&req.method, &req.path) {
                 total += r.spec.delay_ms;
                 if let Some(n) = r.remaining.as_mut() {
                     *n -= 1;

@@ -18,7 +18,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::admin::RequestLogEntry;
 use crate::auth::Auth;
 use crate::error::ArmError;
-use crate::faults::{default_code, FaultStatus, Faults};
+use crate::faults::{default_code, Fault, FaultStatus, Faults};
 use crate::guid::IdGen;
 use crate::http::{parse_form, percent_decode, HResult, Req, Resp};
 use crate::lro::{rfc3339, OpState};
@@ -195,38 +195,26 @@ async fn process(shared: &Shared, peer: SocketAddr, req: Req) -> Outcome {
         return Outcome::Respond(crate::admin::handle(shared, &req));
     }
     let at = time::OffsetDateTime::now_utc();
-    let delay = shared.faults().take_latency(&req);
+    let delay = shared.faults().take_latency(&req, false);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
     let auth_path = crate::auth::classify(&req.path);
     let fault = shared.faults().take_fault(&req);
     let commit_then_drop = fault.as_ref().is_some_and(|f| f.status == FaultStatus::CommitThenDrop);
+    // Carried out first, then answered with the fault: a write that
+    // committed although the server reports an error (a gateway's 504).
+    if let Some(f) = fault.as_ref().filter(|f| f.commit_first && !commit_then_drop) {
+        let _ = arm(shared, &req);
+        return Outcome::Respond(fault_response(shared, &req, f, at));
+    }
     let resp = if let Some(f) = fault.filter(|_| !commit_then_drop) {
         match f.status {
             FaultStatus::Drop | FaultStatus::CommitThenDrop => {
                 shared.log_request(&req, 0, at);
                 return Outcome::Drop;
             }
-            FaultStatus::Status(status) => {
-                let code = f.code.clone().unwrap_or_else(|| default_code(status).to_string());
-                let message = f.message.clone().unwrap_or_else(|| format!("Injected fault: {status} {code}."));
-                let mut e = ArmError::new(status, code, message);
-                if let Some(s) = f.retry_after {
-                    e = match f.retry_after_format.as_deref() {
-                        Some("ms") => e.with_header("retry-after-ms", (s * 1000).to_string()),
-                        Some("http-date") => {
-                            let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(s as i64);
-                            let fmt = time::macros::format_description!(
-                                "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-                            );
-                            e.with_header("Retry-After", at.format(&fmt).unwrap_or_default())
-                        }
-                        _ => e.with_header("Retry-After", s.to_string()),
-                    };
-                }
-                Resp::from_error(&e)
-            }
+            FaultStatus::Status(status) => status_fault(&f, status),
         }
     } else if let Some(which) = auth_path {
         let resp = shared.auth.handle(which, &req, &shared.base_url, &shared.ids);
@@ -246,6 +234,10 @@ async fn process(shared: &Shared, peer: SocketAddr, req: Req) -> Outcome {
             // A failed recording must not fail the request under test.
             let _ = rec.record(&shared.base_url, &req, &resp);
         }
+    }
+    let delay = shared.faults().take_latency(&req, true);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
     }
     Outcome::Respond(resp)
 }
@@ -319,4 +311,36 @@ fn operation(w: &World, req: &Req, id: &str, kind: OpUrlKind, ns: Namespace) -> 
             OpState::Failed { code, message } => Err(ArmError::new(500, code.clone(), message.clone())),
         },
     }
+}
+
+/// The answer of an injected status fault.
+fn status_fault(f: &Fault, status: u16) -> Resp {
+    let code = f.code.clone().unwrap_or_else(|| default_code(status).to_string());
+    let message = f.message.clone().unwrap_or_else(|| format!("Injected fault: {status} {code}."));
+    let mut e = ArmError::new(status, code, message);
+    if let Some(s) = f.retry_after {
+        e = match f.retry_after_format.as_deref() {
+            Some("ms") => e.with_header("retry-after-ms", (s * 1000).to_string()),
+            Some("http-date") => {
+                let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(s as i64);
+                let fmt = time::macros::format_description!(
+                    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+                );
+                e.with_header("Retry-After", at.format(&fmt).unwrap_or_default())
+            }
+            _ => e.with_header("Retry-After", s.to_string()),
+        };
+    }
+    Resp::from_error(&e)
+}
+
+/// An injected status fault's answer, logged.
+fn fault_response(shared: &Shared, req: &Req, f: &Fault, at: time::OffsetDateTime) -> Resp {
+    let status = match f.status {
+        FaultStatus::Status(s) => s,
+        _ => 500,
+    };
+    let resp = status_fault(f, status);
+    shared.log_request(req, resp.status, at);
+    resp
 }

@@ -546,7 +546,13 @@ async fn commit_then_drop_applies_the_write_and_loses_the_answer() {
 async fn latency_delays_matching_requests() {
     let t = default_sim().await;
     t.sim
-        .add_latency(Latency { method: None, path_regex: "routeTables/slow".into(), delay_ms: 200, count: Some(1) })
+        .add_latency(Latency {
+            method: None,
+            path_regex: "routeTables/slow".into(),
+            delay_ms: 200,
+            count: Some(1),
+            after_commit: false,
+        })
         .unwrap();
     let start = std::time::Instant::now();
     t.get(&rt_id("slow")).await;
