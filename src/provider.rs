@@ -2,56 +2,18 @@
 //! back to the azurerm-style environment variable, and the registry of
 //! resource types.
 
+use crate::arm::Settings;
+use crate::context::ProviderData;
 use crate::log::Sensitive;
 use crate::resources;
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tf::provider::{Configure, Provider};
 use crate::tf::resource::Resource;
 use crate::tf::schema::{Attribute, Block, Schema};
 use crate::tf::value::Value;
 
 /// Azure clouds and their Resource Manager / login endpoints.
 pub const ENVIRONMENTS: &[&str] = &["public", "usgovernment", "china"];
-
-/// The provider's settings after environment fallbacks, before any
-/// credential is resolved (that happens lazily, on the first ARM call).
-#[derive(Clone, Debug, Default)]
-pub struct ProviderConfig {
-    pub subscription_id: Option<String>,
-    pub tenant_id: Option<String>,
-    pub client_id: Option<String>,
-    pub client_secret: Option<Sensitive<String>>,
-    pub use_oidc: bool,
-    pub oidc_token: Option<Sensitive<String>>,
-    pub oidc_token_file_path: Option<String>,
-    pub use_msi: bool,
-    pub use_cli: bool,
-    pub environment: String,
-    pub resource_manager_endpoint: String,
-    pub authority_host: String,
-}
-
-/// What resources get once the provider is configured: the ARM client
-/// (which resolves credentials on its first call, not before), and what the
-/// current plan does to the network (a provider process serves one plan or
-/// apply walk; a `--debug` process is configured again for each run).
-#[derive(Debug)]
-pub struct ProviderData {
-    pub arm: crate::arm::ArmClient,
-    pub projection: std::sync::Mutex<crate::rules::projection::Projection>,
-}
-
-impl ProviderData {
-    pub fn new(arm: crate::arm::ArmClient) -> Self {
-        ProviderData { arm, projection: std::sync::Mutex::new(Default::default()) }
-    }
-
-    /// The plan's changes to route tables, routes and associations so far.
-    pub fn projection(&self) -> std::sync::MutexGuard<'_, crate::rules::projection::Projection> {
-        // Every update of the projection is a single insert or remove, so a
-        // panic elsewhere cannot leave it half-written.
-        self.projection.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
 
 /// One provider setting: attribute name, environment fallback(s), whether
 /// it is secret, and its description.
@@ -107,6 +69,33 @@ pub fn resources() -> Vec<Box<dyn Resource<ProviderData>>> {
     resources::all()
 }
 
+/// The `aksudr` provider, as the framework serves it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AksudrProvider;
+
+impl Provider for AksudrProvider {
+    type Data = ProviderData;
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn resources(&self) -> Vec<Box<dyn Resource<ProviderData>>> {
+        resources()
+    }
+
+    fn configure(&self, config: &Value, how: &Configure) -> Result<ProviderData, Diagnostics> {
+        let env = |k: &str| std::env::var(k).ok();
+        let resolved = resolve(config, &env)?;
+        if how.plaintext {
+            check_debug_endpoints(&resolved, &env)?;
+        }
+        let arm = crate::arm::ArmClient::new(resolved, how.stop.clone())
+            .map_err(|e| Diagnostic::error("Cannot set up the Azure client", e.to_string()))?;
+        Ok(ProviderData::new(arm))
+    }
+}
+
 /// Default endpoints of each cloud: (Resource Manager, login).
 fn cloud_endpoints(environment: &str) -> (&'static str, &'static str) {
     match environment {
@@ -118,7 +107,7 @@ fn cloud_endpoints(environment: &str) -> (&'static str, &'static str) {
 
 /// Resolves the provider block against the environment. `env` is injected
 /// so tests need not touch the process environment.
-pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<ProviderConfig, Diagnostics> {
+pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, Diagnostics> {
     let mut diags = Diagnostics::new();
     let text = |name: &str| -> Option<String> {
         if let Some(s) = config.attr(name).and_then(Value::as_str) {
@@ -179,7 +168,7 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<P
     };
     let resource_manager_endpoint = endpoint("resource_manager_endpoint", arm);
     let authority_host = endpoint("authority_host", login);
-    let cfg = ProviderConfig {
+    let cfg = Settings {
         subscription_id: text("subscription_id"),
         tenant_id: text("tenant_id"),
         client_id: text("client_id"),
@@ -205,7 +194,7 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<P
 /// talks only to the endpoints the environment names: otherwise a local
 /// process could point `authority_host` at itself and receive the client
 /// secret or OIDC token from the environment.
-pub fn check_debug_endpoints(config: &ProviderConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<(), Diagnostics> {
+pub fn check_debug_endpoints(config: &Settings, env: &dyn Fn(&str) -> Option<String>) -> Result<(), Diagnostics> {
     let mut empty: std::collections::BTreeMap<String, Value> =
         SETTINGS.iter().map(|s| (s.name.to_string(), Value::Null)).collect();
     empty.insert("environment".into(), Value::string(&config.environment));
@@ -296,6 +285,16 @@ mod tests {
         assert!(check_debug_endpoints(&local, &env).is_err(), "loopback is no exception");
         let same = with(&[("authority_host", Value::string("https://login.example.com"))]);
         assert!(check_debug_endpoints(&same, &env).is_ok(), "the environment's own, spelled otherwise");
+    }
+
+    /// Every provider setting is documented in docs/index.md.
+    #[test]
+    fn every_provider_setting_is_documented() {
+        let file = format!("{}/docs/index.md", env!("CARGO_MANIFEST_DIR"));
+        let doc = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        for a in &schema().block.attributes {
+            assert!(doc.contains(&format!("`{}`", a.name)), "{file} does not document `{}`", a.name);
+        }
     }
 
     #[test]

@@ -16,9 +16,9 @@ use tokio::time::Instant;
 use super::credentials;
 use super::error::{is_gone, parse_error_body, ArmError};
 use super::ids::is_safe_path;
+use super::settings::Settings;
 use crate::log;
-use crate::plugin::StopSignal;
-use crate::provider::ProviderConfig;
+use crate::tf::stop::StopSignal;
 
 /// The most of a response body that is read: far above any ARM document
 /// this provider reads (a route table with 400 routes is ~200 KiB).
@@ -100,7 +100,7 @@ pub struct ArmClient {
     /// path starts with.
     base_path: String,
     scope: String,
-    config: ProviderConfig,
+    config: Settings,
     credential: OnceCell<Arc<dyn TokenCredential>>,
     pub(super) stop: StopSignal,
     pub(super) policy: RetryPolicy,
@@ -138,7 +138,7 @@ fn extra_roots() -> Vec<reqwest::Certificate> {
 
 impl ArmClient {
     /// Builds the client; no network traffic and no credential yet.
-    pub fn new(config: ProviderConfig, stop: StopSignal) -> Result<ArmClient, ArmError> {
+    pub fn new(config: Settings, stop: StopSignal) -> Result<ArmClient, ArmError> {
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(Duration::from_secs(30))
@@ -619,7 +619,7 @@ mod tests {
     use super::*;
 
     fn client(endpoint: &str) -> ArmClient {
-        let config = ProviderConfig {
+        let config = Settings {
             resource_manager_endpoint: endpoint.to_string(),
             authority_host: "https://login.microsoftonline.com/".into(),
             ..Default::default()

@@ -15,8 +15,8 @@ use azure_identity::{
 };
 
 use super::error::ArmError;
+use super::settings::Settings;
 use crate::log::Sensitive;
-use crate::provider::ProviderConfig;
 
 /// Which way of authenticating was chosen, for logs and messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub enum Method {
 
 /// Picks the first method the configuration supports; the error lists every
 /// method and what it lacked.
-pub fn choose(cfg: &ProviderConfig) -> Result<Method, ArmError> {
+pub fn choose(cfg: &Settings) -> Result<Method, ArmError> {
     let mut tried = Vec::new();
     let has_ids = cfg.tenant_id.is_some() && cfg.client_id.is_some();
     if cfg.client_secret.is_some() {
@@ -107,11 +107,7 @@ fn identity_error(what: &str, e: azure_core::Error) -> ArmError {
 }
 
 /// Builds the credential for `method`.
-pub fn build(
-    method: Method,
-    cfg: &ProviderConfig,
-    http: &reqwest::Client,
-) -> Result<Arc<dyn TokenCredential>, ArmError> {
+pub fn build(method: Method, cfg: &Settings, http: &reqwest::Client) -> Result<Arc<dyn TokenCredential>, ArmError> {
     let opts = client_options(http, &cfg.authority_host);
     let tenant = cfg.tenant_id.clone().unwrap_or_default();
     let client_id = cfg.client_id.clone().unwrap_or_default();
@@ -154,8 +150,8 @@ pub fn build(
 mod tests {
     use super::*;
 
-    fn cfg() -> ProviderConfig {
-        ProviderConfig { use_cli: true, ..Default::default() }
+    fn cfg() -> Settings {
+        Settings { use_cli: true, ..Default::default() }
     }
 
     #[test]
@@ -175,7 +171,7 @@ mod tests {
 
     #[test]
     fn nothing_configured_lists_what_was_tried() {
-        let c = ProviderConfig { use_cli: false, ..Default::default() };
+        let c = Settings { use_cli: false, ..Default::default() };
         let e = choose(&c).expect_err("no method").to_string();
         for m in ["client secret", "OIDC", "managed identity", "Azure CLI"] {
             assert!(e.contains(m), "{e}");

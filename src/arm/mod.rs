@@ -6,9 +6,11 @@ pub mod credentials;
 pub mod error;
 pub mod ids;
 pub mod lro;
+pub mod settings;
 
 pub use client::ArmClient;
 pub use error::ArmError;
+pub use settings::Settings;
 
 /// api-version of Microsoft.Network calls (route tables, routes, subnets).
 pub const NETWORK_API_VERSION: &str = "2024-07-01";

@@ -13,16 +13,15 @@
 
 pub mod handshake;
 pub mod server;
-pub mod stop;
 pub mod tls;
 
 use std::io::{self, Write as _};
 use std::process::ExitCode;
 use std::time::Duration;
 
+pub use crate::tf::stop::{StopSignal, Stopped};
 pub use handshake::{HandshakeConfig, PortRange, BINARY_NAME, PROVIDER_ADDRESS};
 pub use server::{serve, PluginListener, ServeOptions};
-pub use stop::{StopSignal, Stopped};
 
 use crate::log;
 use crate::pb::tfplugin6::provider_server::Provider;

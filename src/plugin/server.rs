@@ -16,13 +16,13 @@ use tonic::transport::server::{Connected, TcpConnectInfo};
 use tonic::{Request, Response, Status};
 
 use super::handshake::{handshake_line, PortRange};
-use super::stop::StopSignal;
 use super::{tls, PluginError};
 use crate::log;
 use crate::pb::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
 use crate::pb::plugin::grpc_stdio_server::{GrpcStdio, GrpcStdioServer};
 use crate::pb::plugin::{Empty, StdioData};
 use crate::pb::tfplugin6::provider_server::{Provider, ProviderServer};
+use crate::tf::stop::StopSignal;
 
 /// Largest request message accepted. terraform-plugin-go raises gRPC's 4 MiB
 /// default to 256 MiB because schemas and states of large configurations

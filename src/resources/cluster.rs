@@ -16,8 +16,8 @@ use super::{
 };
 use crate::arm::ids::{ManagedClusterId, RouteId, RouteTableId, SubnetId};
 use crate::arm::{ArmClient, ArmError, AKS_API_VERSION as AKS_API, NETWORK_API_VERSION as NET_API};
+use crate::context::ProviderData;
 use crate::log;
-use crate::provider::ProviderData;
 use crate::rules::cluster::{check_cluster, outbound_type_change, ClusterSpec, OutboundChange};
 use crate::rules::egress::{check_subnet_egress, LiveRoute, LiveRouteTable};
 use crate::rules::enums::{

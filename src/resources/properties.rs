@@ -10,9 +10,9 @@ use serde_json::json;
 use super::{cluster, route_common, route_table, subnet_route_table_association as association};
 use crate::arm::ids::{is_safe_path, RouteId, RouteTableId, SubnetId};
 use crate::arm::ArmClient;
-use crate::plugin::StopSignal;
-use crate::provider::ProviderConfig;
+use crate::arm::Settings;
 use crate::tf::properties::check;
+use crate::tf::stop::StopSignal;
 use crate::tf::value::Value;
 
 /// ID-like strings: ARM's keywords and names mixed with characters that
@@ -44,10 +44,10 @@ fn id_like() -> impl Strategy<Value = String> {
 }
 
 fn client() -> ArmClient {
-    let config = ProviderConfig {
+    let config = Settings {
         resource_manager_endpoint: "https://management.azure.com:443/".into(),
         authority_host: "https://login.microsoftonline.com/".into(),
-        ..ProviderConfig::default()
+        ..Settings::default()
     };
     match ArmClient::new(config, StopSignal::new()) {
         Ok(c) => c,

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::arm::ids::{RouteId, RouteTableId};
 use crate::arm::NETWORK_API_VERSION as API;
-use crate::provider::ProviderData;
+use crate::context::ProviderData;
 use crate::rules::enums::{canonical, is_one_of, FIREWALL_NEXT_HOP_TYPES, NEXT_HOP_TYPES};
 use crate::rules::projection::PlannedRoute;
 use crate::rules::route::RouteKind;

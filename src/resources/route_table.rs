@@ -14,7 +14,7 @@ use super::{
 };
 use crate::arm::ids::RouteTableId;
 use crate::arm::NETWORK_API_VERSION as API;
-use crate::provider::ProviderData;
+use crate::context::ProviderData;
 use crate::tf::diag::{Diagnostic, Diagnostics};
 use crate::tf::resource::{ApplyOutcome, Import, PlanChange, Resource};
 use crate::tf::schema::{case_insensitive, Attribute, Block, Schema};

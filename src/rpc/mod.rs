@@ -11,27 +11,28 @@ use tonic::{Request, Response, Status};
 
 use crate::pb::tfplugin6 as pb;
 use crate::pb::tfplugin6::provider_server::Provider as ProviderRpc;
-use crate::plugin::StopSignal;
-use crate::provider::{self, ProviderData};
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tf::plan::plan;
+use crate::tf::provider::{Configure, Provider};
 use crate::tf::resource::{PlanChange, Resource};
 use crate::tf::schema::Schema;
+use crate::tf::stop::StopSignal;
 use crate::tf::validate::validate;
 use crate::tf::value::Value;
 use crate::{log, tf};
 
 use convert::{decode, diagnostics, encode};
 
-type DynResource = Box<dyn Resource<ProviderData>>;
+type DynResource<D> = Box<dyn Resource<D>>;
 
-/// The provider as Terraform sees it over gRPC.
-pub struct ProviderService {
+/// A provider as Terraform sees it over gRPC.
+pub struct ProviderService<P: Provider> {
+    provider: P,
     provider_schema: Schema,
-    resources: BTreeMap<&'static str, DynResource>,
+    resources: BTreeMap<&'static str, DynResource<P::Data>>,
     /// Set by ConfigureProvider; `None` before, or when the configuration
     /// was still unknown.
-    data: RwLock<Option<Arc<ProviderData>>>,
+    data: RwLock<Option<Arc<P::Data>>>,
     /// Cancels in-flight work on StopProvider. Replaced by a fresh one when
     /// a stopped provider is configured again, which only happens when one
     /// `--debug` process serves several Terraform runs.
@@ -40,11 +41,12 @@ pub struct ProviderService {
     plaintext: bool,
 }
 
-impl ProviderService {
-    pub fn new(stop: StopSignal) -> Self {
+impl<P: Provider> ProviderService<P> {
+    pub fn new(provider: P, stop: StopSignal) -> Self {
         ProviderService {
-            provider_schema: provider::schema(),
-            resources: provider::resources().into_iter().map(|r| (r.type_name(), r)).collect(),
+            provider_schema: provider.schema(),
+            resources: provider.resources().into_iter().map(|r| (r.type_name(), r)).collect(),
+            provider,
             data: RwLock::new(None),
             stop: Arc::new(std::sync::Mutex::new(stop)),
             plaintext: false,
@@ -67,7 +69,7 @@ impl ProviderService {
         self
     }
 
-    fn resource(&self, type_name: &str) -> Result<&DynResource, Diagnostics> {
+    fn resource(&self, type_name: &str) -> Result<&DynResource<P::Data>, Diagnostics> {
         self.resources.get(type_name).ok_or_else(|| {
             Diagnostic::error("Unknown resource type", format!("This provider has no resource type {type_name:?}."))
                 .into()
@@ -83,12 +85,12 @@ impl ProviderService {
         stop.clone()
     }
 
-    fn data(&self) -> Option<Arc<ProviderData>> {
+    fn data(&self) -> Option<Arc<P::Data>> {
         self.data.read().ok().and_then(|d| d.clone())
     }
 
     /// The configured provider, or the diagnostic explaining why there is none.
-    fn configured(&self) -> Result<Arc<ProviderData>, Diagnostics> {
+    fn configured(&self) -> Result<Arc<P::Data>, Diagnostics> {
         self.data().ok_or_else(|| {
             Diagnostic::error(
                 "Provider not configured",
@@ -102,7 +104,7 @@ impl ProviderService {
 
 /// The resource's rules, then per-attribute validation for what the rules
 /// did not already report (the rules' messages are the more specific).
-fn validate_config(r: &dyn Resource<ProviderData>, config: &Value) -> Diagnostics {
+fn validate_config<D: Send + Sync>(r: &dyn Resource<D>, config: &Value) -> Diagnostics {
     let mut diags = r.validate(config);
     let mut per_attribute = Diagnostics::new();
     validate(&r.schema().block, config, &AttributePath::default(), &mut per_attribute);
@@ -115,7 +117,7 @@ fn ok<T>(t: T) -> Result<Response<T>, Status> {
 }
 
 #[tonic::async_trait]
-impl ProviderRpc for ProviderService {
+impl<P: Provider> ProviderRpc for ProviderService<P> {
     async fn get_metadata(
         &self,
         _: Request<pb::get_metadata::Request>,
@@ -247,20 +249,13 @@ impl ProviderRpc for ProviderService {
         req: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let req = req.into_inner();
-        let result = (|| -> Result<Option<ProviderData>, Diagnostics> {
+        let result = (|| -> Result<Option<P::Data>, Diagnostics> {
             let config = decode(req.config.as_ref(), &self.provider_schema.value_type(), "provider configuration")?;
             if config.contains_unknown() {
                 return Ok(None);
             }
-            let env = |k: &str| std::env::var(k).ok();
-            let resolved = provider::resolve(&config, &env)?;
-            if self.plaintext {
-                provider::check_debug_endpoints(&resolved, &env)?;
-            }
-            let config = resolved;
-            let arm = crate::arm::ArmClient::new(config, self.fresh_stop())
-                .map_err(|e| Diagnostic::error("Cannot set up the Azure client", e.to_string()))?;
-            Ok(Some(ProviderData::new(arm)))
+            let how = Configure { stop: self.fresh_stop(), plaintext: self.plaintext };
+            self.provider.configure(&config, &how).map(Some)
         })();
         let diags = match result {
             Ok(data) => {

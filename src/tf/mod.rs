@@ -8,8 +8,10 @@ pub mod msgpack;
 pub mod plan;
 #[cfg(test)]
 pub(crate) mod properties;
+pub mod provider;
 pub mod resource;
 pub mod schema;
+pub mod stop;
 #[cfg(test)]
 mod test_values;
 pub mod typejson;
