@@ -30,7 +30,7 @@ pub mod rules;
 pub mod tf;
 
 /// The layering above holds: a test reads every module's source and fails
-/// on an import from a layer it must not depend on. `make lint` runs it too.
+/// on an import from a layer it must not depend on (`make test` runs it).
 #[cfg(test)]
 mod layering {
     use std::collections::BTreeSet;

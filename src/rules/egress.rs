@@ -104,6 +104,48 @@ pub fn check_subnet_egress(subnet_id: &str, route_table: Option<&LiveRouteTable>
     diags
 }
 
+/// The route a cluster declares as its egress (`egress_route_id`): the ID
+/// of its route table and its name.
+#[derive(Clone, Copy, Debug)]
+pub struct DeclaredRoute<'a> {
+    pub table_id: &'a str,
+    pub name: &'a str,
+}
+
+/// The path R9's errors are attached to.
+pub const EGRESS_ROUTE_PATH: &str = "network_profile[0].egress_route_id";
+
+/// **R9 Declared egress route.** The route the cluster names as its egress
+/// must be the `0.0.0.0/0` route of the route table its subnet uses: in
+/// that table, present, and for the IPv4 default prefix. (Where it goes is
+/// [`check_subnet_egress`]'s concern.)
+pub fn check_egress_route(subnet_id: &str, table: &LiveRouteTable, route: &DeclaredRoute<'_>) -> Diagnostics {
+    let same_id = |a: &str, b: &str| a.trim_end_matches('/').eq_ignore_ascii_case(b.trim_end_matches('/'));
+    let in_table = same_id(&table.id, route.table_id);
+    let found = table.routes.iter().find(|r| r.name.eq_ignore_ascii_case(route.name));
+    let problem = match (in_table, found) {
+        (false, _) => format!(
+            "the route belongs to route table {}, but the subnet {subnet_id} uses route table {}",
+            route.table_id, table.id
+        ),
+        (true, None) => format!("route table {} has no route named {:?}", table.id, route.name),
+        (true, Some(r)) if !is_ipv4_default(&r.address_prefix) => {
+            format!("the route {:?} is for {}, not for 0.0.0.0/0", r.name, r.address_prefix)
+        }
+        _ => return Diagnostics::new(),
+    };
+    Diagnostic::error(
+        "egress_route_id is not the subnet's default route (R9)",
+        format!(
+            "{problem}. With outbound_type \"userDefinedRouting\" the declared egress route must be the 0.0.0.0/0 \
+             route of the node subnet's route table: point egress_route_id at the aksudr_firewall_route that sends \
+             0.0.0.0/0 to the firewall."
+        ),
+    )
+    .at(AttributePath::parse(EGRESS_ROUTE_PATH))
+    .into()
+}
+
 /// The last segment of an ARM ID: the resource's name, for messages.
 fn resource_name(id: &str) -> &str {
     id.rsplit('/').find(|s| !s.is_empty()).unwrap_or(id)
@@ -206,6 +248,37 @@ mod tests {
         assert!(d.0[0].detail.contains("\"aks\""), "names the subnet");
         let d = check_subnet_egress(SUBNET, Some(&table(vec![])));
         assert!(d.0[0].detail.contains("aksudr_firewall_route"));
+    }
+
+    #[test]
+    fn r9_the_declared_route_is_the_subnets_default_route() {
+        let t = table(vec![
+            route("default", "0.0.0.0/0", "VirtualAppliance", Some("10.0.0.4")),
+            route("fw-ip", "20.1.2.3/32", "Internet", None),
+        ]);
+        let other = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/\
+                     Microsoft.Network/routeTables/other";
+        let cases: Vec<(&str, &str, Option<&str>)> = vec![
+            (TABLE, "default", None),
+            (TABLE, "DEFAULT", None),
+            (other, "default", Some("belongs to route table")),
+            (TABLE, "missing", Some("has no route named")),
+            (TABLE, "fw-ip", Some("not for 0.0.0.0/0")),
+        ];
+        for (table_id, name, want) in cases {
+            let d = check_egress_route(SUBNET, &t, &DeclaredRoute { table_id, name });
+            match want {
+                None => assert!(d.is_empty(), "{name}: {d:?}"),
+                Some(text) => {
+                    assert_eq!(d.0.len(), 1, "{name}");
+                    assert!(d.0[0].summary.ends_with("(R9)"));
+                    assert!(d.0[0].detail.contains(text), "{name}: {}", d.0[0].detail);
+                    assert_eq!(d.0[0].path, Some(AttributePath::parse(EGRESS_ROUTE_PATH)));
+                }
+            }
+        }
+        let upper = TABLE.to_uppercase();
+        assert!(check_egress_route(SUBNET, &t, &DeclaredRoute { table_id: &upper, name: "default" }).is_empty());
     }
 
     #[test]

@@ -46,11 +46,16 @@
 //!   in place between `loadBalancer`, `userDefinedRouting`,
 //!   `userAssignedNATGateway` and `none`; replacement otherwise.
 //!
-//! Live data ([`egress::check_subnet_egress`]), run at plan when the subnet
-//! exists and again right before the cluster PUT: the subnet has a route
-//! table (ExistingRouteTableNotAssociatedWithSubnet) with an explicit
-//! `0.0.0.0/0` route (RouteTableMissingDefaultRouteError) whose next hop is
-//! the firewall (RouteTableInvalidNextHop).
+//! Live data ([`egress::check_subnet_egress`]), run at plan on the network
+//! as the plan leaves it ([`projection`]) and again right before the
+//! cluster PUT: the subnet has a route table
+//! (ExistingRouteTableNotAssociatedWithSubnet) with an explicit `0.0.0.0/0`
+//! route (RouteTableMissingDefaultRouteError) whose next hop is the firewall
+//! (RouteTableInvalidNextHop).
+//!
+//! * **R9 Declared egress route** ([`egress::check_egress_route`]). The
+//!   route a cluster names in `egress_route_id` is the `0.0.0.0/0` route of
+//!   its subnet's route table.
 //!
 //! Besides the numbered rules, every enumerated attribute is checked against
 //! the values in [`enums`], case-insensitively as Azure compares them.

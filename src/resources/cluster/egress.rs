@@ -1,0 +1,229 @@
+//! The cluster subnet's egress, checked against live ARM: at plan on the
+//! network as the plan leaves it (`rules::projection`), and right before a
+//! write that AKS validates (the precheck, which sends nothing on failure).
+
+use super::*;
+
+/// The hint for a route or association that the same apply creates: nothing
+/// orders them before the cluster unless the configuration says so.
+pub(super) const ORDERING_HINT: &str = "If the route table, the route or the association is created in this same apply, \
+     Terraform may have started the cluster before them. Reference them from the cluster so that egress is in \
+     place first:\n  default_node_pool {\n    vnet_subnet_id = aksudr_subnet_route_table_association.<name>.subnet_id\n  \
+     }\n  network_profile {\n    egress_route_id = aksudr_firewall_route.<name>.id\n  }\n(or add both resources to \
+     the cluster's depends_on).";
+
+/// Reads the subnet's route table and routes from ARM; `Ok(None)` when the
+/// subnet itself does not exist (yet).
+pub(super) async fn live_route_table(
+    arm: &ArmClient,
+    subnet_id: &str,
+    until: tokio::time::Instant,
+) -> Result<Option<Option<LiveRouteTable>>, ArmError> {
+    let Ok(subnet) = SubnetId::parse_insensitive(subnet_id) else { return Ok(None) };
+    let Some(subnet) = arm.get(&subnet.to_string(), NET_API, until).await? else { return Ok(None) };
+    let Some(table_id) = subnet.pointer("/properties/routeTable/id").and_then(|v| v.as_str()) else {
+        return Ok(Some(None));
+    };
+    let Ok(table) = RouteTableId::parse_insensitive(table_id) else { return Ok(Some(None)) };
+    let Some(table) = arm.get(&table.to_string(), NET_API, until).await? else { return Ok(Some(None)) };
+    Ok(Some(Some(LiveRouteTable { id: table_id.to_string(), routes: live_routes(&table) })))
+}
+
+/// The routes of a route table as ARM returns it.
+pub(crate) fn live_routes(table: &serde_json::Value) -> Vec<LiveRoute> {
+    let text = |r: &serde_json::Value, p: &str| r.pointer(p).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    table
+        .pointer("/properties/routes")
+        .and_then(|r| r.as_array())
+        .map(|routes| {
+            routes
+                .iter()
+                .map(|r| LiveRoute {
+                    name: text(r, "/name"),
+                    address_prefix: text(r, "/properties/addressPrefix"),
+                    next_hop_type: text(r, "/properties/nextHopType"),
+                    next_hop_ip: r.pointer("/properties/nextHopIpAddress").and_then(|v| v.as_str()).map(str::to_string),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// R9 on the declared `egress_route_id`.
+fn check_declared_route(subnet_id: &str, table: &LiveRouteTable, route: &RouteId) -> Diagnostics {
+    let table_id = route.table().to_string();
+    check_egress_route(subnet_id, table, &DeclaredRoute { table_id: &table_id, name: &route.name })
+}
+
+/// Every rule, on the configuration and on live ARM, right before a write
+/// that AKS would validate; errors mean nothing is sent.
+pub(super) async fn precheck(arm: &ArmClient, planned: &Value, until: tokio::time::Instant) -> Result<(), Diagnostics> {
+    let mut diags = check_cluster(&cluster_spec(planned));
+    if let Some(subnet_id) = udr_subnet(planned) {
+        match live_route_table(arm, &subnet_id, until).await {
+            Ok(None) => diags.push(
+                Diagnostic::error(
+                    "Cluster subnet does not exist (UDR egress)",
+                    format!(
+                        "The subnet {subnet_id} was not found. A cluster with outbound_type \"userDefinedRouting\" \
+                         goes into an existing subnet."
+                    ),
+                )
+                .at(AttributePath::parse("default_node_pool[0].vnet_subnet_id")),
+            ),
+            Ok(Some(table)) => {
+                for mut d in check_subnet_egress(&subnet_id, table.as_ref()).0 {
+                    d.detail = format!("{}\n\n{ORDERING_HINT}", d.detail);
+                    diags.push(d);
+                }
+                if let (Some(table), Some(route)) = (table.as_ref(), egress_route(planned)) {
+                    diags.extend(check_declared_route(&subnet_id, table, &route));
+                }
+            }
+            Err(e) => diags.extend(arm_error("checking the cluster subnet's egress before writing the cluster", e)),
+        }
+    }
+    if diags.has_errors() {
+        log::warn!("cluster precheck failed; nothing was sent to AKS", errors = diags.0.len());
+        return Err(diags);
+    }
+    Ok(())
+}
+
+/// What to do when the plan-time check fails although the configuration
+/// means to fix the subnet, and how to leave a configuration whose cluster
+/// cannot be planned.
+pub(super) const PLAN_HINT: &str =
+    "This was checked while planning, on Azure's current network overlaid with the route \
+     tables, routes and associations this plan creates, changes or deletes before the cluster, that is those the \
+     cluster depends on (by reference or depends_on):\n  \
+     default_node_pool {\n    vnet_subnet_id = aksudr_subnet_route_table_association.<name>.subnet_id\n  }\n  \
+     network_profile {\n    egress_route_id = aksudr_firewall_route.<name>.id\n  }\n\
+     or\n  depends_on = [aksudr_subnet_route_table_association.<name>, aksudr_firewall_route.<name>]\n\
+     If another provider (for example azurerm) changes this subnet's route table or routes in the same run, point \
+     vnet_subnet_id at that change, e.g. vnet_subnet_id = azurerm_subnet_route_table_association.<name>.id, so that \
+     the check waits for apply.\n\
+     To destroy the rest of this configuration while the cluster cannot be planned, run\n  \
+     terraform destroy -refresh=false\n\
+     (a plain destroy first plans the configuration again, cluster included).";
+
+/// The plan-time look at the subnet as this plan leaves it (see
+/// `rules::projection`): a definite finding fails the plan; what cannot be
+/// decided at plan, or not looked at (no credentials, Azure unreachable),
+/// is left to the check before the cluster is written, because a plan must
+/// never fail on a guess and must work offline.
+pub(super) async fn plan_check(data: &ProviderData, subnet_id: &str, planned: &Value) -> Diagnostics {
+    let until = deadline(planned, Op::Read, READ);
+    let verdict = match egress_route(planned) {
+        Some(route) => match declared_route_known(data, &route, until).await {
+            Ok(true) => projected_route_table(data, subnet_id, until).await,
+            // Another configuration of this provider (an alias, a module
+            // with its own provider) may create it in this run, unseen here.
+            Ok(false) => Ok(Verdict::Undecided(format!("egress route {route} is neither in Azure nor in this plan"))),
+            Err(e) => Err(e),
+        },
+        None => projected_route_table(data, subnet_id, until).await,
+    };
+    match verdict {
+        Ok(Verdict::Known(table)) => {
+            let mut diags = check_subnet_egress(subnet_id, table.as_ref());
+            if let (Some(table), Some(route)) = (table.as_ref(), egress_route(planned)) {
+                diags.extend(check_declared_route(subnet_id, table, &route));
+            }
+            let pending = data.projection().unknown_targets().to_vec();
+            if diags.has_errors() && !pending.is_empty() {
+                log::info!(
+                    "plan-time egress check undecided: changes with targets known only at apply",
+                    subnet = subnet_id,
+                    pending = pending.join("; ")
+                );
+                return Diagnostics::new();
+            }
+            for d in &mut diags.0 {
+                d.detail = format!("{}\n\n{PLAN_HINT}", d.detail);
+            }
+            diags
+        }
+        Ok(Verdict::Undecided(why)) => {
+            log::info!(
+                "plan-time egress check undecided; it runs again before the cluster is written",
+                subnet = subnet_id,
+                why = why
+            );
+            Diagnostics::new()
+        }
+        Err(e) => Diagnostics::from(
+            Diagnostic::warning(
+                "Could not check the cluster subnet's egress at plan",
+                format!("{e}\nThe check runs again right before the cluster is written."),
+            )
+            .at(AttributePath::parse("default_node_pool[0].vnet_subnet_id")),
+        ),
+    }
+}
+
+/// Whether the declared egress route exists in Azure or is planned here.
+pub(super) async fn declared_route_known(
+    data: &ProviderData,
+    route: &RouteId,
+    until: tokio::time::Instant,
+) -> Result<bool, ArmError> {
+    // Planned here (created, changed or deleted): the check sees it.
+    if data.projection().plans_route(&route.table().to_string(), &route.name).is_some() {
+        return Ok(true);
+    }
+    Ok(data.arm.get(&route.to_string(), NET_API, until).await?.is_some())
+}
+
+/// The subnet's route table and routes as this plan leaves them: Azure's
+/// current state read where the plan does not decide it, overlaid with the
+/// plan's own changes.
+pub(super) async fn projected_route_table(
+    data: &ProviderData,
+    subnet_id: &str,
+    until: tokio::time::Instant,
+) -> Result<Verdict, ArmError> {
+    let Ok(subnet) = SubnetId::parse_insensitive(subnet_id) else {
+        return Ok(Verdict::Undecided("the subnet ID does not parse".into()));
+    };
+    let subnet = subnet.to_string();
+    let planned = data.projection().planned_association(&subnet).cloned();
+    let live_table = match planned {
+        // The plan decides the association: an association needs an
+        // existing subnet, so there is nothing to read.
+        Some(_) => None,
+        None => match data.arm.get(&subnet, NET_API, until).await? {
+            // Not there (yet): created by another tool in this run, or a
+            // typo that the check before the PUT reports.
+            None => return Ok(Verdict::Undecided(format!("subnet {subnet} does not exist yet"))),
+            Some(s) => s.pointer("/properties/routeTable/id").and_then(|v| v.as_str()).map(str::to_string),
+        },
+    };
+    let table = match subnet_table_after(&data.projection(), &subnet, live_table.as_deref()) {
+        SubnetTable::None => return Ok(Verdict::Known(None)),
+        SubnetTable::Unknown => {
+            return Ok(Verdict::Undecided("the associated route table is known only at apply".into()))
+        }
+        SubnetTable::Table(t) => t,
+    };
+    let Ok(table_id) = RouteTableId::parse_insensitive(&table) else {
+        return Ok(Verdict::Undecided(format!("{table} is not a route table ID")));
+    };
+    let table_id = table_id.to_string();
+    let fresh = data.projection().table_is_fresh(&table_id);
+    let live_routes = if fresh {
+        Vec::new()
+    } else {
+        match data.arm.get(&table_id, NET_API, until).await? {
+            Some(t) => live_routes(&t),
+            // Neither in Azure nor in this plan: another tool creates it.
+            None => return Ok(Verdict::Undecided(format!("route table {table_id} does not exist yet"))),
+        }
+    };
+    let (routes, uncertain) = data.projection().routes_after(&table_id, &live_routes);
+    let table = LiveRouteTable { id: table.clone(), routes };
+    if uncertain && !check_subnet_egress(&subnet, Some(&table)).is_empty() {
+        return Ok(Verdict::Undecided(format!("a route of {table_id} is known only at apply")));
+    }
+    Ok(Verdict::Known(Some(table)))
+}

@@ -1,0 +1,324 @@
+//! `aksudr_cluster`: an AKS cluster whose egress leaves through the subnet's
+//! route table (`outbound_type = "userDefinedRouting"` by default). The UDR
+//! rules it plans with live in `crate::rules`.
+//!
+//! One file per concern: `schema` (attributes and blocks), `spec` (the
+//! rules' view of a configuration), `body` (the ARM request bodies of a
+//! create and of an update laid over the live cluster), `state` (state from
+//! ARM's answer), `egress` (the live subnet checks at plan and before a
+//! write); this file holds the create/read/update/delete/import flow.
+
+mod body;
+mod egress;
+mod schema;
+mod spec;
+mod state;
+
+#[cfg(test)]
+pub(super) use body::update_body;
+#[cfg(test)]
+pub(super) use egress::live_routes;
+pub(crate) use spec::cluster_spec;
+pub(super) use state::flatten;
+#[cfg(test)]
+pub(super) use state::kube_config_parts;
+
+use body::*;
+use egress::*;
+use spec::*;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use serde_json::json;
+
+use super::{
+    arm_error, check_subnet_id, deadline, id_attribute, input_str, json_str, keep_spelling, location_attribute, object,
+    requires_import, resource_group_attribute, str_attr, subscription, tags_attribute, timeouts_block, tracked_state,
+    Op,
+};
+use crate::arm::ids::{ManagedClusterId, RouteId, RouteTableId, SubnetId};
+use crate::arm::{ArmClient, ArmError, AKS_API_VERSION as AKS_API, NETWORK_API_VERSION as NET_API};
+use crate::context::ProviderData;
+use crate::log;
+use crate::rules::cluster::{check_cluster, outbound_type_change, ClusterSpec, OutboundChange};
+use crate::rules::egress::{check_egress_route, check_subnet_egress, DeclaredRoute, LiveRoute, LiveRouteTable};
+use crate::rules::enums::{
+    IDENTITY_TYPES, LOAD_BALANCER_SKUS, NETWORK_PLUGINS, NETWORK_PLUGIN_MODES, NETWORK_POLICIES, NODE_POOL_TYPES,
+    OUTBOUND_TYPES, SKU_TIERS,
+};
+use crate::rules::projection::{subnet_table_after, SubnetTable, Verdict};
+use crate::rules::Input;
+use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tf::resource::{ApplyOutcome, Import, PlanChange, Resource};
+use crate::tf::schema::{case_insensitive, Attribute, Block, NestedBlock, Schema};
+use crate::tf::value::{Type, Value};
+
+pub const TYPE_NAME: &str = "aksudr_cluster";
+
+pub struct ClusterResource {
+    schema: Schema,
+}
+
+pub(super) const CREATE: Duration = Duration::from_secs(90 * 60);
+pub(super) const READ: Duration = Duration::from_secs(5 * 60);
+pub(super) const UPDATE: Duration = Duration::from_secs(90 * 60);
+pub(super) const DELETE: Duration = Duration::from_secs(90 * 60);
+
+impl ClusterResource {
+    fn id_of(&self, data: &ProviderData, v: &Value) -> Result<ManagedClusterId, Diagnostics> {
+        if let Some(id) = str_attr(v, "id") {
+            return ManagedClusterId::parse_insensitive(id)
+                .map_err(|e| Diagnostic::error("Invalid cluster ID in state", e.to_string()).into());
+        }
+        Ok(ManagedClusterId {
+            subscription_id: subscription(data)?,
+            resource_group: str_attr(v, "resource_group_name").unwrap_or_default().to_string(),
+            name: str_attr(v, "name").unwrap_or_default().to_string(),
+        })
+    }
+
+    /// The cluster user's kubeconfig (base64 in ARM's answer), never logged.
+    async fn kubeconfig(
+        &self,
+        arm: &ArmClient,
+        id: &ManagedClusterId,
+        until: tokio::time::Instant,
+    ) -> Result<Option<String>, ArmError> {
+        let creds = arm.post(&format!("{id}/listClusterUserCredential"), AKS_API, until).await?;
+        let encoded = creds.pointer("/kubeconfigs/0/value").and_then(|v| v.as_str()).unwrap_or_default();
+        Ok(base64::engine::general_purpose::STANDARD.decode(encoded).ok().and_then(|b| String::from_utf8(b).ok()))
+    }
+
+    /// PUT, then wait. The error says whether AKS had accepted the PUT
+    /// (then the cluster exists and must stay tracked). A create carries
+    /// `If-None-Match: *`; an update the `If-Match` of the cluster it was
+    /// built from.
+    async fn put_and_wait(
+        &self,
+        data: &ProviderData,
+        id: &ManagedClusterId,
+        body: &serde_json::Value,
+        write: Write<'_>,
+        action: &str,
+        until: tokio::time::Instant,
+    ) -> Result<(), WriteError> {
+        let path = id.to_string();
+        let accepted = match write {
+            Write::Create => data.arm.put_create(&path, AKS_API, body, until).await,
+            Write::Update { etag } => match data.arm.put_accepted(&path, AKS_API, body, etag, until).await {
+                // The update may be under way with its answer lost: follow
+                // the cluster's own provisioningState rather than PUT again
+                // (AKS refuses a PUT during an operation with 409).
+                Err(ArmError::Unanswered { .. }) => match data.arm.get(&path, AKS_API, until).await {
+                    Ok(Some(live)) => {
+                        let body = serde_json::to_vec(&live).unwrap_or_default();
+                        let url = data.arm.resource_url(&path, AKS_API);
+                        url.map(|url| {
+                            (crate::arm::client::Response { status: 200, headers: Default::default(), body }, url)
+                        })
+                    }
+                    Ok(None) => Err(ArmError::Service {
+                        status: 404,
+                        code: "NotFound".into(),
+                        message: "the cluster vanished during its update".into(),
+                        target: None,
+                        correlation_id: None,
+                    }),
+                    Err(e) => Err(e),
+                },
+                other => other,
+            },
+        };
+        let (resp, url) = accepted.map_err(|e| {
+            let stale = e.status() == Some(412);
+            // A create cut short or unanswered may exist: keep tracking it.
+            let accepted = matches!(write, Write::Create) && e.may_have_applied();
+            let diags = match write {
+                Write::Create if !accepted => super::create_error(TYPE_NAME, action, &path, e),
+                _ => arm_error(action, e),
+            };
+            WriteError { accepted, stale, diags }
+        })?;
+        log::info!("AKS accepted the cluster; waiting for it to finish", cluster = path, status = resp.status);
+        data.arm.wait(&resp, &url, until).await.map_err(|e| WriteError {
+            accepted: true,
+            stale: false,
+            diags: arm_error(action, e),
+        })
+    }
+}
+
+/// Why a cluster PUT failed.
+struct WriteError {
+    /// AKS had accepted the PUT: the cluster exists and stays tracked.
+    accepted: bool,
+    /// 412: the cluster changed since it was read.
+    stale: bool,
+    diags: Diagnostics,
+}
+
+/// Which write a cluster PUT is.
+#[derive(Clone, Copy)]
+enum Write<'a> {
+    Create,
+    Update { etag: Option<&'a str> },
+}
+
+#[async_trait]
+impl Import<ProviderData> for ClusterResource {
+    async fn import(&self, _data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
+        let parsed = ManagedClusterId::parse(id)
+            .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
+        Ok(self.schema.state_with_id(&parsed.to_string()))
+    }
+}
+
+#[async_trait]
+impl Resource<ProviderData> for ClusterResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    fn validate(&self, config: &Value) -> Diagnostics {
+        check_cluster(&cluster_spec(config))
+    }
+
+    async fn create(&self, data: &ProviderData, planned: &Value, _config: &Value) -> ApplyOutcome {
+        let id = match self.id_of(data, planned) {
+            Ok(id) => id,
+            Err(d) => return ApplyOutcome::failed(Value::Null, d),
+        };
+        let path = id.to_string();
+        let action = format!("creating AKS cluster {}/{}", id.resource_group, id.name);
+        let until = deadline(planned, Op::Create, CREATE);
+        match data.arm.get(&path, AKS_API, until).await {
+            Ok(Some(_)) => return ApplyOutcome::failed(Value::Null, requires_import(TYPE_NAME, &path)),
+            Ok(None) => {}
+            Err(e) => return ApplyOutcome::failed(Value::Null, arm_error(&action, e)),
+        }
+        if let Err(d) = precheck(&data.arm, planned, until).await {
+            return ApplyOutcome::failed(Value::Null, d);
+        }
+        let tracked = tracked_state(planned, &path);
+        match self.put_and_wait(data, &id, &expand(planned), Write::Create, &action, until).await {
+            Ok(()) => {}
+            // Accepted but not finished: keep tracking the cluster.
+            Err(e) if e.accepted => return ApplyOutcome::failed(tracked, e.diags),
+            Err(e) => return ApplyOutcome::failed(Value::Null, e.diags),
+        }
+        super::after_write(self.read(data, &tracked).await, tracked, "cluster")
+    }
+
+    async fn read(&self, data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        let id = self.id_of(data, state)?;
+        let until = deadline(state, Op::Read, READ);
+        let action = format!("reading AKS cluster {}/{}", id.resource_group, id.name);
+        let Some(arm) = data.arm.get(&id.to_string(), AKS_API, until).await.map_err(|e| arm_error(&action, e))? else {
+            return Ok(None);
+        };
+        let kubeconfig = match self.kubeconfig(&data.arm, &id, until).await {
+            Ok(k) => k,
+            // An identity allowed to manage the cluster but not to list its
+            // credentials (Microsoft.ContainerService/managedClusters/
+            // listClusterUserCredential/action): the cluster is there all
+            // the same, so the read succeeds and keeps the kubeconfig it had.
+            Err(e) if e.status() == Some(403) => {
+                log::warn!(
+                    "cannot list the cluster's user credentials; keeping the kubeconfig in state",
+                    cluster = id.to_string(),
+                    code = e.code().unwrap_or_default()
+                );
+                str_attr(state, "kube_config_raw").map(str::to_string)
+            }
+            Err(e) => return Err(arm_error(&action, e)),
+        };
+        flatten(&arm, state, kubeconfig).map(Some)
+    }
+
+    /// In-place changes go through a PUT of the cluster as AKS has it now,
+    /// with this configuration's settings applied.
+    async fn update(&self, data: &ProviderData, prior: &Value, planned: &Value, _config: &Value) -> ApplyOutcome {
+        let result = async {
+            let id = self.id_of(data, prior)?;
+            let path = id.to_string();
+            let action = format!("updating AKS cluster {}/{}", id.resource_group, id.name);
+            let until = deadline(planned, Op::Update, UPDATE);
+            let outbound = |v: &Value| {
+                first(v, "network_profile").attr("outbound_type").and_then(Value::as_str).map(str::to_ascii_lowercase)
+            };
+            if outbound(prior) != outbound(planned) {
+                precheck(&data.arm, planned, until).await?;
+            }
+            let ours = expand(planned);
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let Some(current) = data.arm.get(&path, AKS_API, until).await.map_err(|e| arm_error(&action, e))?
+                else {
+                    return Err(Diagnostic::error(
+                        "Cluster not found",
+                        format!("{path} was deleted outside Terraform; plan again to re-create it."),
+                    )
+                    .into());
+                };
+                let etag = current.get("eTag").or_else(|| current.get("etag")).and_then(|e| e.as_str());
+                let body = update_body(&current, &ours);
+                match self.put_and_wait(data, &id, &body, Write::Update { etag }, &action, until).await {
+                    Ok(()) => break,
+                    // The cluster changed since the GET: build on it again.
+                    Err(e) if e.stale && attempt < 3 => continue,
+                    Err(e) => return Err(e.diags),
+                }
+            }
+            let tracked = super::tracked_update(planned, prior, &path);
+            Ok(super::after_write(self.read(data, &tracked).await, tracked, "cluster"))
+        }
+        .await;
+        result.unwrap_or_else(|d| ApplyOutcome::failed(prior.clone(), d))
+    }
+
+    async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {
+        let id = match self.id_of(data, prior) {
+            Ok(id) => id,
+            Err(d) => return d,
+        };
+        let action = format!("deleting AKS cluster {}/{}", id.resource_group, id.name);
+        match data.arm.delete(&id.to_string(), AKS_API, deadline(prior, Op::Delete, DELETE)).await {
+            Ok(()) => Diagnostics::new(),
+            Err(e) => arm_error(&action, e),
+        }
+    }
+
+    fn importer(&self) -> Option<&dyn Import<ProviderData>> {
+        Some(self)
+    }
+
+    /// R8: some outbound-type changes are made in place, the rest replace.
+    async fn modify_plan(&self, data: Option<&ProviderData>, plan: &mut PlanChange<'_>) -> Diagnostics {
+        let path = || AttributePath::parse("network_profile[0].outbound_type");
+        let outbound =
+            |v: &Value| first(v, "network_profile").attr("outbound_type").and_then(Value::as_str).map(str::to_string);
+        if let (Some(from), Some(to)) = (outbound(plan.prior), outbound(&plan.planned)) {
+            if outbound_type_change(&from, &to) == OutboundChange::Replace && !plan.requires_replace.contains(&path()) {
+                plan.requires_replace.push(path());
+            }
+        }
+        // The subnet is checked when the cluster would be sent to AKS with
+        // its egress to validate: on create, and when the outbound type
+        // changes. A no-op plan reads nothing beyond the refresh.
+        let changes_egress = plan.prior.is_null() || outbound(plan.prior) != outbound(&plan.planned);
+        // An egress route whose ID is known only at apply moves the check to
+        // apply, where the precheck runs once the route exists.
+        let route_pending =
+            first(&plan.planned, "network_profile").attr("egress_route_id").is_some_and(Value::is_unknown);
+        match (changes_egress && !route_pending, data, udr_subnet(&plan.planned)) {
+            (true, Some(data), Some(subnet_id)) => plan_check(data, &subnet_id, &plan.planned).await,
+            _ => Diagnostics::new(),
+        }
+    }
+}
