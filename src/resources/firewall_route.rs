@@ -2,9 +2,7 @@
 //! firewall or NVA — by default `0.0.0.0/0` to a `VirtualAppliance`.
 
 use super::route_common::RouteResource;
-use super::{
-    id_attribute, route_name_attribute, route_next_hop_ip_attribute, route_table_id_attribute, timeouts_block,
-};
+use super::{id_attribute, route_name_attribute, route_next_hop_ip_attribute, route_table_id_attribute};
 use crate::rules::enums::FIREWALL_NEXT_HOP_TYPES;
 use crate::rules::route::RouteKind;
 use crate::tf::schema::{Attribute, Block, Schema};
@@ -41,7 +39,7 @@ fn schema() -> Schema {
         .one_of(FIREWALL_NEXT_HOP_TYPES),
     )
     .attr(route_next_hop_ip_attribute())
-    .block(timeouts_block("30m", "5m", "30m", "30m"));
+    .block(super::route_common::TIMEOUTS.block());
     Schema::new(0, block)
 }
 

@@ -114,24 +114,63 @@ pub(crate) fn input_str(v: &Value, name: &str) -> Input<String> {
     }
 }
 
-/// The `timeouts` block with its defaults stated in each description.
-pub(crate) fn timeouts_block(create: &str, read: &str, update: &str, delete: &str) -> NestedBlock {
-    let attr = |name: &'static str, default: &str| {
-        Attribute::string(
-            name,
-            &format!("How long {name} may take, as a Go duration such as `90m` or `1h30m`. Default {default}."),
+/// A resource's time limits: declared once, they give both the `timeouts`
+/// block (each default stated in its description) and each operation's
+/// deadline.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Timeouts {
+    pub create: std::time::Duration,
+    pub read: std::time::Duration,
+    pub update: std::time::Duration,
+    pub delete: std::time::Duration,
+}
+
+impl Timeouts {
+    /// Limits in whole minutes.
+    pub const fn minutes(create: u64, read: u64, update: u64, delete: u64) -> Self {
+        use std::time::Duration;
+        Timeouts {
+            create: Duration::from_secs(create * 60),
+            read: Duration::from_secs(read * 60),
+            update: Duration::from_secs(update * 60),
+            delete: Duration::from_secs(delete * 60),
+        }
+    }
+
+    /// The `timeouts` block.
+    pub fn block(&self) -> NestedBlock {
+        let attr = |name: &'static str, default: std::time::Duration| {
+            Attribute::string(
+                name,
+                &format!(
+                    "How long {name} may take, as a Go duration such as `90m` or `1h30m`. Default {}m.",
+                    default.as_secs() / 60
+                ),
+            )
+            .optional()
+            .check(check_duration)
+        };
+        NestedBlock::single(
+            "timeouts",
+            Block::new("Time limits for each operation.")
+                .attr(attr("create", self.create))
+                .attr(attr("read", self.read))
+                .attr(attr("update", self.update))
+                .attr(attr("delete", self.delete)),
         )
-        .optional()
-        .check(check_duration)
-    };
-    NestedBlock::single(
-        "timeouts",
-        Block::new("Time limits for each operation.")
-            .attr(attr("create", create))
-            .attr(attr("read", read))
-            .attr(attr("update", update))
-            .attr(attr("delete", delete)),
-    )
+    }
+
+    /// When `op` must be done by: the `timeouts` block's value in `v`
+    /// (config, plan or state), else the default.
+    pub fn deadline(&self, v: &Value, op: Op) -> tokio::time::Instant {
+        let default = match op {
+            Op::Create => self.create,
+            Op::Read => self.read,
+            Op::Update => self.update,
+            Op::Delete => self.delete,
+        };
+        deadline(v, op, default)
+    }
 }
 
 /// Region names as ARM compares them: case and spaces do not matter.
@@ -279,7 +318,7 @@ pub(crate) enum Op {
 
 /// When `op` must be done by: the `timeouts` block's value in `v` (config,
 /// plan or state), else `default`.
-pub(crate) fn deadline(v: &Value, op: Op, default: std::time::Duration) -> tokio::time::Instant {
+fn deadline(v: &Value, op: Op, default: std::time::Duration) -> tokio::time::Instant {
     let key = match op {
         Op::Create => "create",
         Op::Read => "read",

@@ -2,9 +2,7 @@
 //! with next hop `Internet` from Azure's firewall tutorial, or a service tag.
 
 use super::route_common::RouteResource;
-use super::{
-    id_attribute, route_name_attribute, route_next_hop_ip_attribute, route_table_id_attribute, timeouts_block,
-};
+use super::{id_attribute, route_name_attribute, route_next_hop_ip_attribute, route_table_id_attribute};
 use crate::rules::enums::NEXT_HOP_TYPES;
 use crate::rules::route::RouteKind;
 use crate::tf::schema::{Attribute, Block, Schema};
@@ -39,7 +37,7 @@ fn schema() -> Schema {
         .one_of(NEXT_HOP_TYPES),
     )
     .attr(route_next_hop_ip_attribute())
-    .block(timeouts_block("30m", "5m", "30m", "30m"));
+    .block(super::route_common::TIMEOUTS.block());
     Schema::new(0, block)
 }
 

@@ -3,14 +3,12 @@
 //! two resource types differ only in their schemas and in the rules they
 //! apply, so everything here is parameterised by [`RouteKind`].
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use serde_json::json;
 
 use super::{
-    after_write, arm_error, check_route_config, create_error, deadline, input_str, json_str, keep_spelling, object,
-    requires_import, str_attr, tracked_state, Op,
+    after_write, arm_error, check_route_config, create_error, input_str, json_str, keep_spelling, object,
+    requires_import, str_attr, tracked_state, Op, Timeouts,
 };
 use crate::arm::ids::{RouteId, RouteTableId};
 use crate::arm::NETWORK_API_VERSION as API;
@@ -24,10 +22,8 @@ use crate::tf::resource::{ApplyOutcome, Import, PlanChange, Resource};
 use crate::tf::schema::{case_insensitive, Schema};
 use crate::tf::value::Value;
 
-const CREATE: Duration = Duration::from_secs(30 * 60);
-const READ: Duration = Duration::from_secs(5 * 60);
-const UPDATE: Duration = Duration::from_secs(30 * 60);
-const DELETE: Duration = Duration::from_secs(30 * 60);
+/// Default time limits of both route types.
+pub(crate) const TIMEOUTS: Timeouts = Timeouts::minutes(30, 5, 30, 30);
 
 /// The ID a route will have, in the spelling planned and kept in state:
 /// its table's ID in canonical form plus `/routes/{name}`. `None` while the
@@ -167,7 +163,7 @@ pub(crate) async fn create(kind: RouteKind, data: &ProviderData, planned: &Value
     };
     let path = id.to_string();
     let action = format!("creating route {}", describe(&id));
-    let until = deadline(planned, Op::Create, CREATE);
+    let until = TIMEOUTS.deadline(planned, Op::Create);
     let _guard = data.arm.lock(&id.table().to_string()).await;
     match data.arm.get(&path, API, until).await {
         Ok(None) => {}
@@ -190,7 +186,7 @@ pub(crate) async fn create(kind: RouteKind, data: &ProviderData, planned: &Value
 
 pub(crate) async fn read(data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
     let id = id_of(state)?;
-    let until = deadline(state, Op::Read, READ);
+    let until = TIMEOUTS.deadline(state, Op::Read);
     let action = format!("reading route {}", describe(&id));
     match data.arm.get(&id.to_string(), API, until).await.map_err(|e| arm_error(&action, e))? {
         None => Ok(None),
@@ -204,7 +200,7 @@ pub(crate) async fn update(kind: RouteKind, data: &ProviderData, prior: &Value, 
         let id = id_of(prior)?;
         let path = id.to_string();
         let action = format!("updating route {}", describe(&id));
-        let until = deadline(planned, Op::Update, UPDATE);
+        let until = TIMEOUTS.deadline(planned, Op::Update);
         let _guard = data.arm.lock(&id.table().to_string()).await;
         if data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))?.is_none() {
             return Err(Diagnostic::error(
@@ -228,7 +224,7 @@ pub(crate) async fn delete(data: &ProviderData, prior: &Value) -> Diagnostics {
     };
     let _guard = data.arm.lock(&id.table().to_string()).await;
     let action = format!("deleting route {}", describe(&id));
-    match data.arm.delete(&id.to_string(), API, deadline(prior, Op::Delete, DELETE)).await {
+    match data.arm.delete(&id.to_string(), API, TIMEOUTS.deadline(prior, Op::Delete)).await {
         Ok(()) => Diagnostics::new(),
         Err(e) => arm_error(&action, e),
     }
@@ -246,7 +242,7 @@ pub(crate) async fn import(
         RouteId::parse(id).map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
     if kind == RouteKind::Firewall {
         let action = format!("importing route {}", describe(&parsed));
-        let until = deadline(&Value::Null, Op::Read, READ);
+        let until = TIMEOUTS.deadline(&Value::Null, Op::Read);
         let found = data.arm.get(&parsed.to_string(), API, until).await.map_err(|e| arm_error(&action, e))?;
         if let Some(arm) = found {
             let hop = arm.pointer("/properties/nextHopType").and_then(|h| h.as_str()).unwrap_or_default();

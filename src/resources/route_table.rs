@@ -2,15 +2,13 @@
 //! separate resources; routes nobody here manages (AKS's kubenet pod routes,
 //! other teams' routes) are never removed and never shown as drift.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use serde_json::json;
 
 use super::{
-    after_write, arm_error, check_network_name, create_error, deadline, id_attribute, json_str, keep_spelling,
+    after_write, arm_error, check_network_name, create_error, id_attribute, json_str, keep_spelling,
     location_attribute, object, requires_import, resource_group_attribute, stale_or_unanswered, str_attr, subscription,
-    tags_attribute, timeouts_block, tracked_state, Op,
+    tags_attribute, tracked_state, Op, Timeouts,
 };
 use crate::arm::ids::RouteTableId;
 use crate::arm::NETWORK_API_VERSION as API;
@@ -22,10 +20,8 @@ use crate::tf::value::Value;
 
 pub const TYPE_NAME: &str = "aksudr_route_table";
 
-const CREATE: Duration = Duration::from_secs(30 * 60);
-const READ: Duration = Duration::from_secs(5 * 60);
-const UPDATE: Duration = Duration::from_secs(30 * 60);
-const DELETE: Duration = Duration::from_secs(30 * 60);
+/// Default time limits.
+const TIMEOUTS: Timeouts = Timeouts::minutes(30, 5, 30, 30);
 /// Table updates carry the etag of the GET they are based on; on a
 /// mismatch the table is read again, this many times in all.
 const ETAG_ATTEMPTS: u32 = 3;
@@ -64,7 +60,7 @@ impl RouteTableResource {
             // apply as an update of the table.
             Attribute::string_set("subnet_ids", "The IDs of the subnets associated with this route table.").computed(),
         )
-        .block(timeouts_block("30m", "5m", "30m", "30m"));
+        .block(TIMEOUTS.block());
         RouteTableResource { schema: Schema::new(0, block) }
     }
 }
@@ -201,7 +197,7 @@ impl Resource<ProviderData> for RouteTableResource {
         // `-replace`, moved to another address), or will fail the create
         // with an import hint: either way its references must not look
         // unchanged. Unknown when Azure cannot be asked.
-        let until = deadline(&plan.planned, Op::Read, READ);
+        let until = TIMEOUTS.deadline(&plan.planned, Op::Read);
         if let Ok(None) = data.arm.get(&id, API, until).await {
             plan.planned.set_attr("id", Value::string(id));
         }
@@ -229,7 +225,7 @@ impl Resource<ProviderData> for RouteTableResource {
         };
         let path = id.to_string();
         let action = format!("creating route table {}/{}", id.resource_group, id.name);
-        let until = deadline(planned, Op::Create, CREATE);
+        let until = TIMEOUTS.deadline(planned, Op::Create);
         let _guard = data.arm.lock(&path).await;
         match data.arm.get(&path, API, until).await {
             Ok(None) => {}
@@ -263,7 +259,7 @@ impl Resource<ProviderData> for RouteTableResource {
 
     async fn read(&self, data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
         let id = self.id_of(data, state)?;
-        let until = deadline(state, Op::Read, READ);
+        let until = TIMEOUTS.deadline(state, Op::Read);
         let action = format!("reading route table {}/{}", id.resource_group, id.name);
         match data.arm.get(&id.to_string(), API, until).await.map_err(|e| arm_error(&action, e))? {
             None => Ok(None),
@@ -279,7 +275,7 @@ impl Resource<ProviderData> for RouteTableResource {
             let id = self.id_of(data, prior)?;
             let path = id.to_string();
             let action = format!("updating route table {}/{}", id.resource_group, id.name);
-            let until = deadline(planned, Op::Update, UPDATE);
+            let until = TIMEOUTS.deadline(planned, Op::Update);
             let _guard = data.arm.lock(&path).await;
             let mut attempt = 0;
             loop {
@@ -334,7 +330,7 @@ impl Resource<ProviderData> for RouteTableResource {
         let path = id.to_string();
         let _guard = data.arm.lock(&path).await;
         let action = format!("deleting route table {}/{}", id.resource_group, id.name);
-        match data.arm.delete(&path, API, deadline(prior, Op::Delete, DELETE)).await {
+        match data.arm.delete(&path, API, TIMEOUTS.deadline(prior, Op::Delete)).await {
             Ok(()) => Diagnostics::new(),
             Err(e) => arm_error(&action, e),
         }

@@ -1,14 +1,12 @@
 //! `aksudr_subnet_route_table_association`: attaches a route table to an
 //! existing subnet (the AKS subnet), touching nothing else on the subnet.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use serde_json::json;
 
 use super::{
-    after_write, arm_error, check_subnet_id, deadline, input_str, keep_spelling, object, requires_import,
-    route_table_id_attribute, stale_or_unanswered, str_attr, timeouts_block, tracked_state, Op,
+    after_write, arm_error, check_subnet_id, input_str, keep_spelling, object, requires_import,
+    route_table_id_attribute, stale_or_unanswered, str_attr, tracked_state, Op, Timeouts,
 };
 use crate::arm::ids::{RouteTableId, SubnetId};
 use crate::arm::NETWORK_API_VERSION as API;
@@ -20,9 +18,8 @@ use crate::tf::value::Value;
 
 pub const TYPE_NAME: &str = "aksudr_subnet_route_table_association";
 
-const CREATE: Duration = Duration::from_secs(30 * 60);
-const READ: Duration = Duration::from_secs(5 * 60);
-const DELETE: Duration = Duration::from_secs(30 * 60);
+/// Default time limits.
+const TIMEOUTS: Timeouts = Timeouts::minutes(30, 5, 30, 30);
 /// Subnet writes carry the etag of the GET they are based on (so nothing
 /// someone else changed meanwhile is overwritten); on a mismatch the
 /// subnet is read again, this many times in all.
@@ -52,7 +49,7 @@ impl AssociationResource {
             .check(check_subnet_id),
         )
         .attr(route_table_id_attribute("association"))
-        .block(timeouts_block("30m", "5m", "30m", "30m"));
+        .block(TIMEOUTS.block());
         AssociationResource { schema: Schema::new(0, block) }
     }
 }
@@ -141,7 +138,7 @@ impl Resource<ProviderData> for AssociationResource {
         let table = str_attr(planned, "route_table_id").unwrap_or_default().to_string();
         let path = subnet.to_string();
         let action = format!("associating route table with subnet {}", describe(&subnet));
-        let until = deadline(planned, Op::Create, CREATE);
+        let until = TIMEOUTS.deadline(planned, Op::Create);
         let _guard = data.arm.lock(&lock_key(&table)).await;
         let tracked = tracked_state(planned, &path);
         let mut attempt = 0;
@@ -213,7 +210,7 @@ impl Resource<ProviderData> for AssociationResource {
 
     async fn read(&self, data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
         let subnet = subnet_of(state)?;
-        let until = deadline(state, Op::Read, READ);
+        let until = TIMEOUTS.deadline(state, Op::Read);
         let action = format!("reading subnet {}", describe(&subnet));
         let Some(arm) = data.arm.get(&subnet.to_string(), API, until).await.map_err(|e| arm_error(&action, e))? else {
             return Ok(None);
@@ -265,7 +262,7 @@ impl Resource<ProviderData> for AssociationResource {
             let table = str_attr(prior, "route_table_id").unwrap_or_default().to_string();
             let path = subnet.to_string();
             let action = format!("removing the route table from subnet {}", describe(&subnet));
-            let until = deadline(prior, Op::Delete, DELETE);
+            let until = TIMEOUTS.deadline(prior, Op::Delete);
             let _guard = data.arm.lock(&lock_key(&table)).await;
             let mut attempt = 0;
             loop {

@@ -113,7 +113,7 @@ pub(super) const PLAN_HINT: &str =
 /// is left to the check before the cluster is written, because a plan must
 /// never fail on a guess and must work offline.
 pub(super) async fn plan_check(data: &ProviderData, subnet_id: &str, planned: &Value) -> Diagnostics {
-    let until = deadline(planned, Op::Read, READ);
+    let until = TIMEOUTS.deadline(planned, Op::Read);
     let verdict = match egress_route(planned) {
         Some(route) => match declared_route_known(data, &route, until).await {
             Ok(true) => projected_route_table(data, subnet_id, until).await,

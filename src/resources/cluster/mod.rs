@@ -28,16 +28,14 @@ use egress::*;
 use spec::*;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use base64::Engine as _;
 use serde_json::json;
 
 use super::{
-    arm_error, check_subnet_id, deadline, id_attribute, input_str, json_str, keep_spelling, location_attribute, object,
-    requires_import, resource_group_attribute, str_attr, subscription, tags_attribute, timeouts_block, tracked_state,
-    Op,
+    arm_error, check_subnet_id, id_attribute, input_str, json_str, keep_spelling, location_attribute, object,
+    requires_import, resource_group_attribute, str_attr, subscription, tags_attribute, tracked_state, Op, Timeouts,
 };
 use crate::arm::ids::{ManagedClusterId, RouteId, RouteTableId, SubnetId};
 use crate::arm::{ArmClient, ArmError, AKS_API_VERSION as AKS_API, NETWORK_API_VERSION as NET_API};
@@ -62,10 +60,8 @@ pub struct ClusterResource {
     schema: Schema,
 }
 
-pub(super) const CREATE: Duration = Duration::from_secs(90 * 60);
-pub(super) const READ: Duration = Duration::from_secs(5 * 60);
-pub(super) const UPDATE: Duration = Duration::from_secs(90 * 60);
-pub(super) const DELETE: Duration = Duration::from_secs(90 * 60);
+/// Default time limits.
+pub(super) const TIMEOUTS: Timeouts = Timeouts::minutes(90, 5, 90, 90);
 
 impl ClusterResource {
     fn id_of(&self, data: &ProviderData, v: &Value) -> Result<ManagedClusterId, Diagnostics> {
@@ -195,7 +191,7 @@ impl Resource<ProviderData> for ClusterResource {
         };
         let path = id.to_string();
         let action = format!("creating AKS cluster {}/{}", id.resource_group, id.name);
-        let until = deadline(planned, Op::Create, CREATE);
+        let until = TIMEOUTS.deadline(planned, Op::Create);
         match data.arm.get(&path, AKS_API, until).await {
             Ok(Some(_)) => return ApplyOutcome::failed(Value::Null, requires_import(TYPE_NAME, &path)),
             Ok(None) => {}
@@ -216,7 +212,7 @@ impl Resource<ProviderData> for ClusterResource {
 
     async fn read(&self, data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
         let id = self.id_of(data, state)?;
-        let until = deadline(state, Op::Read, READ);
+        let until = TIMEOUTS.deadline(state, Op::Read);
         let action = format!("reading AKS cluster {}/{}", id.resource_group, id.name);
         let Some(arm) = data.arm.get(&id.to_string(), AKS_API, until).await.map_err(|e| arm_error(&action, e))? else {
             return Ok(None);
@@ -247,7 +243,7 @@ impl Resource<ProviderData> for ClusterResource {
             let id = self.id_of(data, prior)?;
             let path = id.to_string();
             let action = format!("updating AKS cluster {}/{}", id.resource_group, id.name);
-            let until = deadline(planned, Op::Update, UPDATE);
+            let until = TIMEOUTS.deadline(planned, Op::Update);
             let outbound = |v: &Value| {
                 first(v, "network_profile").attr("outbound_type").and_then(Value::as_str).map(str::to_ascii_lowercase)
             };
@@ -288,7 +284,7 @@ impl Resource<ProviderData> for ClusterResource {
             Err(d) => return d,
         };
         let action = format!("deleting AKS cluster {}/{}", id.resource_group, id.name);
-        match data.arm.delete(&id.to_string(), AKS_API, deadline(prior, Op::Delete, DELETE)).await {
+        match data.arm.delete(&id.to_string(), AKS_API, TIMEOUTS.deadline(prior, Op::Delete)).await {
             Ok(()) => Diagnostics::new(),
             Err(e) => arm_error(&action, e),
         }

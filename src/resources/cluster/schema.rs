@@ -227,7 +227,7 @@ impl ClusterResource {
         .block(identity_block())
         .block(default_node_pool_block())
         .block(network_profile_block())
-        .block(timeouts_block("90m", "5m", "90m", "90m"));
+        .block(TIMEOUTS.block());
         ClusterResource { schema: Schema::new(0, block) }
     }
 }
