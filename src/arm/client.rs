@@ -445,7 +445,8 @@ impl ArmClient {
     ) -> Result<(Response, String), ArmError> {
         let url = self.resource_url(path, api_version)?;
         let headers: Vec<(&str, &str)> = if_match.map(|e| vec![("if-match", e)]).unwrap_or_default();
-        let mut ambiguous: Option<ArmError> = None;
+        // Whether an earlier sending may have landed unseen.
+        let mut ambiguous = false;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -453,14 +454,14 @@ impl ArmClient {
             match self.send_with(Method::PUT, &url, Some(body), &headers, deadline, false).await {
                 Err(e @ ArmError::Unanswered { .. }) if !last => {
                     log::warn!("the answer to a PUT was lost; sending it again", error = e.to_string());
-                    ambiguous = Some(e);
+                    ambiguous = true;
                 }
                 Err(e) => return Err(e),
                 Ok(resp) if resp.status >= 500 && !last => {
                     log::warn!("a PUT failed on the server; sending it again", status = resp.status);
-                    ambiguous = Some(self.error_of(&resp));
+                    ambiguous = true;
                 }
-                Ok(resp) if resp.status == 412 && ambiguous.is_some() => {
+                Ok(resp) if resp.status == 412 && ambiguous => {
                     return Err(unanswered(&url, "a resent PUT met 412, its first sending may have landed"));
                 }
                 Ok(resp) => {

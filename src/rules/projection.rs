@@ -35,8 +35,6 @@ pub struct PlannedRoute {
 pub struct Projection {
     /// Tables this plan creates (or replaces): they start without routes.
     fresh_tables: HashSet<String>,
-    /// Tables this plan deletes, or deletes first to replace them.
-    deleted_tables: HashSet<String>,
     /// Tables whose replacement has been planned; their new ID stays unknown
     /// at plan so that what references them is replaced too.
     replaced_tables: HashSet<String>,
@@ -62,9 +60,7 @@ impl Projection {
 
     /// The plan creates the table `id` (also the second half of a replace).
     pub fn table_created(&mut self, id: &str) {
-        let k = key(id);
-        self.deleted_tables.remove(&k);
-        self.fresh_tables.insert(k);
+        self.fresh_tables.insert(key(id));
     }
 
     /// The plan deletes the table `id`; `replaced` when it is re-created.
@@ -74,7 +70,6 @@ impl Projection {
         if replaced {
             self.replaced_tables.insert(k.clone());
         }
-        self.deleted_tables.insert(k.clone());
         // Its routes go with it; routes planned later re-populate it.
         self.routes.retain(|(t, _), _| *t != k);
     }
@@ -112,10 +107,10 @@ impl Projection {
         }
     }
 
-    /// Whether the plan creates or keeps the route `name` in `table`
-    /// (`None`: the plan does not touch it).
-    pub fn plans_route(&self, table: &str, name: &str) -> Option<bool> {
-        self.routes.get(&(key(table), name.to_ascii_lowercase())).map(Option::is_some)
+    /// Whether the plan creates, changes or deletes the route `name` in
+    /// `table`.
+    pub fn touches_route(&self, table: &str, name: &str) -> bool {
+        self.routes.contains_key(&(key(table), name.to_ascii_lowercase()))
     }
 
     /// What the plan does to `subnet`'s association: `None` when nothing.

@@ -169,7 +169,7 @@ pub(super) async fn declared_route_known(
     until: tokio::time::Instant,
 ) -> Result<bool, ArmError> {
     // Planned here (created, changed or deleted): the check sees it.
-    if data.projection().plans_route(&route.table().to_string(), &route.name).is_some() {
+    if data.projection().touches_route(&route.table().to_string(), &route.name) {
         return Ok(true);
     }
     Ok(data.arm.get(&route.to_string(), NET_API, until).await?.is_some())
