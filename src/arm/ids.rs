@@ -180,6 +180,15 @@ arm_id!(
 );
 
 arm_id!(
+    /// `.../managedClusters/{cluster}/agentPools/{name}`
+    AgentPoolId, "AKS node pool",
+    [Key("subscriptions"), Name("subscriptionId"), Key("resourceGroups"), Name("resourceGroupName"),
+     Key("providers"), Key("Microsoft.ContainerService"), Key("managedClusters"), Name("managedClusterName"),
+     Key("agentPools"), Name("agentPoolName")],
+    { subscription_id, resource_group, cluster, name }
+);
+
+arm_id!(
     /// `.../providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`
     UserAssignedIdentityId, "user-assigned identity",
     [Key("subscriptions"), Name("subscriptionId"), Key("resourceGroups"), Name("resourceGroupName"),
@@ -230,6 +239,33 @@ impl fmt::Display for ManagedClusterId {
             f,
             "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ContainerService/managedClusters/{}",
             self.subscription_id, self.resource_group, self.name
+        )
+    }
+}
+
+impl fmt::Display for AgentPoolId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/agentPools/{}", self.cluster(), self.name)
+    }
+}
+
+impl AgentPoolId {
+    /// The cluster this pool belongs to.
+    pub fn cluster(&self) -> ManagedClusterId {
+        ManagedClusterId {
+            subscription_id: self.subscription_id.clone(),
+            resource_group: self.resource_group.clone(),
+            name: self.cluster.clone(),
+        }
+    }
+}
+
+impl SubnetId {
+    /// The ID of the virtual network the subnet belongs to.
+    pub fn virtual_network_id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworks/{}",
+            self.subscription_id, self.resource_group, self.virtual_network
         )
     }
 }
@@ -337,5 +373,12 @@ mod tests {
         ))
         .expect("valid");
         assert_eq!(route.table().name, "rt");
+        let pool = AgentPoolId::parse_insensitive(&format!(
+            "/subscriptions/{SUB}/resourcegroups/rg/providers/Microsoft.ContainerService/managedclusters/c/agentpools/user1"
+        ))
+        .expect("valid");
+        assert_eq!(pool.cluster().name, "c");
+        assert!(pool.to_string().ends_with("/managedClusters/c/agentPools/user1"));
+        assert!(AgentPoolId::parse(&pool.to_string().replace("agentPools", "agentpools")).is_err());
     }
 }

@@ -1,13 +1,16 @@
 //! The resource types, one file each, plus the attribute declarations and
 //! checks they share.
 
+mod aks_write;
 pub mod cluster;
 pub mod firewall_route;
+pub mod node_pool;
 #[cfg(test)]
 mod properties;
 pub mod route;
 mod route_common;
 pub mod route_table;
+mod subnet_egress;
 pub mod subnet_route_table_association;
 
 use crate::arm::ids::{RouteTableId, SubnetId};
@@ -26,6 +29,7 @@ use crate::tf::value::Value;
 pub fn all() -> Vec<Box<dyn Resource<ProviderData>>> {
     vec![
         Box::new(cluster::ClusterResource::new()),
+        Box::new(node_pool::NodePoolResource::new()),
         Box::new(route_table::RouteTableResource::new()),
         Box::new(firewall_route::resource()),
         Box::new(route::resource()),

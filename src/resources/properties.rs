@@ -157,7 +157,7 @@ fn no_arm_body_panics_a_resource() {
         association::strip_read_only(&mut stripped);
         let _ = association::current_table(&a);
         let _ = cluster::flatten(&a, &prior, Some(a.to_string()));
-        let _ = cluster::live_routes(&a);
+        let _ = super::subnet_egress::live_routes(&a);
         let _ = cluster::update_body(&a, &b);
         let _ = cluster::kube_config_parts(&a.to_string());
         Ok(())

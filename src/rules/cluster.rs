@@ -1,4 +1,4 @@
-//! Rules R5-R8 for the cluster: what an outbound type requires of the rest
+//! Rules R5-R8 for the cluster (and R11 on its default pool): what an outbound type requires of the rest
 //! of the configuration, the kubenet identity rule, the cluster CIDRs, and
 //! which outbound-type changes AKS can make in place.
 
@@ -63,6 +63,8 @@ pub struct ClusterSpec {
     pub service_cidr: Input<String>,
     /// `network_profile[0].dns_service_ip`.
     pub dns_service_ip: Input<String>,
+    /// The default pool's size settings (R11).
+    pub default_pool_scale: super::pool::PoolScale,
 }
 
 /// Outbound types that leave egress to the user and so need a subnet of the
@@ -105,6 +107,7 @@ pub fn check_cluster(spec: &ClusterSpec) -> Diagnostics {
     check_outbound_preconditions(spec, &e, &mut diags);
     check_kubenet_identity(spec, &e, &mut diags);
     check_cidrs(spec, &mut diags);
+    super::pool::check_scale(&spec.default_pool_scale, "default_node_pool[0].", &mut diags);
     diags
 }
 
@@ -373,6 +376,7 @@ mod tests {
             pod_cidr: Input::text("10.244.0.0/16"),
             service_cidr: Input::text("10.0.0.0/16"),
             dns_service_ip: Input::text("10.0.0.10"),
+            default_pool_scale: Default::default(),
         }
     }
 
@@ -494,6 +498,12 @@ mod tests {
             pod_cidr: Input::Unknown,
             service_cidr: Input::Unknown,
             dns_service_ip: Input::Unknown,
+            default_pool_scale: crate::rules::pool::PoolScale {
+                auto_scaling: Input::Unknown,
+                node_count: Input::Unknown,
+                min_count: Input::Unknown,
+                max_count: Input::Unknown,
+            },
         };
         let cases: Vec<(&str, ClusterSpec)> = vec![
             ("everything unknown", all_unknown.clone()),

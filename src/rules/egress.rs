@@ -6,8 +6,8 @@ use super::enums::{self, quoted_list, FIREWALL_NEXT_HOP_TYPES};
 use super::net::Cidr;
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
 
-/// The path the live check's errors are attached to: the cluster attribute
-/// that chose the subnet.
+/// Where the cluster's live-check errors are attached: the attribute that
+/// chose its subnet (a node pool's is `vnet_subnet_id`).
 pub const SUBNET_PATH: &str = "default_node_pool[0].vnet_subnet_id";
 
 /// A route as read from ARM.
@@ -36,23 +36,23 @@ fn is_ipv4_default(prefix: &str) -> bool {
 /// Checks the live state of `subnet_id` for UDR egress: a route table must be
 /// associated, it must have an explicit `0.0.0.0/0` route, and every such
 /// route must go to a virtual appliance or gateway. Errors name the Azure
-/// error code AKS would return and are attached to
-/// `default_node_pool[0].vnet_subnet_id`.
-pub fn check_subnet_egress(subnet_id: &str, route_table: Option<&LiveRouteTable>) -> Diagnostics {
+/// error code AKS would return and are attached to `path`, the attribute
+/// that chose the subnet (e.g. [`SUBNET_PATH`]).
+pub fn check_subnet_egress(subnet_id: &str, route_table: Option<&LiveRouteTable>, path: &str) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let at = || AttributePath::parse(SUBNET_PATH);
+    let at = || AttributePath::parse(path);
     let subnet = resource_name(subnet_id);
     let Some(table) = route_table else {
         diags.push(
             Diagnostic::error(
-                "Cluster subnet has no route table (UDR egress)",
+                "Node subnet has no route table (UDR egress)",
                 format!(
                     "The subnet \"{subnet}\" ({subnet_id}) has no route table associated. With outbound_type \
                      \"userDefinedRouting\" AKS sends egress wherever the subnet's route table says and \
                      refuses a subnet without one (ExistingRouteTableNotAssociatedWithSubnet). Associate a \
                      route table that sends 0.0.0.0/0 to your firewall:\n  resource \
                      \"aksudr_subnet_route_table_association\" \"aks\" {{\n    subnet_id      = \"{subnet_id}\"\n    \
-                     route_table_id = aksudr_route_table.egress.id\n  }}\nand make the cluster depend on it."
+                     route_table_id = aksudr_route_table.egress.id\n  }}\nand make the cluster (or node pool) depend on it."
                 ),
             )
             .at(at()),
@@ -196,14 +196,14 @@ mod tests {
         ];
         for routes in cases {
             let t = table(routes);
-            let d = check_subnet_egress(SUBNET, Some(&t));
+            let d = check_subnet_egress(SUBNET, Some(&t), SUBNET_PATH);
             assert!(d.is_empty(), "{t:?}: {d:?}");
         }
     }
 
     #[test]
     fn rejected_tables() {
-        let no_table = "Cluster subnet has no route table (UDR egress)";
+        let no_table = "Node subnet has no route table (UDR egress)";
         let no_default = "Route table has no default route (UDR egress)";
         let bad_hop = "Default route does not go to the firewall (UDR egress)";
         let cases: Vec<(Option<LiveRouteTable>, Vec<&str>, &str)> = vec![
@@ -235,7 +235,7 @@ mod tests {
             ),
         ];
         for (t, want, needle) in cases {
-            let d = check_subnet_egress(SUBNET, t.as_ref());
+            let d = check_subnet_egress(SUBNET, t.as_ref(), SUBNET_PATH);
             let got: Vec<&str> = d.iter().map(|e| e.summary.as_str()).collect();
             assert_eq!(got, want, "{t:?}");
             for e in d.iter() {
@@ -243,10 +243,10 @@ mod tests {
                 assert!(e.detail.contains(needle), "{needle}: {}", e.detail);
             }
         }
-        let d = check_subnet_egress(SUBNET, None);
+        let d = check_subnet_egress(SUBNET, None, SUBNET_PATH);
         assert!(d.0[0].detail.contains("aksudr_subnet_route_table_association"));
         assert!(d.0[0].detail.contains("\"aks\""), "names the subnet");
-        let d = check_subnet_egress(SUBNET, Some(&table(vec![])));
+        let d = check_subnet_egress(SUBNET, Some(&table(vec![])), SUBNET_PATH);
         assert!(d.0[0].detail.contains("aksudr_firewall_route"));
     }
 
@@ -288,9 +288,9 @@ mod tests {
                 id: id.into(),
                 routes: vec![route("", "", "", None), route("é", "0.0.0.0/0", "", Some(""))],
             };
-            let d = check_subnet_egress(id, Some(&t));
+            let d = check_subnet_egress(id, Some(&t), SUBNET_PATH);
             assert!(d.has_errors());
-            assert!(check_subnet_egress(id, None).has_errors());
+            assert!(check_subnet_egress(id, None, SUBNET_PATH).has_errors());
         }
     }
 }

@@ -22,6 +22,8 @@ pub const NETWORK_POLICIES: &[&str] = &["azure", "calico", "cilium"];
 pub const LOAD_BALANCER_SKUS: &[&str] = &["standard", "basic"];
 /// AKS agent pool `type` values.
 pub const NODE_POOL_TYPES: &[&str] = &["VirtualMachineScaleSets", "AvailabilitySet"];
+/// AKS agent pool `mode` values: system pools host AKS's own pods.
+pub const NODE_POOL_MODES: &[&str] = &["System", "User"];
 /// Managed identity types a cluster may use.
 pub const IDENTITY_TYPES: &[&str] = &["SystemAssigned", "UserAssigned"];
 /// AKS `sku.tier` values.

@@ -57,6 +57,21 @@
 //!   route a cluster names in `egress_route_id` is the `0.0.0.0/0` route of
 //!   its subnet's route table.
 //!
+//! Node pools ([`pool::check_pool`], [`pool::check_pool_network`]):
+//!
+//! * **R10 Separate pools.** `aksudr_node_pool` is a
+//!   `VirtualMachineScaleSets` pool.
+//! * **R11 Autoscaling bounds** ([`pool::check_scale`], also for the
+//!   cluster's default pool). With the autoscaler on, `min_count` and
+//!   `max_count` are set, ordered, and bound a known `node_count`; with it
+//!   off, neither is set.
+//! * **R12 Pool subnet.** A pool of a `userDefinedRouting` cluster has a
+//!   subnet, in the cluster's virtual network, that passes the live egress
+//!   check below, at plan on the projected network and again before the
+//!   pool PUT.
+//! * **R13 kubenet route table.** With kubenet, a pool's subnet uses the
+//!   same route table as the cluster's subnet.
+//!
 //! Besides the numbered rules, every enumerated attribute is checked against
 //! the values in [`enums`], case-insensitively as Azure compares them.
 //!
@@ -72,6 +87,7 @@ pub mod cluster;
 pub mod egress;
 pub mod enums;
 pub mod net;
+pub mod pool;
 pub mod projection;
 pub mod route;
 
@@ -251,7 +267,7 @@ mod tests {
                         next_hop_ip: Some(a.to_string()),
                     }],
                 };
-                let _ = egress::check_subnet_egress(a, Some(&table));
+                let _ = egress::check_subnet_egress(a, Some(&table), egress::SUBNET_PATH);
             }
         }
     }

@@ -47,6 +47,19 @@ pub struct Projection {
     /// Changes whose target (the route's table, the association's subnet)
     /// is unknown at plan: any subnet's egress may depend on them.
     unknown_targets: Vec<String>,
+    /// cluster → its network as this plan leaves it, for the node pools
+    /// planned after it.
+    clusters: HashMap<String, PlannedCluster>,
+}
+
+/// A cluster's network as a plan leaves it, which its node pools' checks
+/// need; fields known only at apply are `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedCluster {
+    pub outbound_type: Input<String>,
+    pub network_plugin: Input<String>,
+    /// The default pool's subnet.
+    pub subnet_id: Input<String>,
 }
 
 fn key(id: &str) -> String {
@@ -144,6 +157,24 @@ impl Projection {
             }
         }
         (out, uncertain)
+    }
+
+    /// The plan creates or changes the cluster `id` (`None`: deletes it).
+    pub fn cluster(&mut self, id: &str, cluster: Option<PlannedCluster>) {
+        match cluster {
+            Some(c) => {
+                self.clusters.insert(key(id), c);
+            }
+            None => {
+                self.clusters.remove(&key(id));
+            }
+        }
+    }
+
+    /// The cluster `id` as this plan leaves it, when the plan creates or
+    /// changes it.
+    pub fn planned_cluster(&self, id: &str) -> Option<&PlannedCluster> {
+        self.clusters.get(&key(id))
     }
 
     /// Why a failing verdict may still change by apply: changes whose

@@ -18,38 +18,13 @@ pub(super) const READ_ONLY_PROPERTIES: &[&str] = &[
     "resourceUID",
 ];
 
-pub(super) fn strings_json(v: &Value, name: &str) -> Option<serde_json::Value> {
-    v.attr(name).and_then(Value::elements).map(|e| json!(e.iter().filter_map(Value::as_str).collect::<Vec<_>>()))
-}
 
+/// The tags to send: empty when unset, so that an update removes them.
 pub(super) fn tags_json(v: &Value) -> serde_json::Value {
-    match v.attr("tags") {
-        Some(Value::Map(m)) => {
-            serde_json::Value::Object(m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), json!(s)))).collect())
-        }
-        _ => json!({}),
-    }
+    string_map_json(v, "tags").unwrap_or_else(|| json!({}))
 }
 
-/// Inserts `key` when `v` has a known, non-null value.
-pub(super) fn put_opt(obj: &mut serde_json::Map<String, serde_json::Value>, key: &str, v: Option<&Value>) {
-    let j = match v {
-        Some(Value::String(s)) => json!(s),
-        Some(Value::Bool(b)) => json!(b),
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(i) => json!(i),
-            None => return,
-        },
-        _ => return,
-    };
-    obj.insert(key.to_string(), j);
-}
 
-/// The canonical spelling of an enum attribute, for ARM.
-pub(super) fn canon(v: &Value, name: &str, allowed: &[&'static str]) -> Option<Value> {
-    let s = v.attr(name).and_then(Value::as_str)?;
-    Some(Value::string(crate::rules::canonical(s, allowed).unwrap_or(s)))
-}
 
 /// The managed cluster's ARM body from the planned state.
 pub(super) fn expand(planned: &Value) -> serde_json::Value {
@@ -57,23 +32,9 @@ pub(super) fn expand(planned: &Value) -> serde_json::Value {
     let net = first(planned, "network_profile");
     let identity = first(planned, "identity");
 
-    let mut agent = serde_json::Map::new();
+    let mut agent = node_pool::profile::expand(pool);
     put_opt(&mut agent, "name", pool.attr("name"));
-    put_opt(&mut agent, "count", pool.attr("node_count"));
-    put_opt(&mut agent, "vmSize", pool.attr("vm_size"));
-    put_opt(&mut agent, "type", canon(pool, "type", NODE_POOL_TYPES).as_ref());
-    put_opt(&mut agent, "vnetSubnetID", pool.attr("vnet_subnet_id"));
-    put_opt(&mut agent, "maxPods", pool.attr("max_pods"));
-    put_opt(&mut agent, "osDiskSizeGB", pool.attr("os_disk_size_gb"));
-    put_opt(&mut agent, "enableAutoScaling", pool.attr("auto_scaling_enabled"));
-    put_opt(&mut agent, "minCount", pool.attr("min_count"));
-    put_opt(&mut agent, "maxCount", pool.attr("max_count"));
-    put_opt(&mut agent, "orchestratorVersion", pool.attr("orchestrator_version"));
-    if let Some(z) = strings_json(pool, "zones") {
-        agent.insert("availabilityZones".into(), z);
-    }
     agent.insert("mode".into(), json!("System"));
-    agent.insert("osType".into(), json!("Linux"));
 
     let mut network = serde_json::Map::new();
     put_opt(&mut network, "networkPlugin", canon(net, "network_plugin", NETWORK_PLUGINS).as_ref());
@@ -204,29 +165,12 @@ pub(super) fn merge_pools(live: &serde_json::Value, ours: &serde_json::Value) ->
     let name = |p: &serde_json::Value| p.get("name").and_then(|n| n.as_str()).map(str::to_ascii_lowercase);
     let mut out = Vec::new();
     for mut live_pool in live_pools {
-        crate::resources::remove_keys(&mut live_pool, &["eTag", "currentOrchestratorVersion", "provisioningState"]);
         match our_pools.iter().find(|o| name(o) == name(&live_pool)) {
-            Some(mine) => {
-                let live_count = live_pool.get("count").cloned();
-                overlay(&mut live_pool, mine);
-                let autoscaled = mine.get("enableAutoScaling").and_then(|b| b.as_bool()).unwrap_or(false);
-                if let (true, Some(Some(obj)), Some(count)) = (autoscaled, Some(live_pool.as_object_mut()), live_count)
-                {
-                    // Within the (possibly new) bounds: AKS refuses a count
-                    // outside min..max.
-                    let bound = |k: &str| mine.get(k).and_then(|n| n.as_i64());
-                    let count = match (count.as_i64(), bound("minCount"), bound("maxCount")) {
-                        (Some(c), Some(lo), Some(hi)) if lo <= hi => json!(c.clamp(lo, hi)),
-                        _ => count,
-                    };
-                    obj.insert("count".into(), count);
-                }
-                if !autoscaled {
-                    crate::resources::remove_keys(&mut live_pool, &["minCount", "maxCount"]);
-                }
-                out.push(live_pool);
+            Some(mine) => out.push(node_pool::profile::merge(live_pool, mine)),
+            None => {
+                crate::resources::remove_keys(&mut live_pool, node_pool::profile::READ_ONLY);
+                out.push(live_pool)
             }
-            None => out.push(live_pool),
         }
     }
     for mine in our_pools {

@@ -16,8 +16,6 @@ mod state;
 
 #[cfg(test)]
 pub(super) use body::update_body;
-#[cfg(test)]
-pub(super) use egress::live_routes;
 pub(crate) use spec::cluster_spec;
 pub(super) use state::flatten;
 #[cfg(test)]
@@ -33,21 +31,27 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use serde_json::json;
 
+use super::aks_write::{put_and_wait, Write};
+use super::node_pool::{
+    self,
+    profile::{canon, put_opt, string_map_json, strings_json},
+};
 use super::{
-    arm_error, check_subnet_id, id_attribute, input_str, json_str, keep_spelling, location_attribute, object,
+    arm_error, id_attribute, input_str, json_str, keep_spelling, location_attribute, object,
     requires_import, resource_group_attribute, str_attr, subscription, tags_attribute, tracked_state, Op, Timeouts,
 };
-use crate::arm::ids::{ManagedClusterId, RouteId, RouteTableId, SubnetId};
+use crate::arm::ids::{ManagedClusterId, RouteId};
 use crate::arm::{ArmClient, ArmError, AKS_API_VERSION as AKS_API, NETWORK_API_VERSION as NET_API};
 use crate::context::ProviderData;
 use crate::log;
 use crate::rules::cluster::{check_cluster, outbound_type_change, ClusterSpec, OutboundChange};
-use crate::rules::egress::{check_egress_route, check_subnet_egress, DeclaredRoute, LiveRoute, LiveRouteTable};
+use super::subnet_egress::{live_route_table, projected_route_table};
+use crate::rules::egress::{check_egress_route, check_subnet_egress, DeclaredRoute, LiveRouteTable, SUBNET_PATH};
 use crate::rules::enums::{
-    IDENTITY_TYPES, LOAD_BALANCER_SKUS, NETWORK_PLUGINS, NETWORK_PLUGIN_MODES, NETWORK_POLICIES, NODE_POOL_TYPES,
+    IDENTITY_TYPES, LOAD_BALANCER_SKUS, NETWORK_PLUGINS, NETWORK_PLUGIN_MODES, NETWORK_POLICIES,
     OUTBOUND_TYPES, SKU_TIERS,
 };
-use crate::rules::projection::{subnet_table_after, SubnetTable, Verdict};
+use crate::rules::projection::{PlannedCluster, Verdict};
 use crate::rules::Input;
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tf::resource::{ApplyOutcome, Import, PlanChange, Resource};
@@ -76,6 +80,20 @@ impl ClusterResource {
         })
     }
 
+    /// The cluster's ID from planned values: `id` when known, else from the
+    /// subscription, resource group and name when all are known.
+    fn planned_id(&self, data: &ProviderData, v: &Value) -> Option<String> {
+        if let Some(id) = str_attr(v, "id") {
+            return Some(id.to_string());
+        }
+        let id = ManagedClusterId {
+            subscription_id: data.arm.subscription_id()?.to_string(),
+            resource_group: str_attr(v, "resource_group_name")?.to_string(),
+            name: str_attr(v, "name")?.to_string(),
+        };
+        Some(id.to_string())
+    }
+
     /// The cluster user's kubeconfig (base64 in ARM's answer), never logged.
     async fn kubeconfig(
         &self,
@@ -87,80 +105,6 @@ impl ClusterResource {
         let encoded = creds.pointer("/kubeconfigs/0/value").and_then(|v| v.as_str()).unwrap_or_default();
         Ok(base64::engine::general_purpose::STANDARD.decode(encoded).ok().and_then(|b| String::from_utf8(b).ok()))
     }
-
-    /// PUT, then wait. The error says whether AKS had accepted the PUT
-    /// (then the cluster exists and must stay tracked). A create carries
-    /// `If-None-Match: *`; an update the `If-Match` of the cluster it was
-    /// built from.
-    async fn put_and_wait(
-        &self,
-        data: &ProviderData,
-        id: &ManagedClusterId,
-        body: &serde_json::Value,
-        write: Write<'_>,
-        action: &str,
-        until: tokio::time::Instant,
-    ) -> Result<(), WriteError> {
-        let path = id.to_string();
-        let accepted = match write {
-            Write::Create => data.arm.put_create(&path, AKS_API, body, until).await,
-            Write::Update { etag } => match data.arm.put_accepted(&path, AKS_API, body, etag, until).await {
-                // The update may be under way with its answer lost: follow
-                // the cluster's own provisioningState rather than PUT again
-                // (AKS refuses a PUT during an operation with 409).
-                Err(ArmError::Unanswered { .. }) => match data.arm.get(&path, AKS_API, until).await {
-                    Ok(Some(live)) => {
-                        let body = serde_json::to_vec(&live).unwrap_or_default();
-                        let url = data.arm.resource_url(&path, AKS_API);
-                        url.map(|url| {
-                            (crate::arm::client::Response { status: 200, headers: Default::default(), body }, url)
-                        })
-                    }
-                    Ok(None) => Err(ArmError::Service {
-                        status: 404,
-                        code: "NotFound".into(),
-                        message: "the cluster vanished during its update".into(),
-                        target: None,
-                        correlation_id: None,
-                    }),
-                    Err(e) => Err(e),
-                },
-                other => other,
-            },
-        };
-        let (resp, url) = accepted.map_err(|e| {
-            let stale = e.status() == Some(412);
-            // A create cut short or unanswered may exist: keep tracking it.
-            let accepted = matches!(write, Write::Create) && e.may_have_applied();
-            let diags = match write {
-                Write::Create if !accepted => super::create_error(TYPE_NAME, action, &path, e),
-                _ => arm_error(action, e),
-            };
-            WriteError { accepted, stale, diags }
-        })?;
-        log::info!("AKS accepted the cluster; waiting for it to finish", cluster = path, status = resp.status);
-        data.arm.wait(&resp, &url, until).await.map_err(|e| WriteError {
-            accepted: true,
-            stale: false,
-            diags: arm_error(action, e),
-        })
-    }
-}
-
-/// Why a cluster PUT failed.
-struct WriteError {
-    /// AKS had accepted the PUT: the cluster exists and stays tracked.
-    accepted: bool,
-    /// 412: the cluster changed since it was read.
-    stale: bool,
-    diags: Diagnostics,
-}
-
-/// Which write a cluster PUT is.
-#[derive(Clone, Copy)]
-enum Write<'a> {
-    Create,
-    Update { etag: Option<&'a str> },
 }
 
 #[async_trait]
@@ -201,7 +145,7 @@ impl Resource<ProviderData> for ClusterResource {
             return ApplyOutcome::failed(Value::Null, d);
         }
         let tracked = tracked_state(planned, &path);
-        match self.put_and_wait(data, &id, &expand(planned), Write::Create, &action, until).await {
+        match put_and_wait(data, TYPE_NAME, &path, &expand(planned), Write::Create, &action, until).await {
             Ok(()) => {}
             // Accepted but not finished: keep tracking the cluster.
             Err(e) if e.accepted => return ApplyOutcome::failed(tracked, e.diags),
@@ -244,6 +188,8 @@ impl Resource<ProviderData> for ClusterResource {
             let path = id.to_string();
             let action = format!("updating AKS cluster {}/{}", id.resource_group, id.name);
             let until = TIMEOUTS.deadline(planned, Op::Update);
+            // AKS runs one operation at a time per cluster, its pools' too.
+            let _guard = data.arm.lock(&path).await;
             let outbound = |v: &Value| {
                 first(v, "network_profile").attr("outbound_type").and_then(Value::as_str).map(str::to_ascii_lowercase)
             };
@@ -264,7 +210,7 @@ impl Resource<ProviderData> for ClusterResource {
                 };
                 let etag = current.get("eTag").or_else(|| current.get("etag")).and_then(|e| e.as_str());
                 let body = update_body(&current, &ours);
-                match self.put_and_wait(data, &id, &body, Write::Update { etag }, &action, until).await {
+                match put_and_wait(data, TYPE_NAME, &path, &body, Write::Update { etag }, &action, until).await {
                     Ok(()) => break,
                     // The cluster changed since the GET: build on it again.
                     Err(e) if e.stale && attempt < 3 => continue,
@@ -284,6 +230,7 @@ impl Resource<ProviderData> for ClusterResource {
             Err(d) => return d,
         };
         let action = format!("deleting AKS cluster {}/{}", id.resource_group, id.name);
+        let _guard = data.arm.lock(&id.to_string()).await;
         match data.arm.delete(&id.to_string(), AKS_API, TIMEOUTS.deadline(prior, Op::Delete)).await {
             Ok(()) => Diagnostics::new(),
             Err(e) => arm_error(&action, e),
@@ -294,8 +241,39 @@ impl Resource<ProviderData> for ClusterResource {
         Some(self)
     }
 
+    /// The node pools planned after the cluster check their subnets against
+    /// its network as this plan leaves it.
+    fn plan_recorded(&self, data: &ProviderData, prior: &Value, planned: &Value, _replace: bool) {
+        if planned.is_null() {
+            if let Some(id) = self.planned_id(data, prior) {
+                data.projection().cluster(&id, None);
+            }
+            return;
+        }
+        let Some(id) = self.planned_id(data, planned) else { return };
+        let net = first(planned, "network_profile");
+        let cluster = PlannedCluster {
+            outbound_type: with_default(net, "outbound_type", UDR),
+            network_plugin: input_str(net, "network_plugin"),
+            subnet_id: input_str(first(planned, "default_node_pool"), "vnet_subnet_id"),
+        };
+        data.projection().cluster(&id, Some(cluster));
+    }
+
     /// R8: some outbound-type changes are made in place, the rest replace.
+    /// A new cluster's ID is known at plan, so that its node pools know
+    /// theirs and are checked against it; a cluster replaced under the same
+    /// ID keeps an unknown one, so that its pools are replaced with it.
     async fn modify_plan(&self, data: Option<&ProviderData>, plan: &mut PlanChange<'_>) -> Diagnostics {
+        if let (Some(data), true) = (data, plan.prior.is_null() && plan.planned.attr("id").is_some_and(Value::is_unknown))
+        {
+            if let Some(id) = self.planned_id(data, &plan.planned) {
+                let until = TIMEOUTS.deadline(&plan.planned, Op::Read);
+                if let Ok(None) = data.arm.get(&id, AKS_API, until).await {
+                    plan.planned.set_attr("id", Value::string(id));
+                }
+            }
+        }
         let path = || AttributePath::parse("network_profile[0].outbound_type");
         let outbound =
             |v: &Value| first(v, "network_profile").attr("outbound_type").and_then(Value::as_str).map(str::to_string);

@@ -36,16 +36,6 @@ pub(super) fn check_route_id(s: &str) -> Result<(), String> {
     RouteId::parse(s).map(|_| ()).map_err(|e| e.to_string())
 }
 
-pub(super) fn check_pool_name(s: &str) -> Result<(), String> {
-    let first_ok = s.chars().next().is_some_and(|c| c.is_ascii_lowercase());
-    if s.is_empty() || s.len() > 12 || !first_ok || !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
-        return Err(format!(
-            "{s:?} is not a valid node pool name: use 1 to 12 lowercase letters or digits, starting with a letter."
-        ));
-    }
-    Ok(())
-}
-
 pub(super) fn identity_block() -> NestedBlock {
     NestedBlock::at_most_one(
         "identity",
@@ -70,52 +60,18 @@ pub(super) fn identity_block() -> NestedBlock {
 }
 
 pub(super) fn default_node_pool_block() -> NestedBlock {
+    let block = Block::new(
+        "The system node pool. User-defined routing needs a `VirtualMachineScaleSets` pool in an existing subnet. \
+         Pools added with `aksudr_node_pool` are left alone by updates of this block.",
+    );
     NestedBlock::exactly_one(
         "default_node_pool",
-        Block::new("The system node pool. User-defined routing needs a `VirtualMachineScaleSets` pool in an existing subnet.")
-            .attr(
-                Attribute::string("name", "The pool's name (lowercase letters and digits, at most 12). Changing it forces replacement.")
-                    .required()
-                    .forces_replacement()
-                    .check(check_pool_name),
-            )
-            .attr(
-                Attribute::string("vm_size", "The VM size of the nodes, e.g. `Standard_D2s_v5`. Changing it forces replacement.")
-                    .required()
-                    .forces_replacement()
-                    .equivalent(case_insensitive),
-            )
-            .attr(Attribute::integer("node_count", "The number of nodes. Default 1. Updated in place.").default(Value::int(1)))
-            .attr(
-                Attribute::string(
-                    "type",
-                    "`VirtualMachineScaleSets` (default) or `AvailabilitySet`. User-defined routing, NAT gateway and \
-                     `none` outbound types need `VirtualMachineScaleSets`. Changing it forces replacement.",
-                )
-                .default(Value::string("VirtualMachineScaleSets"))
-                .forces_replacement()
-                .one_of(NODE_POOL_TYPES),
-            )
-            .attr(
-                Attribute::string(
-                    "vnet_subnet_id",
-                    "The ARM ID of the existing subnet the nodes join. Required with user-defined routing: that \
-                     subnet's route table must hold a 0.0.0.0/0 route to the firewall, which the provider checks \
-                     at plan (on the network as the plan leaves it) and again before creating the cluster. \
-                     Changing it forces replacement.",
-                )
-                .optional()
-                .forces_replacement()
-                .equivalent(case_insensitive)
-                .check(check_subnet_id),
-            )
-            .attr(Attribute::integer("max_pods", "The maximum pods per node. Changing it forces replacement.").optional().computed().stable().forces_replacement())
-            .attr(Attribute::integer("os_disk_size_gb", "The OS disk size in GB. Changing it forces replacement.").optional().computed().stable().forces_replacement())
-            .attr(Attribute::string_set("zones", "The availability zones of the nodes, e.g. `[\"1\", \"2\", \"3\"]`. Changing it forces replacement.").optional().forces_replacement())
-            .attr(Attribute::bool("auto_scaling_enabled", "Whether the cluster autoscaler manages the node count. Default false. Updated in place.").default(Value::Bool(false)))
-            .attr(Attribute::integer("min_count", "The autoscaler's minimum node count. Updated in place.").optional())
-            .attr(Attribute::integer("max_count", "The autoscaler's maximum node count. Updated in place.").optional())
-            .attr(Attribute::string("orchestrator_version", "The Kubernetes version of the pool's nodes; AKS picks the control plane's when unset. Updated in place.").optional().computed().stable()),
+        node_pool::profile::with_attributes(
+            block,
+            "The ARM ID of the existing subnet the nodes join. Required with user-defined routing: that subnet's \
+             route table must hold a 0.0.0.0/0 route to the firewall, which the provider checks at plan (on the \
+             network as the plan leaves it) and again before creating the cluster. Changing it forces replacement.",
+        ),
     )
 }
 

@@ -56,6 +56,7 @@ pub(crate) fn cluster_spec(config: &Value) -> ClusterSpec {
         pod_cidr: input_str(net, "pod_cidr"),
         service_cidr: input_str(net, "service_cidr"),
         dns_service_ip: input_str(net, "dns_service_ip"),
+        default_pool_scale: node_pool::profile::pool_scale(pool),
     }
 }
 

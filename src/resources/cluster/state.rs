@@ -3,10 +3,6 @@
 
 use super::*;
 
-pub(super) fn json_i64(v: &serde_json::Value, pointer: &str) -> Value {
-    v.pointer(pointer).and_then(|n| n.as_i64()).map(Value::int).unwrap_or(Value::Null)
-}
-
 pub(super) fn json_bool(v: &serde_json::Value, pointer: &str) -> Value {
     Value::Bool(v.pointer(pointer).and_then(|b| b.as_bool()).unwrap_or(false))
 }
@@ -14,16 +10,7 @@ pub(super) fn json_bool(v: &serde_json::Value, pointer: &str) -> Value {
 /// A string set from ARM; an empty one is null when the prior state had
 /// none, so "unset" and "empty" never show as drift.
 pub(super) fn json_string_set(v: &serde_json::Value, pointer: &str, prior: Option<&Value>) -> Value {
-    let items: Vec<Value> = v
-        .pointer(pointer)
-        .and_then(|a| a.as_array())
-        .map(|a| a.iter().filter_map(|s| s.as_str()).map(Value::string).collect())
-        .unwrap_or_default();
-    if items.is_empty() && prior.is_none_or(Value::is_null) {
-        Value::Null
-    } else {
-        Value::Set(items)
-    }
+    node_pool::profile::json_strings(v, pointer, prior, true)
 }
 
 /// An enum as ARM returns it, in the prior spelling when only case differs.
@@ -83,16 +70,6 @@ pub(super) fn flatten_identity(arm: &serde_json::Value, prior: &Value) -> Value 
     ])])
 }
 
-/// The pool's node count. While the cluster autoscaler manages the pool the
-/// count is its business, not drift: the prior value stays (as azurerm
-/// does), so Terraform never fights the autoscaler.
-pub(super) fn node_count(agent: &serde_json::Value, prior_pool: &Value) -> Value {
-    let autoscaled = agent.pointer("/enableAutoScaling").and_then(|b| b.as_bool()).unwrap_or(false);
-    match prior_pool.attr("node_count") {
-        Some(prior) if autoscaled && !prior.is_null() => prior.clone(),
-        _ => json_i64(agent, "/count"),
-    }
-}
 
 /// State from ARM's managed cluster, the prior state (for spellings and what
 /// the configuration leaves unset) and the user kubeconfig.
@@ -111,27 +88,24 @@ pub(crate) fn flatten(
         .pointer("/properties/agentPoolProfiles")
         .and_then(|a| a.as_array())
         .and_then(|a| {
-            a.iter().find(|x| pool_name.is_some() && x.get("name").and_then(|v| v.as_str()) == pool_name).or(a.first())
+            let named = |x: &&serde_json::Value| {
+                pool_name.is_some_and(|n| x.get("name").and_then(|v| v.as_str()).is_some_and(|m| m.eq_ignore_ascii_case(n)))
+            };
+            // Without a prior name (import), the first system pool: pools
+            // added with aksudr_node_pool are user pools, or later ones.
+            let system = |x: &&serde_json::Value| {
+                x.get("mode").and_then(|m| m.as_str()).is_some_and(|m| m.eq_ignore_ascii_case("System"))
+            };
+            a.iter().find(named).or_else(|| a.iter().find(system)).or(a.first())
         })
         .cloned()
         .unwrap_or(serde_json::Value::Null);
-    let pool = object([
-        ("name", json_str(&agent, "/name")),
-        ("vm_size", keep_spelling(prior_pool, "vm_size", json_str(&agent, "/vmSize"), case_insensitive)),
-        ("node_count", node_count(&agent, prior_pool)),
-        ("type", enum_from(prior_pool, "type", &agent, "/type")),
-        (
-            "vnet_subnet_id",
-            keep_spelling(prior_pool, "vnet_subnet_id", json_str(&agent, "/vnetSubnetID"), case_insensitive),
-        ),
-        ("max_pods", json_i64(&agent, "/maxPods")),
-        ("os_disk_size_gb", json_i64(&agent, "/osDiskSizeGB")),
-        ("zones", json_string_set(&agent, "/availabilityZones", prior_pool.attr("zones"))),
-        ("auto_scaling_enabled", json_bool(&agent, "/enableAutoScaling")),
-        ("min_count", json_i64(&agent, "/minCount")),
-        ("max_count", json_i64(&agent, "/maxCount")),
-        ("orchestrator_version", json_str(&agent, "/orchestratorVersion")),
-    ]);
+    let pool = node_pool::profile::flatten(
+        agent.get("name").and_then(|n| n.as_str()).unwrap_or_default(),
+        &agent,
+        prior_pool,
+    );
+
     let np = |k: &str| format!("/properties/networkProfile/{k}");
     let network = object([
         ("network_plugin", enum_from(prior_net, "network_plugin", arm, &np("networkPlugin"))),
