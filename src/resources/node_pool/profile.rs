@@ -90,13 +90,25 @@ pub(crate) fn attributes(subnet_doc: &str) -> Vec<Attribute> {
         .optional()
         .computed()
         .stable(),
-        Attribute::string_map("node_labels", "Kubernetes labels for the pool's nodes. Updated in place.").optional(),
+        // Computed: labels and taints that others set (AKS add-ons, `az aks
+        // nodepool update`) are kept while the configuration leaves these
+        // unset; `{}` / `[]` removes them.
+        Attribute::string_map(
+            "node_labels",
+            "Kubernetes labels for the pool's nodes. Updated in place. When unset, labels set by others are left \
+             as they are; `{}` removes them all.",
+        )
+        .optional()
+        .computed()
+        .stable(),
         Attribute::string_list(
             "node_taints",
             "Kubernetes taints for the pool's nodes, as `key=value:Effect` (e.g. `dedicated=egress:NoSchedule`). \
-             Updated in place.",
+             Updated in place. When unset, taints set by others are left as they are; `[]` removes them all.",
         )
-        .optional(),
+        .optional()
+        .computed()
+        .stable(),
     ]
 }
 
@@ -172,9 +184,9 @@ pub(crate) fn string_map_json(v: &Value, name: &str) -> Option<serde_json::Value
 }
 
 /// The pool's ARM properties (`ManagedClusterAgentPoolProfileProperties`)
-/// from a planned pool, without its name and mode. Empty labels and taints
-/// are sent when unset so that an update clears what the configuration
-/// removed.
+/// from a planned pool, without its name and mode. Labels and taints are
+/// sent only when the plan has them (an update keeps the live ones
+/// otherwise).
 pub(crate) fn expand(pool: &Value) -> serde_json::Map<String, serde_json::Value> {
     let mut agent = serde_json::Map::new();
     put_opt(&mut agent, "vmSize", pool.attr("vm_size"));
@@ -202,8 +214,12 @@ pub(crate) fn expand(pool: &Value) -> serde_json::Map<String, serde_json::Value>
     if let Some(z) = strings_json(pool, "zones") {
         agent.insert("availabilityZones".into(), z);
     }
-    agent.insert("nodeLabels".into(), string_map_json(pool, "node_labels").unwrap_or_else(|| json!({})));
-    agent.insert("nodeTaints".into(), strings_json(pool, "node_taints").unwrap_or_else(|| json!([])));
+    if let Some(labels) = string_map_json(pool, "node_labels") {
+        agent.insert("nodeLabels".into(), labels);
+    }
+    if let Some(taints) = strings_json(pool, "node_taints") {
+        agent.insert("nodeTaints".into(), taints);
+    }
     agent.insert("osType".into(), json!("Linux"));
     agent
 }
@@ -361,11 +377,10 @@ mod tests {
         assert_eq!(state.attr("max_pods"), Some(&Value::int(30)));
         assert_eq!(state.attr("node_labels"), pool.attr("node_labels"));
 
-        // Unset labels and taints stay null, and are cleared on ARM.
+        // Unset labels and taints are not sent, and stay null.
         let bare = planned(&[("vm_size", Value::string("x")), ("node_count", Value::int(3))]);
         let body = expand(&bare);
-        assert_eq!(body["nodeLabels"], json!({}));
-        assert_eq!(body["nodeTaints"], json!([]));
+        assert!(body.get("nodeLabels").is_none() && body.get("nodeTaints").is_none());
         assert_eq!(body["count"], 3);
         assert!(body.get("minCount").is_none());
         let state = flatten("p", &serde_json::Value::Object(body), &bare);
