@@ -96,15 +96,15 @@ echo "re-created"
 routes_note="routes and association: not run (--route-table-only)"
 final_vars=("${rt_vars[@]}" -var tag=two)
 if $with_routes; then
-  step "routes, subnet association and cluster: create, update, refresh"
+  step "routes, subnet association, cluster and node pool: create, update, refresh"
   lib_tf apply -auto-approve -var tag=two || die "applying the routes, the association and the cluster failed"
   echo "created"
   lib_tf apply -auto-approve -var tag=two -var firewall_ip=10.0.4.5 -var node_count=3 \
     || die "updating the firewall route and the cluster failed"
-  echo "updated the firewall route's next hop and the cluster's node count"
+  echo "updated the firewall route's next hop and the node counts of the cluster and its user pool"
   plan_expect 0 -var tag=two -var firewall_ip=10.0.4.5 -var node_count=3
   echo "refreshed: no changes"
-  routes_note="routes, association and cluster: exercised"
+  routes_note="routes, association, cluster and node pool: exercised"
   final_vars=(-var tag=two -var firewall_ip=10.0.4.5 -var node_count=3)
 fi
 

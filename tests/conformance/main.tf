@@ -104,3 +104,15 @@ resource "aksudr_cluster" "aks" {
     egress_route_id     = aksudr_firewall_route.default[0].id
   }
 }
+
+# A user pool in the same subnet: create, an in-place update (node_count,
+# with the cluster's) and delete through the agentPools API.
+resource "aksudr_node_pool" "users" {
+  count          = var.with_routes ? 1 : 0
+  name           = "users"
+  cluster_id     = aksudr_cluster.aks[0].id
+  vm_size        = "Standard_D4s_v5"
+  node_count     = var.node_count
+  vnet_subnet_id = aksudr_subnet_route_table_association.aks[0].subnet_id
+  node_labels    = { workload = "conformance" }
+}

@@ -17,6 +17,7 @@ mod ids;
 mod install;
 mod lifecycle_association;
 mod lifecycle_cluster;
+mod lifecycle_node_pool;
 mod lifecycle_route_table;
 mod lifecycle_routes;
 mod logging;

@@ -1,4 +1,4 @@
-//! The schema terraform sees (`terraform providers schema -json`): the five
+//! The schema terraform sees (`terraform providers schema -json`): the six
 //! resource types and provider block of the contract, which attributes are
 //! required, optional, defaulted or computed, which are sensitive, the
 //! nesting of the cluster's blocks, and a description on every attribute.
@@ -10,9 +10,10 @@ use serde_json::Value;
 
 use crate::harness::{config, Workdir, PROVIDER_ADDRESS};
 
-const RESOURCE_TYPES: [&str; 5] = [
+const RESOURCE_TYPES: [&str; 6] = [
     "aksudr_cluster",
     "aksudr_firewall_route",
+    "aksudr_node_pool",
     "aksudr_route",
     "aksudr_route_table",
     "aksudr_subnet_route_table_association",
@@ -130,7 +131,14 @@ const DEFAULT_NODE_POOL: Expected = &[
     ("min_count", Optional, Ty::Num),
     ("max_count", Optional, Ty::Num),
     ("orchestrator_version", Optional, Ty::Str),
+    ("node_labels", Optional, Ty::StrMap),
+    ("node_taints", Optional, Ty::Strings),
 ];
+
+/// The pool attributes of `aksudr_node_pool`: the default pool's, with the
+/// cluster and the mode.
+const NODE_POOL_EXTRA: Expected =
+    &[("id", Computed, Ty::Str), ("cluster_id", Required, Ty::Str), ("mode", Defaulted, Ty::Str)];
 
 const NETWORK_PROFILE: Expected = &[
     ("network_plugin", Required, Ty::Str),
@@ -242,7 +250,7 @@ fn assert_no_problems(problems: &[String]) {
 }
 
 #[test]
-fn lists_exactly_the_five_resource_types() {
+fn lists_exactly_the_six_resource_types() {
     let found = keys(&provider_schema()["resource_schemas"]);
     let want: BTreeSet<String> = RESOURCE_TYPES.iter().map(|s| s.to_string()).collect();
     assert_eq!(found, want);
@@ -309,6 +317,16 @@ fn cluster_matches_the_contract() {
         let nested = nested_block(cluster, name);
         check_attributes(&format!("aksudr_cluster.{name}"), &nested["block"], expected, &mut problems);
     }
+    assert_no_problems(&problems);
+}
+
+#[test]
+fn node_pool_shares_the_default_pools_attributes() {
+    let pool = resource_block("aksudr_node_pool");
+    let mut problems = Vec::new();
+    check_attributes("aksudr_node_pool", pool, DEFAULT_NODE_POOL, &mut problems);
+    check_attributes("aksudr_node_pool", pool, NODE_POOL_EXTRA, &mut problems);
+    check_attributes("aksudr_node_pool.timeouts", &nested_block(pool, "timeouts")["block"], TIMEOUTS, &mut problems);
     assert_no_problems(&problems);
 }
 
