@@ -4,6 +4,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+use crate::arm::route_tables::RouteTables;
 use crate::arm::ArmClient;
 use crate::rules::projection::Projection;
 
@@ -15,11 +16,13 @@ use crate::rules::projection::Projection;
 pub struct ProviderData {
     pub arm: ArmClient,
     pub projection: Mutex<Projection>,
+    /// Shared reads and batched writes of routes, per route table.
+    pub route_tables: RouteTables,
 }
 
 impl ProviderData {
     pub fn new(arm: ArmClient) -> Self {
-        ProviderData { arm, projection: Mutex::new(Projection::new()) }
+        ProviderData { arm, projection: Mutex::new(Projection::new()), route_tables: RouteTables::new() }
     }
 
     /// The plan's changes to route tables, routes and associations so far.

@@ -105,6 +105,9 @@ pub struct ArmClient {
     pub(super) stop: StopSignal,
     pub(super) policy: RetryPolicy,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Writes (PUT, PATCH, DELETE) sent so far: reads cached before the
+    /// latest write are not reused.
+    writes: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for ArmClient {
@@ -162,6 +165,7 @@ impl ArmClient {
             stop,
             policy: RetryPolicy::default(),
             locks: Mutex::new(HashMap::new()),
+            writes: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -172,6 +176,12 @@ impl ArmClient {
 
     pub fn subscription_id(&self) -> Option<&str> {
         self.config.subscription_id.as_deref()
+    }
+
+    /// How many writes this client has started; a read cached under an
+    /// older number may miss one of them.
+    pub fn write_generation(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// A lock serialising writes to one object (a route table and its
@@ -264,6 +274,9 @@ impl ArmClient {
         deadline: Instant,
         retry_server_errors: bool,
     ) -> Result<Response, ArmError> {
+        if matches!(method, Method::PUT | Method::PATCH | Method::DELETE) {
+            self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;

@@ -3,7 +3,7 @@
 //! operation that ended badly, decoding, credentials, time and cancellation.
 
 /// Why an ARM call failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ArmError {
     /// No usable answer: connection refused or reset, TLS failure, timeout
     /// of one attempt.

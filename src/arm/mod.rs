@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod error;
 pub mod ids;
 pub mod lro;
+pub mod route_tables;
 pub mod settings;
 
 pub use client::ArmClient;

@@ -11,6 +11,7 @@ use super::{
     requires_import, str_attr, tracked_state, Op, Timeouts,
 };
 use crate::arm::ids::{RouteId, RouteTableId};
+use crate::arm::route_tables::{ChangeOutcome, RouteChange};
 use crate::arm::NETWORK_API_VERSION as API;
 use crate::context::ProviderData;
 use crate::rules::enums::{canonical, is_one_of, FIREWALL_NEXT_HOP_TYPES, NEXT_HOP_TYPES};
@@ -93,9 +94,9 @@ fn describe(id: &RouteId) -> String {
     format!("{}/{}/{}", id.resource_group, id.route_table, id.name)
 }
 
-/// The ARM body of a route: `nextHopType` in Azure's casing, and
+/// The ARM properties of a route: `nextHopType` in Azure's casing, and
 /// `nextHopIpAddress` only when set.
-fn body(planned: &Value) -> serde_json::Value {
+fn properties(planned: &Value) -> serde_json::Value {
     let hop = str_attr(planned, "next_hop_type").unwrap_or_default();
     let hop = canonical(hop, NEXT_HOP_TYPES).unwrap_or(hop);
     let mut props = json!({
@@ -105,7 +106,12 @@ fn body(planned: &Value) -> serde_json::Value {
     if let Some(ip) = str_attr(planned, "next_hop_in_ip_address").filter(|ip| !ip.is_empty()) {
         props["nextHopIpAddress"] = json!(ip);
     }
-    json!({ "properties": props })
+    props
+}
+
+/// The ARM body of a route written on its own.
+fn body(planned: &Value) -> serde_json::Value {
+    json!({ "properties": properties(planned) })
 }
 
 /// The state of a route from ARM's answer, keeping the prior spelling of
@@ -164,15 +170,44 @@ pub(crate) async fn create(kind: RouteKind, data: &ProviderData, planned: &Value
     let path = id.to_string();
     let action = format!("creating route {}", describe(&id));
     let until = TIMEOUTS.deadline(planned, Op::Create);
+    // From the moment the write may have reached Azure, state keeps the
+    // route whatever fails next (see the route table's create).
+    let tracked = tracked_state(planned, &path);
+    let change = RouteChange::Put { name: id.name.clone(), properties: properties(planned), create: true };
+    match data.route_tables.change(&data.arm, &id.table(), change, until).await {
+        ChangeOutcome::Done => {}
+        ChangeOutcome::Exists => return ApplyOutcome::failed(Value::Null, requires_import(kind.resource_type(), &path)),
+        ChangeOutcome::Missing => return ApplyOutcome::failed(Value::Null, table_gone(&id)),
+        ChangeOutcome::Failed { error, accepted: true } => return ApplyOutcome::failed(tracked, arm_error(&action, error)),
+        ChangeOutcome::Failed { error, accepted: false } => {
+            return ApplyOutcome::failed(Value::Null, arm_error(&action, error))
+        }
+        ChangeOutcome::OnItsOwn => return create_alone(kind, data, planned, &id, tracked).await,
+    }
+    after_write(read(data, &tracked).await, tracked, "route")
+}
+
+/// The error for a route whose table does not exist.
+fn table_gone(id: &RouteId) -> Diagnostics {
+    Diagnostic::error(
+        "Route table not found",
+        format!("The route table {} does not exist; a route is created in an existing table.", id.table()),
+    )
+    .into()
+}
+
+/// A create on its own, as the child resource `{table}/routes/{name}`:
+/// after the table refused a batch, so that its error is this route's.
+async fn create_alone(kind: RouteKind, data: &ProviderData, planned: &Value, id: &RouteId, tracked: Value) -> ApplyOutcome {
+    let path = id.to_string();
+    let action = format!("creating route {}", describe(id));
+    let until = TIMEOUTS.deadline(planned, Op::Create);
     let _guard = data.arm.lock(&id.table().to_string()).await;
     match data.arm.get(&path, API, until).await {
         Ok(None) => {}
         Ok(Some(_)) => return ApplyOutcome::failed(Value::Null, requires_import(kind.resource_type(), &path)),
         Err(e) => return ApplyOutcome::failed(Value::Null, arm_error(&action, e)),
     }
-    // From the moment the PUT may have reached Azure, state keeps the route
-    // whatever fails next (see the route table's create).
-    let tracked = tracked_state(planned, &path);
     let (resp, url) = match data.arm.put_create(&path, API, &body(planned), until).await {
         Ok(accepted) => accepted,
         Err(e) if e.may_have_applied() => return ApplyOutcome::failed(tracked, arm_error(&action, e)),
@@ -184,11 +219,15 @@ pub(crate) async fn create(kind: RouteKind, data: &ProviderData, planned: &Value
     after_write(read(data, &tracked).await, tracked, "route")
 }
 
+/// Reads the route from its table's shared read (one GET of the table
+/// serves every route of it in a refresh).
 pub(crate) async fn read(data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
     let id = id_of(state)?;
     let until = TIMEOUTS.deadline(state, Op::Read);
     let action = format!("reading route {}", describe(&id));
-    match data.arm.get(&id.to_string(), API, until).await.map_err(|e| arm_error(&action, e))? {
+    let found =
+        data.route_tables.read_route(&data.arm, &id.table(), &id.name, until).await.map_err(|e| arm_error(&action, e))?;
+    match found {
         None => Ok(None),
         Some(arm) => flatten(&arm, state).map(Some),
     }
@@ -201,15 +240,22 @@ pub(crate) async fn update(kind: RouteKind, data: &ProviderData, prior: &Value, 
         let path = id.to_string();
         let action = format!("updating route {}", describe(&id));
         let until = TIMEOUTS.deadline(planned, Op::Update);
-        let _guard = data.arm.lock(&id.table().to_string()).await;
-        if data.arm.get(&path, API, until).await.map_err(|e| arm_error(&action, e))?.is_none() {
-            return Err(Diagnostic::error(
-                "Route not found",
-                format!("{path} was deleted outside Terraform; plan again to re-create it."),
-            )
-            .into());
+        let change = RouteChange::Put { name: id.name.clone(), properties: properties(planned), create: false };
+        match data.route_tables.change(&data.arm, &id.table(), change, until).await {
+            ChangeOutcome::Done => {}
+            ChangeOutcome::Missing | ChangeOutcome::Exists => {
+                return Err(Diagnostic::error(
+                    "Route not found",
+                    format!("{path} was deleted outside Terraform; plan again to re-create it."),
+                )
+                .into())
+            }
+            ChangeOutcome::Failed { error, .. } => return Err(arm_error(&action, error)),
+            ChangeOutcome::OnItsOwn => {
+                let _guard = data.arm.lock(&id.table().to_string()).await;
+                data.arm.put(&path, API, &body(planned), None, until).await.map_err(|e| arm_error(&action, e))?;
+            }
         }
-        data.arm.put(&path, API, &body(planned), None, until).await.map_err(|e| arm_error(&action, e))?;
         let tracked = super::tracked_update(planned, prior, &path);
         Ok(after_write(read(data, &tracked).await, tracked, "route"))
     }
@@ -222,11 +268,19 @@ pub(crate) async fn delete(data: &ProviderData, prior: &Value) -> Diagnostics {
         Ok(id) => id,
         Err(d) => return d,
     };
-    let _guard = data.arm.lock(&id.table().to_string()).await;
     let action = format!("deleting route {}", describe(&id));
-    match data.arm.delete(&id.to_string(), API, TIMEOUTS.deadline(prior, Op::Delete)).await {
-        Ok(()) => Diagnostics::new(),
-        Err(e) => arm_error(&action, e),
+    let until = TIMEOUTS.deadline(prior, Op::Delete);
+    match data.route_tables.change(&data.arm, &id.table(), RouteChange::Delete { name: id.name.clone() }, until).await {
+        ChangeOutcome::Done | ChangeOutcome::Missing => Diagnostics::new(),
+        ChangeOutcome::Exists => Diagnostics::new(),
+        ChangeOutcome::Failed { error, .. } => arm_error(&action, error),
+        ChangeOutcome::OnItsOwn => {
+            let _guard = data.arm.lock(&id.table().to_string()).await;
+            match data.arm.delete(&id.to_string(), API, until).await {
+                Ok(()) => Diagnostics::new(),
+                Err(e) => arm_error(&action, e),
+            }
+        }
     }
 }
 

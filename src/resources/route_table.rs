@@ -84,27 +84,7 @@ fn tags_json(v: &Value) -> serde_json::Value {
     }
 }
 
-/// Removes from a route table as GET returns it the properties that the
-/// 2024-07-01 spec marks read-only, so it can be sent back in a PUT: Azure
-/// ignores them, but a request carrying them does not conform to the spec
-/// (`oav validate-traffic` reports READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST).
-/// Everything else is kept, including properties this provider does not
-/// know, so a PUT never drops a setting made elsewhere.
-pub(super) fn strip_read_only(table: &mut serde_json::Value) {
-    let remove = super::remove_keys;
-    remove(table, &["name", "type", "etag"]);
-    if let Some(props) = table.get_mut("properties") {
-        remove(props, &["provisioningState", "resourceGuid", "subnets"]);
-        if let Some(routes) = props.get_mut("routes").and_then(|r| r.as_array_mut()) {
-            for route in routes {
-                remove(route, &["etag"]);
-                if let Some(rp) = route.get_mut("properties") {
-                    remove(rp, &["provisioningState", "hasBgpOverride"]);
-                }
-            }
-        }
-    }
-}
+pub(super) use crate::arm::route_tables::strip_read_only;
 
 /// State from ARM's answer, keeping the prior spelling where ARM's only
 /// differs in form, and the prior `timeouts`.
@@ -261,7 +241,8 @@ impl Resource<ProviderData> for RouteTableResource {
         let id = self.id_of(data, state)?;
         let until = TIMEOUTS.deadline(state, Op::Read);
         let action = format!("reading route table {}/{}", id.resource_group, id.name);
-        match data.arm.get(&id.to_string(), API, until).await.map_err(|e| arm_error(&action, e))? {
+        // Shared with the reads of the table's routes in the same refresh.
+        match data.route_tables.read_table(&data.arm, &id, until).await.map_err(|e| arm_error(&action, e))? {
             None => Ok(None),
             Some(arm) => flatten(&arm, state).map(Some),
         }

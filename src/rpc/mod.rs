@@ -437,6 +437,9 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
     }
 }
 
+/// `get_provider_schema_optional`: every RPC here works without a prior
+/// GetProviderSchema (the schemas are built in), so Terraform (1.6+) may
+/// skip asking each of the several processes it starts for one run.
 fn capabilities() -> pb::ServerCapabilities {
-    pb::ServerCapabilities { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false }
+    pb::ServerCapabilities { plan_destroy: true, get_provider_schema_optional: true, move_resource_state: false }
 }
