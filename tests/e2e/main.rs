@@ -25,4 +25,5 @@ mod plan_cluster;
 mod plan_projection;
 mod plan_routes;
 mod plugin_binary;
+mod route_batching;
 mod schema;
