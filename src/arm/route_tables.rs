@@ -201,7 +201,13 @@ impl RouteTables {
 
     /// Makes `change` to table `id`, together with the changes to the same
     /// table that arrive meanwhile: one PUT of the table for all of them.
-    pub async fn change(&self, arm: &ArmClient, id: &RouteTableId, change: RouteChange, until: Instant) -> ChangeOutcome {
+    pub async fn change(
+        &self,
+        arm: &ArmClient,
+        id: &RouteTableId,
+        change: RouteChange,
+        until: Instant,
+    ) -> ChangeOutcome {
         let table = self.table(id);
         let (reply, mut outcome) = oneshot::channel();
         table.waiting.lock().unwrap_or_else(|p| p.into_inner()).push(Waiting { change, until, reply });
@@ -337,7 +343,8 @@ fn routes_mut(table: &mut serde_json::Value) -> Option<&mut Vec<serde_json::Valu
 
 fn set_route(table: &mut serde_json::Value, name: &str, properties: &serde_json::Value) {
     let Some(routes) = routes_mut(table) else { return };
-    let same = |r: &serde_json::Value| r.get("name").and_then(|n| n.as_str()).is_some_and(|n| n.eq_ignore_ascii_case(name));
+    let same =
+        |r: &serde_json::Value| r.get("name").and_then(|n| n.as_str()).is_some_and(|n| n.eq_ignore_ascii_case(name));
     match routes.iter_mut().find(|r| same(r)) {
         Some(r) => r["properties"] = properties.clone(),
         None => routes.push(serde_json::json!({ "name": name, "properties": properties })),
@@ -362,10 +369,12 @@ mod tests {
             "routes": [{"name": "aks-node-1", "etag": "x", "properties": {"addressPrefix": "10.244.0.0/24",
                 "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4", "provisioningState": "Succeeded"}}]}});
         assert!(route_in(&table, "AKS-node-1").is_some());
-        let ours = json!({"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.4.4"});
+        let ours =
+            json!({"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.4.4"});
         set_route(&mut table, "default", &ours);
         assert!(has_properties(&table, "default", &ours));
-        let changed = json!({"addressPrefix": "0.0.0.0/0", "nextHopType": "virtualappliance", "nextHopIpAddress": "10.0.4.5"});
+        let changed =
+            json!({"addressPrefix": "0.0.0.0/0", "nextHopType": "virtualappliance", "nextHopIpAddress": "10.0.4.5"});
         assert!(!has_properties(&table, "default", &changed));
         set_route(&mut table, "DEFAULT", &changed);
         assert_eq!(table["properties"]["routes"].as_array().unwrap().len(), 2, "replaced, not added");

@@ -75,5 +75,9 @@ pub(crate) async fn put_and_wait(
         WriteError { accepted, stale, diags }
     })?;
     log::info!("AKS accepted the write; waiting for it to finish", resource = path, status = resp.status);
-    data.arm.wait(&resp, &url, until).await.map_err(|e| WriteError { accepted: true, stale: false, diags: arm_error(action, e) })
+    data.arm.wait(&resp, &url, until).await.map_err(|e| WriteError {
+        accepted: true,
+        stale: false,
+        diags: arm_error(action, e),
+    })
 }

@@ -176,9 +176,13 @@ pub(crate) async fn create(kind: RouteKind, data: &ProviderData, planned: &Value
     let change = RouteChange::Put { name: id.name.clone(), properties: properties(planned), create: true };
     match data.route_tables.change(&data.arm, &id.table(), change, until).await {
         ChangeOutcome::Done => {}
-        ChangeOutcome::Exists => return ApplyOutcome::failed(Value::Null, requires_import(kind.resource_type(), &path)),
+        ChangeOutcome::Exists => {
+            return ApplyOutcome::failed(Value::Null, requires_import(kind.resource_type(), &path))
+        }
         ChangeOutcome::Missing => return ApplyOutcome::failed(Value::Null, table_gone(&id)),
-        ChangeOutcome::Failed { error, accepted: true } => return ApplyOutcome::failed(tracked, arm_error(&action, error)),
+        ChangeOutcome::Failed { error, accepted: true } => {
+            return ApplyOutcome::failed(tracked, arm_error(&action, error))
+        }
         ChangeOutcome::Failed { error, accepted: false } => {
             return ApplyOutcome::failed(Value::Null, arm_error(&action, error))
         }
@@ -198,7 +202,13 @@ fn table_gone(id: &RouteId) -> Diagnostics {
 
 /// A create on its own, as the child resource `{table}/routes/{name}`:
 /// after the table refused a batch, so that its error is this route's.
-async fn create_alone(kind: RouteKind, data: &ProviderData, planned: &Value, id: &RouteId, tracked: Value) -> ApplyOutcome {
+async fn create_alone(
+    kind: RouteKind,
+    data: &ProviderData,
+    planned: &Value,
+    id: &RouteId,
+    tracked: Value,
+) -> ApplyOutcome {
     let path = id.to_string();
     let action = format!("creating route {}", describe(id));
     let until = TIMEOUTS.deadline(planned, Op::Create);
@@ -225,8 +235,11 @@ pub(crate) async fn read(data: &ProviderData, state: &Value) -> Result<Option<Va
     let id = id_of(state)?;
     let until = TIMEOUTS.deadline(state, Op::Read);
     let action = format!("reading route {}", describe(&id));
-    let found =
-        data.route_tables.read_route(&data.arm, &id.table(), &id.name, until).await.map_err(|e| arm_error(&action, e))?;
+    let found = data
+        .route_tables
+        .read_route(&data.arm, &id.table(), &id.name, until)
+        .await
+        .map_err(|e| arm_error(&action, e))?;
     match found {
         None => Ok(None),
         Some(arm) => flatten(&arm, state).map(Some),

@@ -249,7 +249,8 @@ mod tests {
     use super::super::egress::LiveRoute;
     use super::*;
 
-    const SUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network";
+    const SUB: &str =
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network";
 
     fn subnet(vnet: &str, name: &str) -> String {
         format!("{SUB}/virtualNetworks/{vnet}/subnets/{name}")
@@ -295,7 +296,12 @@ mod tests {
             ),
             (
                 PoolSpec {
-                    scale: PoolScale { auto_scaling: yes.clone(), min_count: n(5), max_count: n(2), ..Default::default() },
+                    scale: PoolScale {
+                        auto_scaling: yes.clone(),
+                        min_count: n(5),
+                        max_count: n(2),
+                        ..Default::default()
+                    },
                     ..Default::default()
                 },
                 &["reversed"],
@@ -381,11 +387,7 @@ mod tests {
             (Some(PoolSubnet { id: &users, table: None }), cluster("userDefinedRouting", "kubenet"), &[]),
             (Some(PoolSubnet { id: &elsewhere, table: None }), cluster("userDefinedRouting", "azure"), &["another"]),
             // A cluster whose subnet has no custom table: AKS manages kubenet's.
-            (
-                at(&users, None),
-                PoolCluster { subnet_table: None, ..cluster("loadBalancer", "kubenet") },
-                &[],
-            ),
+            (at(&users, None), PoolCluster { subnet_table: None, ..cluster("loadBalancer", "kubenet") }, &[]),
         ];
         for (sub, c, expected) in cases {
             let d = check_pool_network(sub, &c);

@@ -22,7 +22,11 @@ fn add_subnet(az: &Azure, name: &str, prefix: &str) {
 
 /// Agent pool writes the simulator received.
 fn pool_writes(az: &Azure) -> usize {
-    az.sim.requests().iter().filter(|r| (r.method == "PUT" || r.method == "DELETE") && r.path.contains("/agentPools/")).count()
+    az.sim
+        .requests()
+        .iter()
+        .filter(|r| (r.method == "PUT" || r.method == "DELETE") && r.path.contains("/agentPools/"))
+        .count()
 }
 
 /// A pool named `name` of the cluster in the configuration, in `subnet`
@@ -78,20 +82,30 @@ fn a_cluster_and_two_user_pools_apply_replan_empty_import_and_destroy() {
     wd.plan().assert_success();
     wd.apply().assert_stdout_contains("8 added");
     let live = az.get(&cluster_id("aks-egress"));
-    let names: Vec<&str> = live["properties"]["agentPoolProfiles"]
+    let mut names: Vec<&str> = live["properties"]["agentPoolProfiles"]
         .as_array()
         .map(|p| p.iter().filter_map(|p| p["name"].as_str()).collect())
         .unwrap_or_default();
+    names.sort_unstable();
     assert_eq!(names, ["system", "users1", "users2"], "{live}");
     let users1 = az.get(&pool_id("users1"));
     assert_eq!(users1["properties"]["mode"], "User");
-    assert_eq!(users1["properties"]["vnetSubnetID"].as_str().map(str::to_ascii_lowercase), Some(subnet_id("users1").to_ascii_lowercase()));
+    assert_eq!(
+        users1["properties"]["vnetSubnetID"].as_str().map(str::to_ascii_lowercase),
+        Some(subnet_id("users1").to_ascii_lowercase())
+    );
     assert_eq!(users1["properties"]["nodeTaints"], json!(["dedicated=batch:NoSchedule"]));
     assert_eq!(az.get(&pool_id("users2"))["properties"]["count"], 2);
     wd.assert_no_changes();
 
     // The autoscaler's count is not drift, and an update of the pool keeps it.
-    az.edit(&cluster_id("aks-egress"), |c| c["properties"]["agentPoolProfiles"][1]["count"] = json!(4));
+    az.edit(&cluster_id("aks-egress"), |c| {
+        for p in c["properties"]["agentPoolProfiles"].as_array_mut().into_iter().flatten() {
+            if p["name"] == "users1" {
+                p["count"] = json!(4);
+            }
+        }
+    });
     wd.assert_no_changes();
     wd.rewrite(&config(&hcl.replace("workload = \"batch\"", "workload = \"batch2\"")));
     wd.apply().assert_stdout_contains("1 changed");
@@ -144,7 +158,10 @@ fn a_pool_whose_subnet_has_no_default_route_is_refused_at_plan() {
     let out = wd.plan();
     out.assert_failure();
     let diags = out.diagnostics();
-    let d = diags.iter().find(|d| d.summary.starts_with("Route table has no default route")).unwrap_or_else(|| out.fail("no R12 error"));
+    let d = diags
+        .iter()
+        .find(|d| d.summary.starts_with("Route table has no default route"))
+        .unwrap_or_else(|| out.fail("no R12 error"));
     let want_line = crate::harness::line_of(wd.main_tf(), "subnets/users1\"");
     assert_eq!(d.line, Some(want_line), "the error points at the pool's vnet_subnet_id: {d:#?}");
     assert_eq!(pool_writes(&az), 0);
@@ -158,7 +175,10 @@ resource "aksudr_firewall_route" "users" {{
   next_hop_in_ip_address = "10.0.4.4"
 }}"#
     )
-    .replace("  vm_size        = \"Standard_D4s_v5\"", "  vm_size        = \"Standard_D4s_v5\"\n  depends_on     = [aksudr_firewall_route.users]");
+    .replace(
+        "  vm_size        = \"Standard_D4s_v5\"",
+        "  vm_size        = \"Standard_D4s_v5\"\n  depends_on     = [aksudr_firewall_route.users]",
+    );
     wd.rewrite(&config(&fixed));
     let out = wd.terraform(&["plan", "-input=false", "-out=tfplan"]);
     out.assert_success();
@@ -187,7 +207,9 @@ fn kubenet_pools_must_share_the_cluster_route_table_and_vnet() {
     let other = route_table_id("rt-other");
     az.put(&other, json!({"location": "westeurope", "properties": {"routes": default_route("VirtualAppliance")}}));
     az.edit(&subnet_id("users1"), |s| s["properties"]["routeTable"] = json!({"id": other}));
-    let identity = format!("{SUBSCRIPTION}/resourceGroups/rg-egress/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks");
+    let identity = format!(
+        "{SUBSCRIPTION}/resourceGroups/rg-egress/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks"
+    );
     let base = cluster(
         "kubenet",
         "pod_cidr = \"10.244.0.0/16\"",
@@ -204,7 +226,9 @@ fn kubenet_pools_must_share_the_cluster_route_table_and_vnet() {
     assert_eq!(d.line, Some(crate::harness::line_of(wd.main_tf(), "subnets/users1\"")), "{d:#?}");
 
     // A subnet in another virtual network: R12.
-    let elsewhere = format!("{SUBSCRIPTION}/resourceGroups/rg-egress/providers/Microsoft.Network/virtualNetworks/vnet-other/subnets/users");
+    let elsewhere = format!(
+        "{SUBSCRIPTION}/resourceGroups/rg-egress/providers/Microsoft.Network/virtualNetworks/vnet-other/subnets/users"
+    );
     wd.rewrite(&config(&format!("{base}{}", pool("users1", &format!("\"{elsewhere}\""), ""))));
     let out = wd.plan();
     out.assert_failure();

@@ -18,13 +18,10 @@ pub(super) const READ_ONLY_PROPERTIES: &[&str] = &[
     "resourceUID",
 ];
 
-
 /// The tags to send: empty when unset, so that an update removes them.
 pub(super) fn tags_json(v: &Value) -> serde_json::Value {
     string_map_json(v, "tags").unwrap_or_else(|| json!({}))
 }
-
-
 
 /// The managed cluster's ARM body from the planned state.
 pub(super) fn expand(planned: &Value) -> serde_json::Value {

@@ -12,8 +12,6 @@ pub(super) const ORDERING_HINT: &str = "If the route table, the route or the ass
      }\n  network_profile {\n    egress_route_id = aksudr_firewall_route.<name>.id\n  }\n(or add both resources to \
      the cluster's depends_on).";
 
-
-
 /// R9 on the declared `egress_route_id`.
 fn check_declared_route(subnet_id: &str, table: &LiveRouteTable, route: &RouteId) -> Diagnostics {
     let table_id = route.table().to_string();
@@ -143,4 +141,3 @@ pub(super) async fn declared_route_known(
     }
     Ok(data.arm.get(&route.to_string(), NET_API, until).await?.is_some())
 }
-

@@ -36,20 +36,20 @@ use super::node_pool::{
     self,
     profile::{canon, put_opt, string_map_json, strings_json},
 };
+use super::subnet_egress::{live_route_table, projected_route_table};
 use super::{
-    arm_error, id_attribute, input_str, json_str, keep_spelling, location_attribute, object,
-    requires_import, resource_group_attribute, str_attr, subscription, tags_attribute, tracked_state, Op, Timeouts,
+    arm_error, id_attribute, input_str, json_str, keep_spelling, location_attribute, object, requires_import,
+    resource_group_attribute, str_attr, subscription, tags_attribute, tracked_state, Op, Timeouts,
 };
 use crate::arm::ids::{ManagedClusterId, RouteId};
 use crate::arm::{ArmClient, ArmError, AKS_API_VERSION as AKS_API, NETWORK_API_VERSION as NET_API};
 use crate::context::ProviderData;
 use crate::log;
 use crate::rules::cluster::{check_cluster, outbound_type_change, ClusterSpec, OutboundChange};
-use super::subnet_egress::{live_route_table, projected_route_table};
 use crate::rules::egress::{check_egress_route, check_subnet_egress, DeclaredRoute, LiveRouteTable, SUBNET_PATH};
 use crate::rules::enums::{
-    IDENTITY_TYPES, LOAD_BALANCER_SKUS, NETWORK_PLUGINS, NETWORK_PLUGIN_MODES, NETWORK_POLICIES,
-    OUTBOUND_TYPES, SKU_TIERS,
+    IDENTITY_TYPES, LOAD_BALANCER_SKUS, NETWORK_PLUGINS, NETWORK_PLUGIN_MODES, NETWORK_POLICIES, OUTBOUND_TYPES,
+    SKU_TIERS,
 };
 use crate::rules::projection::{PlannedCluster, Verdict};
 use crate::rules::Input;
@@ -265,7 +265,8 @@ impl Resource<ProviderData> for ClusterResource {
     /// theirs and are checked against it; a cluster replaced under the same
     /// ID keeps an unknown one, so that its pools are replaced with it.
     async fn modify_plan(&self, data: Option<&ProviderData>, plan: &mut PlanChange<'_>) -> Diagnostics {
-        if let (Some(data), true) = (data, plan.prior.is_null() && plan.planned.attr("id").is_some_and(Value::is_unknown))
+        if let (Some(data), true) =
+            (data, plan.prior.is_null() && plan.planned.attr("id").is_some_and(Value::is_unknown))
         {
             if let Some(id) = self.planned_id(data, &plan.planned) {
                 let until = TIMEOUTS.deadline(&plan.planned, Op::Read);

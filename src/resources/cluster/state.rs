@@ -70,7 +70,6 @@ pub(super) fn flatten_identity(arm: &serde_json::Value, prior: &Value) -> Value 
     ])])
 }
 
-
 /// State from ARM's managed cluster, the prior state (for spellings and what
 /// the configuration leaves unset) and the user kubeconfig.
 pub(crate) fn flatten(
@@ -89,7 +88,8 @@ pub(crate) fn flatten(
         .and_then(|a| a.as_array())
         .and_then(|a| {
             let named = |x: &&serde_json::Value| {
-                pool_name.is_some_and(|n| x.get("name").and_then(|v| v.as_str()).is_some_and(|m| m.eq_ignore_ascii_case(n)))
+                pool_name
+                    .is_some_and(|n| x.get("name").and_then(|v| v.as_str()).is_some_and(|m| m.eq_ignore_ascii_case(n)))
             };
             // Without a prior name (import), the first system pool: pools
             // added with aksudr_node_pool are user pools, or later ones.
@@ -100,11 +100,8 @@ pub(crate) fn flatten(
         })
         .cloned()
         .unwrap_or(serde_json::Value::Null);
-    let pool = node_pool::profile::flatten(
-        agent.get("name").and_then(|n| n.as_str()).unwrap_or_default(),
-        &agent,
-        prior_pool,
-    );
+    let pool =
+        node_pool::profile::flatten(agent.get("name").and_then(|n| n.as_str()).unwrap_or_default(), &agent, prior_pool);
 
     let np = |k: &str| format!("/properties/networkProfile/{k}");
     let network = object([

@@ -29,7 +29,9 @@ const PLAN_HINT: &str = "This was checked while planning, on Azure's current net
 fn cluster_from_arm(arm: &serde_json::Value) -> PlannedCluster {
     let text = |p: &str| arm.pointer(p).and_then(|v| v.as_str()).map(str::to_string);
     let pools = arm.pointer("/properties/agentPoolProfiles").and_then(|p| p.as_array()).cloned().unwrap_or_default();
-    let is_system = |p: &&serde_json::Value| p.get("mode").and_then(|m| m.as_str()).is_some_and(|m| m.eq_ignore_ascii_case("System"));
+    let is_system = |p: &&serde_json::Value| {
+        p.get("mode").and_then(|m| m.as_str()).is_some_and(|m| m.eq_ignore_ascii_case("System"))
+    };
     let subnet = pools
         .iter()
         .filter(|p| p.get("vnetSubnetID").is_some())
@@ -38,8 +40,12 @@ fn cluster_from_arm(arm: &serde_json::Value) -> PlannedCluster {
         .and_then(|p| p.get("vnetSubnetID").and_then(|s| s.as_str()).map(str::to_string));
     PlannedCluster {
         // ARM's default when a cluster has no network profile.
-        outbound_type: Input::Known(text("/properties/networkProfile/outboundType").unwrap_or_else(|| "loadBalancer".into())),
-        network_plugin: Input::Known(text("/properties/networkProfile/networkPlugin").unwrap_or_else(|| "kubenet".into())),
+        outbound_type: Input::Known(
+            text("/properties/networkProfile/outboundType").unwrap_or_else(|| "loadBalancer".into()),
+        ),
+        network_plugin: Input::Known(
+            text("/properties/networkProfile/networkPlugin").unwrap_or_else(|| "kubenet".into()),
+        ),
         subnet_id: subnet.map_or(Input::Null, Input::Known),
     }
 }
@@ -126,7 +132,11 @@ pub(super) async fn plan_check(data: &ProviderData, planned: &Value) -> Diagnost
 
 /// Every pool rule on the plan and on live ARM, right before the pool PUT;
 /// errors mean nothing is sent.
-pub(super) async fn precheck(data: &ProviderData, planned: &Value, until: tokio::time::Instant) -> Result<(), Diagnostics> {
+pub(super) async fn precheck(
+    data: &ProviderData,
+    planned: &Value,
+    until: tokio::time::Instant,
+) -> Result<(), Diagnostics> {
     let mut diags = check_pool(&pool_spec(planned, false));
     let action = "checking the node pool's subnet before writing the pool";
     let cluster_id = str_attr(planned, "cluster_id").unwrap_or_default();
@@ -166,7 +176,12 @@ pub(super) async fn precheck(data: &ProviderData, planned: &Value, until: tokio:
             cluster_table = Some(t.id);
         }
     }
-    let network = PoolCluster { outbound_type: outbound, network_plugin: plugin, subnet_id: cluster_subnet, subnet_table: cluster_table };
+    let network = PoolCluster {
+        outbound_type: outbound,
+        network_plugin: plugin,
+        subnet_id: cluster_subnet,
+        subnet_table: cluster_table,
+    };
     if pool_subnet.is_none() || pool_table.is_some() {
         let subnet = pool_subnet.map(|id| PoolSubnet { id, table: pool_table.as_ref().map(Option::as_ref) });
         for mut d in check_pool_network(subnet, &network).0 {

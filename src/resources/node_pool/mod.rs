@@ -13,7 +13,10 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::aks_write::{put_and_wait, Write};
-use super::{arm_error, after_write, id_attribute, input_str, keep_spelling, requires_import, str_attr, tracked_state, Op, Timeouts};
+use super::{
+    after_write, arm_error, id_attribute, input_str, keep_spelling, requires_import, str_attr, tracked_state, Op,
+    Timeouts,
+};
 use crate::arm::ids::{AgentPoolId, ManagedClusterId};
 use crate::arm::AKS_API_VERSION as AKS_API;
 use crate::context::ProviderData;
@@ -233,8 +236,16 @@ impl Resource<ProviderData> for NodePoolResource {
                     .map(str::to_string);
                 let live_props = live.get("properties").cloned().unwrap_or_else(|| json!({}));
                 let body = json!({ "properties": profile::merge(live_props, &ours["properties"]) });
-                match put_and_wait(data, TYPE_NAME, &path, &body, Write::Update { etag: etag.as_deref() }, &action, until)
-                    .await
+                match put_and_wait(
+                    data,
+                    TYPE_NAME,
+                    &path,
+                    &body,
+                    Write::Update { etag: etag.as_deref() },
+                    &action,
+                    until,
+                )
+                .await
                 {
                     Ok(()) => break,
                     // The pool changed since the GET: build on it again.

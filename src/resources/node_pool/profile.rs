@@ -23,10 +23,13 @@ pub(crate) fn attributes(subnet_doc: &str) -> Vec<Attribute> {
         .required()
         .forces_replacement()
         .check(check_pool_name),
-        Attribute::string("vm_size", "The VM size of the nodes, e.g. `Standard_D2s_v5`. Changing it forces replacement.")
-            .required()
-            .forces_replacement()
-            .equivalent(case_insensitive),
+        Attribute::string(
+            "vm_size",
+            "The VM size of the nodes, e.g. `Standard_D2s_v5`. Changing it forces replacement.",
+        )
+        .required()
+        .forces_replacement()
+        .equivalent(case_insensitive),
         // Computed: AKS starts an autoscaled pool at its minimum, and while
         // the autoscaler runs the count is its business (see `node_count`).
         Attribute::integer(
@@ -296,7 +299,9 @@ pub(crate) fn flatten(name: &str, agent: &serde_json::Value, prior: &Value) -> V
         .get("nodeLabels")
         .and_then(|l| l.as_object())
         .filter(|m| !m.is_empty() || prior.attr("node_labels").is_some_and(|t| !t.is_null()))
-        .map(|m| Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::string(v.as_str().unwrap_or_default()))).collect()))
+        .map(|m| {
+            Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::string(v.as_str().unwrap_or_default()))).collect())
+        })
         .unwrap_or(Value::Null);
     let enum_from = |attr: &str, pointer: &str| keep_spelling(prior, attr, json_str(agent, pointer), case_insensitive);
     let autoscaled = agent.pointer("/enableAutoScaling").and_then(|b| b.as_bool()).unwrap_or(false);
@@ -346,7 +351,12 @@ mod tests {
             ("name", Value::string("user1")),
             ("vm_size", Value::string("Standard_D4s_v5")),
             ("type", Value::string("virtualmachinescalesets")),
-            ("vnet_subnet_id", Value::string("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/u")),
+            (
+                "vnet_subnet_id",
+                Value::string(
+                    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/u",
+                ),
+            ),
             ("auto_scaling_enabled", Value::Bool(true)),
             ("min_count", Value::int(2)),
             ("max_count", Value::int(4)),
@@ -364,7 +374,8 @@ mod tests {
 
         // ARM answers with its own spellings and read-only fields.
         let mut arm = serde_json::Value::Object(body.clone());
-        arm["vnetSubnetID"] = json!("/subscriptions/s/resourcegroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/u");
+        arm["vnetSubnetID"] =
+            json!("/subscriptions/s/resourcegroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/u");
         arm["count"] = json!(3);
         arm["maxPods"] = json!(30);
         arm["provisioningState"] = json!("Succeeded");

@@ -88,7 +88,10 @@ impl Shared {
     pub(crate) fn resource(&self, id: &str) -> Option<Value> {
         let mut w = self.world();
         w.advance(Instant::now());
-        let e = w.store.get(id)?.clone();
+        let Some(e) = w.store.get(id).cloned() else {
+            // Agent pools live inside their cluster.
+            return crate::agent_pools::render_by_id(&w, id);
+        };
         Some(match e.kind {
             Kind::RouteTable => crate::network::render_route_table(&w, &e),
             Kind::VirtualNetwork => {
@@ -106,6 +109,9 @@ impl Shared {
     /// table's `properties.routes` and a virtual network's `properties.subnets` replace the
     /// stored children.
     pub(crate) fn put_resource(&self, id: &str, body: Value) -> Result<(), Error> {
+        if matches!(paths::parse(id), paths::Target::AgentPool { .. }) {
+            return crate::agent_pools::admin_put(&mut self.world(), id, body).map_err(Error::Config);
+        }
         let kind = Kind::of_id(id)
             .ok_or_else(|| Error::Config(format!("'{id}' is not an ID of a resource type armsim stores")))?;
         let Value::Object(_) = body else {
@@ -124,6 +130,13 @@ impl Shared {
         if kind == Kind::RouteTable {
             if let Some(p) = body.get_mut("properties").and_then(Value::as_object_mut) {
                 p.remove("subnets");
+            }
+        }
+        if kind == Kind::ManagedCluster {
+            // A pool whose settings changed (the autoscaler's count, say) gets a new eTag.
+            let old = w.store.get(&id).map(crate::aks::pools_of).unwrap_or_default();
+            if let Some(Value::Array(pools)) = body.get_mut("properties").and_then(|p| p.get_mut("agentPoolProfiles")) {
+                crate::aks::assign_pool_etags(&w, &old, pools);
             }
         }
         let etag = w.ids.etag();
@@ -153,6 +166,9 @@ impl Shared {
     /// Removes a resource and its children immediately; `false` if it did not exist.
     pub(crate) fn delete_resource(&self, id: &str) -> bool {
         let mut w = self.world();
+        if matches!(paths::parse(id), paths::Target::AgentPool { .. }) {
+            return crate::agent_pools::admin_remove(&mut w, id);
+        }
         let existed = w.store.contains(id);
         if existed {
             crate::network::remove(&mut w, id);

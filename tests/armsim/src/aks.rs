@@ -40,7 +40,7 @@ const READ_ONLY: &[&str] = &[
     "resourceUID",
 ];
 
-fn aks_err(code: &str, message: impl Into<String>) -> ArmError {
+pub(crate) fn aks_err(code: &str, message: impl Into<String>) -> ArmError {
     ArmError::bad_request(code, message).aks()
 }
 
@@ -48,6 +48,7 @@ fn aks_err(code: &str, message: impl Into<String>) -> ArmError {
 pub(crate) fn handle(w: &mut World, req: &Req, target: &Target) -> HResult {
     let m = req.method.as_str();
     match target {
+        Target::AgentPools { .. } | Target::AgentPool { .. } => crate::agent_pools::handle(w, req, target),
         Target::ManagedClusters { sub, rg } if m == "GET" => {
             let prefix = match rg {
                 Some(rg) => require_rg(w, sub, rg)?,
@@ -116,24 +117,32 @@ fn kubeconfig(_w: &World, cluster: &Entry, rg: &str, kind: &str) -> String {
     )
 }
 
-/// AKS refuses a second operation on a cluster while one runs.
-fn check_cluster_conflict(w: &World, id: &str, what: &str) -> Result<(), ArmError> {
+/// AKS refuses a second operation on a cluster while one runs. Operations on the cluster
+/// and on its agent pools all hold the cluster's ID, so they exclude each other.
+pub(crate) fn check_cluster_conflict(w: &World, id: &str, what: &str) -> Result<(), ArmError> {
     match w.ops.running_on(id) {
         None => Ok(()),
-        Some(op) => Err(ArmError::new(
-            409,
-            "OperationNotAllowed",
-            format!(
-                "Operation '{what}' is not allowed because there's an in progress '{}' operation \
-                 ({}) on the managed cluster. Please wait for it to finish before starting a new operation.",
-                op.name, op.id
-            ),
-        )
-        .aks()),
+        Some(op) => {
+            let on = if same_id(&op.resource_id, id) {
+                "the managed cluster".to_string()
+            } else {
+                format!("agent pool '{}' of the managed cluster", name_of(&op.resource_id))
+            };
+            Err(ArmError::new(
+                409,
+                "OperationNotAllowed",
+                format!(
+                    "Operation '{what}' is not allowed because there's an in progress '{}' operation ({}) on {on}. \
+                     Please wait for it to finish before starting a new operation.",
+                    op.name, op.id
+                ),
+            )
+            .aks())
+        }
     }
 }
 
-fn obj<'a>(v: Option<&'a Value>, what: &str) -> Result<Option<&'a Map<String, Value>>, ArmError> {
+pub(crate) fn obj<'a>(v: Option<&'a Value>, what: &str) -> Result<Option<&'a Map<String, Value>>, ArmError> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
@@ -160,16 +169,153 @@ fn identity_type(body: &Map<String, Value>, props: &Map<String, Value>) -> Strin
     }
 }
 
-/// Everything derived from the request that the egress validation looks at.
-struct Egress<'a> {
-    outbound: String,
-    plugin: String,
-    lb_sku: String,
-    lb_profile: Option<&'a Map<String, Value>>,
-    identity: String,
+/// Everything about a cluster that the egress and agent pool validation looks at: derived
+/// from the request for a cluster PUT, from the stored cluster for an agent pool PUT.
+pub(crate) struct Egress<'a> {
+    pub outbound: String,
+    pub plugin: String,
+    pub lb_sku: String,
+    pub lb_profile: Option<&'a Map<String, Value>>,
+    pub identity: String,
 }
 
-fn validate(w: &World, pools: &[Value], e: &Egress<'_>, existing: Option<&Entry>) -> Result<(), ArmError> {
+/// The egress settings of a cluster body (`body`, whose merged `properties` are `props`),
+/// with AKS's defaults for what it leaves out.
+pub(crate) fn egress_of<'a>(body: &Map<String, Value>, props: &'a Map<String, Value>) -> Result<Egress<'a>, ArmError> {
+    let net = obj(props.get("networkProfile"), "networkProfile")?;
+    Ok(Egress {
+        outbound: net.and_then(|n| str_of(n, "outboundType")).unwrap_or("loadBalancer").to_string(),
+        plugin: net.and_then(|n| str_of(n, "networkPlugin")).unwrap_or("kubenet").to_string(),
+        lb_sku: net.and_then(|n| str_of(n, "loadBalancerSku")).unwrap_or("standard").to_ascii_lowercase(),
+        lb_profile: obj(net.and_then(|n| n.get("loadBalancerProfile")), "networkProfile.loadBalancerProfile")?,
+        identity: identity_type(body, props),
+    })
+}
+
+/// The Kubernetes version a cluster's `properties` ask for (or AKS's default).
+pub(crate) fn k8s_version(props: &Map<String, Value>) -> String {
+    props
+        .get("kubernetesVersion")
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
+        .unwrap_or(DEFAULT_K8S_VERSION)
+        .to_string()
+}
+
+/// `^[a-z][a-z0-9]{0,11}$`, the agent pool name pattern of the spec.
+pub(crate) fn valid_pool_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 12
+        && n.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+/// Agent pool properties the 2026-07-01 spec marks read-only (`status` holds only the
+/// read-only `provisioningError`); values sent in a request are ignored.
+pub(crate) const POOL_READ_ONLY: &[&str] = &["eTag", "currentOrchestratorVersion", "provisioningState", "status"];
+
+/// What AKS fills in on an agent pool that leaves a setting out.
+pub(crate) struct PoolDefaults<'a> {
+    pub plugin: &'a str,
+    /// The cluster's Kubernetes version, the pool's default `orchestratorVersion`.
+    pub version: &'a str,
+    pub mode: &'a str,
+    /// The node count of a pool without the autoscaler (an autoscaled pool starts at
+    /// `minCount`).
+    pub count: u64,
+}
+
+/// Drops read-only and null properties of a requested pool and fills in AKS's defaults.
+pub(crate) fn apply_pool_defaults(o: &mut Map<String, Value>, d: &PoolDefaults<'_>) {
+    for k in POOL_READ_ONLY {
+        o.remove(*k);
+    }
+    o.retain(|_, v| !v.is_null());
+    // The spec: 0 means the default size for the VM size.
+    if o.get("osDiskSizeGB").and_then(Value::as_u64) == Some(0) {
+        o.remove("osDiskSizeGB");
+    }
+    let autoscaled = o.get("enableAutoScaling").and_then(Value::as_bool) == Some(true);
+    let count = match o.get("minCount").and_then(Value::as_u64) {
+        Some(min) if autoscaled => min,
+        _ => d.count,
+    };
+    o.entry("count").or_insert(json!(count));
+    o.entry("vmSize").or_insert(json!("Standard_D2s_v5"));
+    o.entry("osDiskSizeGB").or_insert(json!(128));
+    o.entry("type").or_insert(json!("VirtualMachineScaleSets"));
+    o.entry("osType").or_insert(json!("Linux"));
+    o.entry("mode").or_insert(json!(d.mode));
+    o.entry("maxPods").or_insert(json!(if d.plugin == "kubenet" { 110 } else { 250 }));
+    o.entry("orchestratorVersion").or_insert(json!(d.version));
+    o.entry("nodeImageVersion").or_insert(json!("AKSUbuntu-2204gen2containerd-202507.01.0"));
+}
+
+/// Sets what AKS computes on a pool being written: its version, state and power state.
+pub(crate) fn finish_pool(o: &mut Map<String, Value>, state: &str) {
+    let version = o.get("orchestratorVersion").cloned().unwrap_or(json!(DEFAULT_K8S_VERSION));
+    o.insert("currentOrchestratorVersion".into(), version);
+    o.insert("provisioningState".into(), json!(state));
+    o.entry("powerState").or_insert(json!({ "code": "Running" }));
+}
+
+/// The settings of a pool, for deciding whether a write changed it.
+fn pool_settings(p: &Value) -> Value {
+    let mut p = p.clone();
+    if let Value::Object(o) = &mut p {
+        for k in POOL_READ_ONLY {
+            o.remove(*k);
+        }
+        if let Some(Value::String(n)) = o.get_mut("name") {
+            *n = n.to_ascii_lowercase();
+        }
+    }
+    p
+}
+
+/// Gives each pool of `new` an `eTag`: the one it had in `old` when its settings are
+/// unchanged, a new one when it is new or changed ("the eTag value will change when the
+/// resource is updated").
+pub(crate) fn assign_pool_etags(w: &World, old: &[Value], new: &mut [Value]) {
+    for p in new.iter_mut() {
+        let name = pool_name(p).to_ascii_lowercase();
+        let kept = old
+            .iter()
+            .find(|o| pool_name(o).eq_ignore_ascii_case(&name))
+            .filter(|o| pool_settings(o) == pool_settings(p))
+            .and_then(|o| o.get("eTag").cloned());
+        if let Value::Object(o) = p {
+            o.insert("eTag".into(), kept.unwrap_or_else(|| json!(w.ids.guid())));
+        }
+    }
+}
+
+pub(crate) fn pool_name(p: &Value) -> &str {
+    p.get("name").and_then(Value::as_str).unwrap_or("")
+}
+
+fn pool_mode(p: &Value) -> &str {
+    p.get("mode").and_then(Value::as_str).unwrap_or("User")
+}
+
+pub(crate) fn is_system(p: &Value) -> bool {
+    pool_mode(p).eq_ignore_ascii_case("System")
+}
+
+/// "A cluster must have at least one 'System' Agent Pool at all times" (the spec).
+pub(crate) fn check_system_pool(pools: &[Value]) -> Result<(), ArmError> {
+    if pools.iter().any(is_system) {
+        return Ok(());
+    }
+    // The message is AKS's (seen in Azure/AKS#1602); the code is a guess.
+    Err(aks_err(
+        "InvalidParameter",
+        "Must define at least one system pool. A cluster must have at least one agent pool in mode System at all times.",
+    ))
+}
+
+/// The checks that apply to the cluster as a whole (outbound type, load balancer).
+fn validate_cluster(e: &Egress<'_>, existing: Option<&Entry>) -> Result<(), ArmError> {
     const OUTBOUND: &[&str] =
         &["loadBalancer", "userDefinedRouting", "managedNATGateway", "userAssignedNATGateway", "none"];
     if !OUTBOUND.contains(&e.outbound.as_str()) {
@@ -201,14 +347,13 @@ fn validate(w: &World, pools: &[Value], e: &Egress<'_>, existing: Option<&Entry>
             format!("Load balancer SKU '{}' is invalid; use standard or basic.", e.lb_sku),
         ));
     }
-    let udr = e.outbound == "userDefinedRouting";
     if e.outbound != "loadBalancer" && e.lb_sku == "basic" {
         return Err(aks_err(
             "UnexpectedLoadBalancerSkuForCurrentOutboundConfiguration",
             format!("Load balancer SKU must be standard when outboundType is {}; basic is not supported.", e.outbound),
         ));
     }
-    if udr {
+    if e.outbound == "userDefinedRouting" {
         if let Some(p) = e.lb_profile {
             let has_outbound = ["managedOutboundIPs", "outboundIPs", "outboundIPPrefixes"]
                 .iter()
@@ -222,101 +367,228 @@ fn validate(w: &World, pools: &[Value], e: &Egress<'_>, existing: Option<&Entry>
             }
         }
     }
+    Ok(())
+}
+
+/// Cluster PUT: the cluster-wide checks, then every pool against the others.
+fn validate(w: &World, pools: &[Value], e: &Egress<'_>, existing: Option<&Entry>) -> Result<(), ArmError> {
+    validate_cluster(e, existing)?;
     for (i, pool) in pools.iter().enumerate() {
-        let pname = pool.get("name").and_then(Value::as_str).unwrap_or("");
-        let ptype = pool.get("type").and_then(Value::as_str).unwrap_or("VirtualMachineScaleSets");
-        if e.outbound != "loadBalancer" && ptype != "VirtualMachineScaleSets" && ptype != "VirtualMachines" {
-            return Err(aks_err(
+        let others: Vec<&Value> = pools.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| p).collect();
+        validate_pool(w, pool, &format!("agentPoolProfiles[{i}]"), e, &others)?;
+    }
+    check_system_pool(pools)
+}
+
+/// A pool property that must be a non-negative integer when present.
+fn int_prop(pool: &Value, field: &str, key: &str) -> Result<Option<u64>, ArmError> {
+    match pool.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+            aks_err(
                 "InvalidParameter",
-                format!(
-                    "Agent pool '{pname}' (agentPoolProfiles[{i}].type) is {ptype}: outboundType {} requires \
-                     VirtualMachineScaleSets agent pools.",
-                    e.outbound
-                ),
+                format!("The value of parameter {field}.{key} is invalid: it must be a non-negative integer."),
+            )
+        }),
+    }
+}
+
+/// The checks AKS makes on one agent pool (defaults filled in) of a cluster whose egress is
+/// `e`; `others` are the cluster's other pools and `field` names the pool in messages
+/// (`agentPoolProfiles[0]` in a cluster PUT, `properties` in an agent pool PUT). The same
+/// function serves the cluster PUT and the agent pool PUT.
+pub(crate) fn validate_pool(
+    w: &World,
+    pool: &Value,
+    field: &str,
+    e: &Egress<'_>,
+    others: &[&Value],
+) -> Result<(), ArmError> {
+    let invalid = |msg: String| Err(aks_err("InvalidParameter", msg));
+    let pname = pool_name(pool);
+    let system = is_system(pool);
+
+    // Sizes and counts (ranges from the spec's descriptions).
+    let count = int_prop(pool, field, "count")?;
+    let min = int_prop(pool, field, "minCount")?;
+    let max = int_prop(pool, field, "maxCount")?;
+    int_prop(pool, field, "maxPods")?;
+    if int_prop(pool, field, "osDiskSizeGB")?.is_some_and(|s| s > 2048) {
+        return invalid(format!("The value of parameter {field}.osDiskSizeGB is invalid: the maximum is 2048."));
+    }
+    if let Some(c) = count {
+        let lowest = u64::from(system);
+        if c < lowest || c > 1000 {
+            return invalid(format!(
+                "The value of parameter {field}.count is invalid: {c} is outside {lowest}..1000 for a {} pool.",
+                if system { "System" } else { "User" }
             ));
         }
-        if udr && pool.get("enableNodePublicIP").and_then(Value::as_bool) == Some(true) {
-            return Err(aks_err(
-                "UDRWithNodePublicIPNotAllowed",
-                format!("Agent pool '{pname}' enables node public IPs, which cannot be combined with outboundType userDefinedRouting."),
+    }
+    let os = pool.get("osType").and_then(Value::as_str).unwrap_or("Linux");
+    if system && !os.eq_ignore_ascii_case("Linux") {
+        return invalid(format!("Agent pool '{pname}' is a System pool: System agent pools must have osType Linux."));
+    }
+    if os.eq_ignore_ascii_case("Windows") && pname.len() > 6 {
+        return invalid(format!("Windows agent pool name '{pname}' is too long: it can be at most 6 characters."));
+    }
+
+    // Autoscaler bounds.
+    if pool.get("enableAutoScaling").and_then(Value::as_bool) == Some(true) {
+        let (Some(min), Some(max)) = (min, max) else {
+            return invalid(format!(
+                "Agent pool '{pname}' enables the autoscaler: {field}.minCount and {field}.maxCount are required."
+            ));
+        };
+        if min > max {
+            return invalid(format!(
+                "The value of parameter {field}.minCount ({min}) must be less than or equal to {field}.maxCount ({max})."
             ));
         }
-        let subnet_id = pool.get("vnetSubnetID").and_then(Value::as_str);
-        let Some(subnet_id) = subnet_id else {
-            if udr {
-                return Err(aks_err(
-                    "InvalidParameter",
-                    format!(
-                        "Agent pool '{pname}' has no vnetSubnetID: outboundType userDefinedRouting requires agent pools in \
-                         an existing subnet whose route table sends egress to a firewall or appliance."
-                    ),
-                ));
+        if let Some(c) = count.filter(|c| *c < min || *c > max) {
+            return invalid(format!(
+                "The value of parameter {field}.count ({c}) must be within minCount ({min}) and maxCount ({max}) \
+                 when the autoscaler is enabled."
+            ));
+        }
+    } else if min.is_some() || max.is_some() {
+        return invalid(format!(
+            "Agent pool '{pname}' does not enable the autoscaler: {field}.minCount and {field}.maxCount must be null."
+        ));
+    }
+
+    // Egress.
+    let udr = e.outbound == "userDefinedRouting";
+    let ptype = pool.get("type").and_then(Value::as_str).unwrap_or("VirtualMachineScaleSets");
+    if e.outbound != "loadBalancer" && ptype != "VirtualMachineScaleSets" && ptype != "VirtualMachines" {
+        return invalid(format!(
+            "Agent pool '{pname}' ({field}.type) is {ptype}: outboundType {} requires VirtualMachineScaleSets agent pools.",
+            e.outbound
+        ));
+    }
+    if udr && pool.get("enableNodePublicIP").and_then(Value::as_bool) == Some(true) {
+        return Err(aks_err(
+            "UDRWithNodePublicIPNotAllowed",
+            format!("Agent pool '{pname}' enables node public IPs, which cannot be combined with outboundType userDefinedRouting."),
+        ));
+    }
+    let subnet_of = |p: &Value| p.get("vnetSubnetID").and_then(Value::as_str).map(str::to_string);
+    let subnet_id = subnet_of(pool);
+    let Some(subnet_id) = subnet_id else {
+        if udr {
+            return invalid(format!(
+                "Agent pool '{pname}' has no vnetSubnetID: outboundType userDefinedRouting requires agent pools in \
+                 an existing subnet whose route table sends egress to a firewall or appliance."
+            ));
+        }
+        if let Some(other) = others.iter().find(|o| subnet_of(o).is_some()) {
+            // The code follows the reverse case below; the message is armsim's.
+            return invalid(format!(
+                "Agent pool '{pname}' has no vnetSubnetID, but agent pool '{}' uses a custom subnet: all agent pools \
+                 of a cluster must be in the same virtual network.",
+                pool_name(other)
+            ));
+        }
+        return Ok(());
+    };
+    if let Some(other) = others.iter().find(|o| subnet_of(o).is_none()) {
+        // Code and message as AKS answers (MicrosoftDocs/azure-docs#116169).
+        return invalid(format!(
+            "Cannot use a custom subnet because agent pool {} is using a managed subnet. Please omit the \
+             vnetSubnetID parameter from the request.",
+            pool_name(other)
+        ));
+    }
+    if !matches!(paths::parse(&subnet_id), Target::Subnet { .. }) {
+        return invalid(format!("The value '{subnet_id}' of {field}.vnetSubnetID is not a valid subnet resource ID."));
+    }
+    let Some(subnet) = w.store.get(&subnet_id).filter(|s| s.kind == Kind::Subnet) else {
+        return Err(aks_err(
+            "SubnetNotFound",
+            format!("Subnet '{subnet_id}' of agent pool '{pname}' could not be found."),
+        ));
+    };
+    let vnet = paths::parent_of(&subnet.id);
+    for other in others {
+        let Some(theirs) = subnet_of(other) else { continue };
+        if !same_id(paths::parent_of(&theirs), vnet) {
+            // The rule is documented ("All node pools must reside in the same virtual
+            // network"); AKS's error code for it is not known: InvalidParameter is a guess.
+            return invalid(format!(
+                "The subnet {subnet_id} of agent pool '{pname}' is in virtual network {vnet}, but agent pool '{}' uses \
+                 virtual network {}: all agent pools of a cluster must be in the same virtual network.",
+                pool_name(other),
+                paths::parent_of(&theirs)
+            ));
+        }
+    }
+    let rt_id = subnet_route_table(subnet);
+    if e.plugin == "kubenet" && rt_id.is_some() && e.identity.eq_ignore_ascii_case("SystemAssigned") {
+        return Err(aks_err(
+            "CustomRouteTableWithUnsupportedMSIType",
+            "Clusters using managed identity type SystemAssigned do not support bringing your own route table. \
+             Please see https://aka.ms/aks/customrt for more information",
+        ));
+    }
+    if e.plugin == "kubenet" {
+        if let Some(mine) = rt_id {
+            for other in others {
+                let theirs = subnet_of(other)
+                    .and_then(|s| w.store.get(&s))
+                    .and_then(|s| subnet_route_table(s).map(str::to_string));
+                if let Some(theirs) = theirs.filter(|t| !same_id(t, mine)) {
+                    // Documented ("all subnets of a kubenet cluster must use the same route
+                    // table"); the error code is not known: InvalidParameter is a guess.
+                    return invalid(format!(
+                        "The subnet {subnet_id} of agent pool '{pname}' is associated with route table {mine}, but the \
+                         subnet of agent pool '{}' uses route table {theirs}: with kubenet all subnets of a cluster \
+                         must use the same route table.",
+                        pool_name(other)
+                    ));
+                }
             }
-            continue;
-        };
-        if !matches!(paths::parse(subnet_id), Target::Subnet { .. }) {
-            return Err(aks_err(
-                "InvalidParameter",
-                format!(
-                    "The value '{subnet_id}' of agentPoolProfiles[{i}].vnetSubnetID is not a valid subnet resource ID."
-                ),
-            ));
         }
-        let Some(subnet) = w.store.get(subnet_id).filter(|s| s.kind == Kind::Subnet) else {
-            return Err(aks_err(
-                "SubnetNotFound",
-                format!("Subnet '{subnet_id}' of agent pool '{pname}' could not be found."),
-            ));
-        };
-        let rt_id = subnet_route_table(subnet);
-        if e.plugin == "kubenet" && rt_id.is_some() && e.identity.eq_ignore_ascii_case("SystemAssigned") {
-            return Err(aks_err(
-                "CustomRouteTableWithUnsupportedMSIType",
-                "Clusters using managed identity type SystemAssigned do not support bringing your own route table. \
-                 Please see https://aka.ms/aks/customrt for more information",
-            ));
-        }
-        if !udr {
-            continue;
-        }
-        let Some(rt_id) = rt_id else {
-            return Err(aks_err(
-                "ExistingRouteTableNotAssociatedWithSubnet",
-                format!(
-                    "An existing route table has not been associated with subnet {subnet_id}. Please update the route \
-                     table association. For outboundType userDefinedRouting the subnet must have a route table."
-                ),
-            ));
-        };
-        let Some(rt) = w.store.get(rt_id).filter(|r| r.kind == Kind::RouteTable) else {
-            return Err(aks_err(
-                "GetRouteTableError",
-                format!("Failed to get route table {rt_id} associated with subnet {subnet_id}."),
-            ));
-        };
-        let default =
-            w.store.list(Kind::Route, &rt.id).into_iter().find(|r| r.prop_str("addressPrefix") == Some("0.0.0.0/0"));
-        let Some(default) = default else {
-            return Err(aks_err(
-                "RouteTableMissingDefaultRouteError",
-                format!(
-                    "The route table {} associated with subnet {subnet_id} has no default route (0.0.0.0/0). \
-                     outboundType userDefinedRouting requires one to a virtual appliance or virtual network gateway.",
-                    rt.id
-                ),
-            ));
-        };
-        let hop = default.prop_str("nextHopType").unwrap_or("");
-        if hop != "VirtualAppliance" && hop != "VirtualNetworkGateway" {
-            return Err(aks_err(
-                "RouteTableInvalidNextHop",
-                format!(
-                    "The default route (0.0.0.0/0) of route table {} has next hop type {hop}; outboundType \
-                     userDefinedRouting requires VirtualAppliance or VirtualNetworkGateway.",
-                    rt.id
-                ),
-            ));
-        }
+    }
+    if !udr {
+        return Ok(());
+    }
+    let Some(rt_id) = rt_id else {
+        return Err(aks_err(
+            "ExistingRouteTableNotAssociatedWithSubnet",
+            format!(
+                "An existing route table has not been associated with subnet {subnet_id}. Please update the route \
+                 table association. For outboundType userDefinedRouting the subnet must have a route table."
+            ),
+        ));
+    };
+    let Some(rt) = w.store.get(rt_id).filter(|r| r.kind == Kind::RouteTable) else {
+        return Err(aks_err(
+            "GetRouteTableError",
+            format!("Failed to get route table {rt_id} associated with subnet {subnet_id}."),
+        ));
+    };
+    let default =
+        w.store.list(Kind::Route, &rt.id).into_iter().find(|r| r.prop_str("addressPrefix") == Some("0.0.0.0/0"));
+    let Some(default) = default else {
+        return Err(aks_err(
+            "RouteTableMissingDefaultRouteError",
+            format!(
+                "The route table {} associated with subnet {subnet_id} has no default route (0.0.0.0/0). \
+                 outboundType userDefinedRouting requires one to a virtual appliance or virtual network gateway.",
+                rt.id
+            ),
+        ));
+    };
+    let hop = default.prop_str("nextHopType").unwrap_or("");
+    if hop != "VirtualAppliance" && hop != "VirtualNetworkGateway" {
+        return Err(aks_err(
+            "RouteTableInvalidNextHop",
+            format!(
+                "The default route (0.0.0.0/0) of route table {} has next hop type {hop}; outboundType \
+                 userDefinedRouting requires VirtualAppliance or VirtualNetworkGateway.",
+                rt.id
+            ),
+        ));
     }
     Ok(())
 }
@@ -350,7 +622,7 @@ fn put_cluster(w: &mut World, req: &Req, sub: &str, rg: &str, path_id: &str) -> 
         Some(live) => merge_update(live, props),
         None => props,
     };
-    let pools: Vec<Value> =
+    let mut pools: Vec<Value> =
         match props.get("agentPoolProfiles") {
             Some(Value::Array(a)) if !a.is_empty() => a.clone(),
             _ => return Err(aks_err(
@@ -359,27 +631,21 @@ fn put_cluster(w: &mut World, req: &Req, sub: &str, rg: &str, path_id: &str) -> 
             )),
         };
     for (i, p) in pools.iter().enumerate() {
-        let ok = p.get("name").and_then(Value::as_str).is_some_and(|n| {
-            !n.is_empty()
-                && n.len() <= 12
-                && n.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-                && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        });
-        if !ok {
+        if !p.get("name").and_then(Value::as_str).is_some_and(valid_pool_name) {
             return Err(aks_err(
                 "InvalidParameter",
                 format!("The value of parameter agentPoolProfiles[{i}].name is invalid: it must match ^[a-z][a-z0-9]{{0,11}}$."),
             ));
         }
     }
-    let net = obj(props.get("networkProfile"), "networkProfile")?;
-    let egress = Egress {
-        outbound: net.and_then(|n| str_of(n, "outboundType")).unwrap_or("loadBalancer").to_string(),
-        plugin: net.and_then(|n| str_of(n, "networkPlugin")).unwrap_or("kubenet").to_string(),
-        lb_sku: net.and_then(|n| str_of(n, "loadBalancerSku")).unwrap_or("standard").to_ascii_lowercase(),
-        lb_profile: obj(net.and_then(|n| n.get("loadBalancerProfile")), "networkProfile.loadBalancerProfile")?,
-        identity: identity_type(&body, &props),
-    };
+    let egress = egress_of(&body, &props)?;
+    let version = k8s_version(&props);
+    for (i, p) in pools.iter_mut().enumerate() {
+        if let Value::Object(o) = p {
+            let mode = if i == 0 { "System" } else { "User" };
+            apply_pool_defaults(o, &PoolDefaults { plugin: &egress.plugin, version: &version, mode, count: 3 });
+        }
+    }
     validate(w, &pools, &egress, existing.as_ref())?;
     check_cluster_conflict(w, &id, if existing.is_some() { "UpdateManagedCluster" } else { "CreateManagedCluster" })?;
 
@@ -445,6 +711,14 @@ fn merge_update(live: &Map<String, Value>, request: Map<String, Value>) -> Map<S
                         for (rk, rv) in rm {
                             pm.insert(rk.clone(), rv.clone());
                         }
+                        // Turning the autoscaler off drops its bounds.
+                        if rm.get("enableAutoScaling").and_then(Value::as_bool) == Some(false) {
+                            for k in ["minCount", "maxCount"] {
+                                if !rm.contains_key(k) {
+                                    pm.remove(k);
+                                }
+                            }
+                        }
                     }
                     pools.push(pool);
                 }
@@ -477,7 +751,7 @@ fn build_cluster(
     tags: Option<Value>,
     body: &Map<String, Value>,
     mut props: Map<String, Value>,
-    pools: Vec<Value>,
+    mut pools: Vec<Value>,
     e: &Egress<'_>,
     existing: Option<&Entry>,
 ) -> Value {
@@ -486,38 +760,20 @@ fn build_cluster(
     for k in READ_ONLY {
         props.remove(*k);
     }
-    let version = props
-        .get("kubernetesVersion")
-        .and_then(Value::as_str)
-        .filter(|v| !v.is_empty())
-        .unwrap_or(DEFAULT_K8S_VERSION)
-        .to_string();
+    let version = k8s_version(&props);
     let dns_prefix = props
         .get("dnsPrefix")
         .and_then(Value::as_str)
         .filter(|v| !v.is_empty())
         .map_or_else(|| format!("{name}-{rg}"), str::to_string);
     let state = if existing.is_some() { "Updating" } else { "Creating" };
-    let pools: Vec<Value> = pools
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut p)| {
-            if let Value::Object(o) = &mut p {
-                o.entry("count").or_insert(json!(3));
-                o.entry("vmSize").or_insert(json!("Standard_D2s_v5"));
-                o.entry("type").or_insert(json!("VirtualMachineScaleSets"));
-                o.entry("osType").or_insert(json!("Linux"));
-                o.entry("mode").or_insert(json!(if i == 0 { "System" } else { "User" }));
-                o.entry("maxPods").or_insert(json!(if e.plugin == "kubenet" { 110 } else { 250 }));
-                o.entry("orchestratorVersion").or_insert(json!(version));
-                o.insert("currentOrchestratorVersion".into(), json!(version));
-                o.entry("nodeImageVersion").or_insert(json!("AKSUbuntu-2204gen2containerd-202507.01.0"));
-                o.insert("provisioningState".into(), json!(state));
-                o.insert("powerState".into(), json!({ "code": "Running" }));
-            }
-            p
-        })
-        .collect();
+    for p in pools.iter_mut() {
+        if let Value::Object(o) = p {
+            finish_pool(o, state);
+        }
+    }
+    let old_pools = existing.map(pools_of).unwrap_or_default();
+    assign_pool_etags(w, &old_pools, &mut pools);
     let mut network: Map<String, Value> =
         props.get("networkProfile").and_then(Value::as_object).cloned().unwrap_or_default();
     network.insert("networkPlugin".into(), json!(e.plugin));
@@ -676,7 +932,7 @@ pub(crate) fn cluster_using_subnet(w: &World, subnet_id: &str) -> Option<String>
         .map(|c| c.id.clone())
 }
 
-fn pools_of(c: &Entry) -> Vec<Value> {
+pub(crate) fn pools_of(c: &Entry) -> Vec<Value> {
     c.props().and_then(|p| p.get("agentPoolProfiles")).and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
@@ -695,9 +951,14 @@ pub(crate) fn complete_write(w: &mut World, id: &str, _created: bool, ok: bool) 
         }
     }
     if ok {
-        remove_pod_routes(w, id);
-        write_pod_routes(w, id);
+        refresh_pod_routes(w, id);
     }
+}
+
+/// Rewrites the kubenet pod routes of a cluster after its nodes changed.
+pub(crate) fn refresh_pod_routes(w: &mut World, cluster_id: &str) {
+    remove_pod_routes(w, cluster_id);
+    write_pod_routes(w, cluster_id);
 }
 
 /// Applies the end of a delete: pod routes go, then the cluster.

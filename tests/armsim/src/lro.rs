@@ -24,6 +24,10 @@ pub(crate) enum Completion {
     Cluster { id: String, created: bool },
     /// A managed cluster finished deleting.
     ClusterDeleted(String),
+    /// An agent pool of a managed cluster finished creating or updating.
+    AgentPool { cluster: String, pool: String },
+    /// An agent pool of a managed cluster finished deleting.
+    AgentPoolDeleted { cluster: String, pool: String },
 }
 
 /// The state of an operation as its status document reports it.

@@ -13,6 +13,7 @@ pub(crate) const ROUTES: &str = "Microsoft.Network/routeTables/routes";
 pub(crate) const VNETS: &str = "Microsoft.Network/virtualNetworks";
 pub(crate) const SUBNETS: &str = "Microsoft.Network/virtualNetworks/subnets";
 pub(crate) const CLUSTERS: &str = "Microsoft.ContainerService/managedClusters";
+pub(crate) const AGENT_POOLS: &str = "Microsoft.ContainerService/managedClusters/agentPools";
 
 /// The resource provider namespace an operation-status URL belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +45,8 @@ pub(crate) enum Target {
     ManagedClusters { sub: String, rg: Option<String> },
     ManagedCluster { sub: String, rg: String, name: String },
     ManagedClusterAction { sub: String, rg: String, name: String, action: String },
+    AgentPools { sub: String, rg: String, cluster: String },
+    AgentPool { sub: String, rg: String, cluster: String, name: String },
     Operation { sub: String, ns: Namespace, location: String, id: String, kind: OpUrlKind },
     Unknown,
 }
@@ -56,9 +59,11 @@ impl Target {
             ResourceGroups { .. } | ResourceGroup { .. } | Unknown => None,
             RouteTables { .. } | RouteTable { .. } | Routes { .. } | Route { .. } => Some(Namespace::Network),
             VirtualNetworks { .. } | VirtualNetwork { .. } | Subnets { .. } | Subnet { .. } => Some(Namespace::Network),
-            ManagedClusters { .. } | ManagedCluster { .. } | ManagedClusterAction { .. } => {
-                Some(Namespace::ContainerService)
-            }
+            ManagedClusters { .. }
+            | ManagedCluster { .. }
+            | ManagedClusterAction { .. }
+            | AgentPools { .. }
+            | AgentPool { .. } => Some(Namespace::ContainerService),
             Operation { ns, .. } => Some(*ns),
         }
     }
@@ -155,6 +160,10 @@ pub(crate) fn parse(path: &str) -> Target {
         return match rest.as_slice() {
             [] => Target::ManagedClusters { sub, rg: Some(rg) },
             [name] => Target::ManagedCluster { sub, rg, name: name.clone() },
+            [cluster, p] if eq(p, "agentPools") => Target::AgentPools { sub, rg, cluster: cluster.clone() },
+            [cluster, p, name] if eq(p, "agentPools") => {
+                Target::AgentPool { sub, rg, cluster: cluster.clone(), name: name.clone() }
+            }
             [name, action] => Target::ManagedClusterAction { sub, rg, name: name.clone(), action: action.clone() },
             _ => Target::Unknown,
         };
@@ -208,6 +217,24 @@ mod tests {
         );
         assert_eq!(parse("/subscriptions/s/resourceGroups//x"), Target::Unknown);
         assert_eq!(parse("/foo"), Target::Unknown);
+        let c = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c";
+        assert_eq!(
+            parse(&format!("{c}/AGENTPOOLS/np1")),
+            Target::AgentPool { sub: "s".into(), rg: "rg".into(), cluster: "c".into(), name: "np1".into() }
+        );
+        assert_eq!(
+            parse(&format!("{c}/agentPools")),
+            Target::AgentPools { sub: "s".into(), rg: "rg".into(), cluster: "c".into() }
+        );
+        assert_eq!(
+            parse(&format!("{c}/listClusterUserCredential")),
+            Target::ManagedClusterAction {
+                sub: "s".into(),
+                rg: "rg".into(),
+                name: "c".into(),
+                action: "listClusterUserCredential".into()
+            }
+        );
     }
 
     #[test]

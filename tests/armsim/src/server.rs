@@ -306,7 +306,10 @@ fn operation(w: &World, req: &Req, id: &str, kind: OpUrlKind, ns: Namespace) -> 
                     Ok(Resp::json(200, crate::network::render_route_table(w, e)))
                 }
                 Some(e) => Ok(Resp::json(200, e.body.clone())),
-                None => Ok(Resp::empty(204)),
+                None => match crate::agent_pools::render_by_id(w, &op.resource_id) {
+                    Some(pool) => Ok(Resp::json(200, pool)),
+                    None => Ok(Resp::empty(204)),
+                },
             },
             OpState::Failed { code, message } => Err(ArmError::new(500, code.clone(), message.clone())),
         },

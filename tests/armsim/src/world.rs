@@ -83,6 +83,10 @@ impl World {
                     crate::aks::complete_write(self, id, *created, ok);
                 }
                 Completion::ClusterDeleted(id) => crate::aks::complete_delete(self, id, ok),
+                Completion::AgentPool { cluster, pool } => crate::agent_pools::complete_write(self, cluster, pool, ok),
+                Completion::AgentPoolDeleted { cluster, pool } => {
+                    crate::agent_pools::complete_delete(self, cluster, pool, ok)
+                }
             }
         }
     }
@@ -187,27 +191,31 @@ fn set_etag(body: &mut Value, etag: String) {
 /// Evaluates `If-Match` / `If-None-Match` against the current resource, as ARM does for
 /// resources that expose an etag.
 pub(crate) fn check_preconditions(req: &Req, existing: Option<&Entry>) -> Result<(), ArmError> {
+    check_etag_preconditions(req, existing.map(|e| e.etag().unwrap_or("")))
+}
+
+/// [`check_preconditions`] for a resource that is not stored as an entry of its own (an
+/// agent pool lives inside its cluster): `current` is `None` when the resource does not
+/// exist, else its etag (`""` when it has none).
+pub(crate) fn check_etag_preconditions(req: &Req, current: Option<&str>) -> Result<(), ArmError> {
     let failed = || {
         ArmError::new(412, "PreconditionFailed", "The condition specified using HTTP conditional header(s) is not met.")
     };
     if let Some(want) = req.header("if-match") {
-        let ok = match existing {
+        let ok = match current {
             None => false,
-            Some(e) => {
-                want.trim() == "*"
-                    || want.split(',').any(|w| normalize_etag(w) == normalize_etag(e.etag().unwrap_or("")))
-            }
+            Some(etag) => want.trim() == "*" || want.split(',').any(|w| normalize_etag(w) == normalize_etag(etag)),
         };
         if !ok {
             return Err(failed());
         }
     }
     if let Some(not) = req.header("if-none-match") {
-        if not.trim() == "*" && existing.is_some() {
+        if not.trim() == "*" && current.is_some() {
             return Err(failed());
         }
-        if let Some(e) = existing {
-            if not.split(',').any(|w| normalize_etag(w) == normalize_etag(e.etag().unwrap_or(""))) {
+        if let Some(etag) = current {
+            if not.split(',').any(|w| normalize_etag(w) == normalize_etag(etag)) {
                 return Err(failed());
             }
         }

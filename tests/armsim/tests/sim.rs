@@ -958,6 +958,34 @@ async fn recorded_scenario() {
     t.aks(Method::POST, &format!("{id}/listClusterAdminCredential"), None).await;
     let lb = t.aks(Method::PUT, &cluster_id("lb"), Some(cluster_body("loadBalancer", "azure", "SystemAssigned"))).await;
     t.poll(&lb).await;
+    // Agent pools: create, read, list, update, refused change, missing pool, delete.
+    let pool = format!("{id}/agentPools/users1");
+    let body = json!({"properties": {"vmSize": "Standard_D4s_v5", "count": 1, "vnetSubnetID": subnet_id("aks"),
+        "nodeLabels": {"workload": "batch"}, "nodeTaints": ["dedicated=batch:NoSchedule"], "availabilityZones": ["1", "2"]}});
+    let p = t.aks(Method::PUT, &pool, Some(body.clone())).await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.body);
+    t.poll(&p).await;
+    t.aks(Method::GET, &pool, None).await;
+    t.aks(Method::GET, &format!("{id}/agentPools"), None).await;
+    let mut update = body.clone();
+    update["properties"]["count"] = json!(2);
+    update["properties"]["enableAutoScaling"] = json!(true);
+    update["properties"]["minCount"] = json!(1);
+    update["properties"]["maxCount"] = json!(3);
+    let u = t.aks(Method::PUT, &pool, Some(update)).await;
+    assert_eq!(u.status, StatusCode::OK, "{}", u.body);
+    t.poll(&u).await;
+    let mut resize = body.clone();
+    resize["properties"]["vmSize"] = json!("Standard_D8s_v5");
+    assert_eq!(t.aks(Method::PUT, &pool, Some(resize)).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(t.aks(Method::GET, &format!("{id}/agentPools/nope"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.aks(Method::DELETE, &format!("{id}/agentPools/nodepool1"), None).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let d = t.aks(Method::DELETE, &pool, None).await;
+    assert_eq!(d.status, StatusCode::ACCEPTED);
+    t.poll(&d).await;
     let d = t.aks(Method::DELETE, &id, None).await;
     t.poll(&d).await;
     let s = t.put(&subnet_id("aks"), json!({"properties": {"addressPrefix": "10.0.0.0/22"}})).await;
@@ -979,4 +1007,436 @@ async fn aks_errors_can_be_flat() {
     // ARM's own errors keep the envelope.
     let g = t.aks(Method::GET, &cluster_id("c"), None).await;
     assert_eq!(g.body["error"]["code"], "ResourceNotFound");
+}
+
+// ---------------------------------------------------------------- agent pools
+
+/// The default seed plus: route tables `rt-egress` (default route to the firewall),
+/// `rt-other` (the same) and `rt-nodefault` (no default route); subnets `aks` (rt-egress),
+/// `users1` (rt-egress), `users2` (rt-nodefault), `users3` (rt-other) and `bare` (none) in
+/// `vnet`; and a second VNet `vnet-other` with subnet `users` (rt-egress).
+fn pool_seed() -> Seed {
+    use armsim::{SeedRoute, SeedRouteTable, SeedSubnet, SeedVirtualNetwork};
+    let table = |name: &str, default: bool| SeedRouteTable {
+        name: name.into(),
+        location: None,
+        disable_bgp_route_propagation: false,
+        routes: if default {
+            vec![SeedRoute {
+                name: "default".into(),
+                address_prefix: "0.0.0.0/0".into(),
+                next_hop_type: "VirtualAppliance".into(),
+                next_hop_ip_address: Some("10.0.4.4".into()),
+            }]
+        } else {
+            Vec::new()
+        },
+    };
+    let subnet = |name: &str, prefix: &str, rt: Option<&str>| SeedSubnet {
+        route_table: rt.map(str::to_string),
+        ..SeedSubnet::new(name, prefix)
+    };
+    let mut seed = Seed::default();
+    let rg = &mut seed.subscriptions[0].resource_groups[0];
+    rg.route_tables = vec![table("rt-egress", true), table("rt-other", true), table("rt-nodefault", false)];
+    let vnet = &mut rg.virtual_networks[0];
+    vnet.subnets[0].route_table = Some("rt-egress".into());
+    vnet.subnets.push(subnet("users1", "10.0.8.0/24", Some("rt-egress")));
+    vnet.subnets.push(subnet("users2", "10.0.9.0/24", Some("rt-nodefault")));
+    vnet.subnets.push(subnet("users3", "10.0.10.0/24", Some("rt-other")));
+    vnet.subnets.push(subnet("bare", "10.0.11.0/24", None));
+    rg.virtual_networks.push(SeedVirtualNetwork {
+        name: "vnet-other".into(),
+        location: None,
+        address_prefixes: vec!["10.1.0.0/16".into()],
+        subnets: vec![subnet("users", "10.1.0.0/24", Some("rt-egress"))],
+    });
+    seed
+}
+
+fn pool_id(cluster: &str, name: &str) -> String {
+    format!("{}/agentPools/{name}", cluster_id(cluster))
+}
+
+/// An agent pool body in `subnet` (of `vnet`) with `extra` properties laid over it.
+fn pool_body(subnet: &str, extra: Value) -> Value {
+    let mut props = json!({"vmSize": "Standard_D4s_v5", "count": 2, "vnetSubnetID": subnet_id(subnet)});
+    if let (Some(p), Value::Object(e)) = (props.as_object_mut(), extra) {
+        p.extend(e);
+    }
+    json!({"properties": props})
+}
+
+impl T {
+    async fn pools_sim() -> T {
+        start(Config { seed: pool_seed(), ..Config::default() }).await
+    }
+
+    /// Creates cluster `name` (its system pool `nodepool1` in subnet `aks`) and waits for it.
+    async fn cluster(&self, name: &str, plugin: &str, identity: &str) -> Value {
+        let r =
+            self.aks(Method::PUT, &cluster_id(name), Some(cluster_body("userDefinedRouting", plugin, identity))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(self.poll(&r).await["status"], "Succeeded");
+        self.aks(Method::GET, &cluster_id(name), None).await.body
+    }
+
+    async fn put_pool(&self, cluster: &str, name: &str, body: Value) -> R {
+        self.aks(Method::PUT, &pool_id(cluster, name), Some(body)).await
+    }
+
+    fn pool_names(cluster: &Value) -> Vec<String> {
+        cluster["properties"]["agentPoolProfiles"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|p| p["name"].as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+}
+
+#[tokio::test]
+async fn agent_pool_lifecycle_shares_the_cluster_profiles() {
+    let t = T::pools_sim().await;
+    let cluster = t.cluster("c1", "azure", "SystemAssigned").await;
+    let version = cluster["properties"]["kubernetesVersion"].clone();
+
+    // The pool the cluster PUT declared is an agent pool resource too.
+    let sys = t.aks(Method::GET, &pool_id("c1", "nodepool1"), None).await;
+    assert_eq!(sys.status, StatusCode::OK, "{}", sys.body);
+    assert_eq!(sys.body["id"], pool_id("c1", "nodepool1"));
+    assert_eq!(sys.body["type"], "Microsoft.ContainerService/managedClusters/agentPools");
+    assert_eq!(sys.body["properties"]["mode"], "System");
+    assert!(sys.body["properties"].get("name").is_none());
+    assert!(sys.body["properties"]["eTag"].is_string());
+
+    let r = t.put_pool("c1", "users1", pool_body("users1", json!({"nodeLabels": {"workload": "batch"}}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let p = &r.body["properties"];
+    assert_eq!(r.body["name"], "users1");
+    assert_eq!(r.body["id"], pool_id("c1", "users1"));
+    assert_eq!(p["provisioningState"], "Creating");
+    assert_eq!(p["mode"], "User");
+    assert_eq!(p["count"], 2);
+    assert_eq!(p["osDiskSizeGB"], 128);
+    assert_eq!(p["maxPods"], 250);
+    assert_eq!(p["osType"], "Linux");
+    assert_eq!(p["type"], "VirtualMachineScaleSets");
+    assert_eq!(p["orchestratorVersion"], version);
+    assert_eq!(p["currentOrchestratorVersion"], version);
+    assert_eq!(p["powerState"]["code"], "Running");
+    let etag = p["eTag"].as_str().unwrap().to_string();
+    let aso = r.header("azure-asyncoperation").unwrap();
+    assert!(aso.contains("/providers/Microsoft.ContainerService/locations/westeurope/operations/"), "{aso}");
+    assert_eq!(r.header("retry-after"), Some("0"));
+    assert_eq!(t.poll(&r).await["status"], "Succeeded");
+
+    let g = t.aks(Method::GET, &pool_id("c1", "users1"), None).await;
+    assert_eq!(g.body["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(g.body["properties"]["nodeLabels"], json!({"workload": "batch"}));
+    assert_eq!(g.body["properties"]["eTag"], etag.as_str(), "finishing is not an update");
+    let c = t.aks(Method::GET, &cluster_id("c1"), None).await.body;
+    assert_eq!(T::pool_names(&c), ["nodepool1", "users1"]);
+    assert_eq!(c["properties"]["agentPoolProfiles"][1]["vnetSubnetID"], subnet_id("users1"));
+    let list = t.aks(Method::GET, &format!("{}/agentPools", cluster_id("c1")), None).await;
+    let names: Vec<&str> = list.body["value"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["nodepool1", "users1"]);
+
+    // An update replaces the pool: labels it leaves out are gone; count and mode change in place.
+    let stale = t
+        .send(
+            Method::PUT,
+            &t.url(&pool_id("c1", "users1"), AKS),
+            Some(pool_body("users1", json!({"count": 3}))),
+            &[("If-Match", "\"00000000-0000-0000-0000-000000000000\"")],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    let exists = t
+        .send(
+            Method::PUT,
+            &t.url(&pool_id("c1", "users1"), AKS),
+            Some(pool_body("users1", json!({}))),
+            &[("If-None-Match", "*")],
+        )
+        .await;
+    assert_eq!(exists.status, StatusCode::PRECONDITION_FAILED);
+    let u = t
+        .send(
+            Method::PUT,
+            &t.url(&pool_id("c1", "users1"), AKS),
+            Some(pool_body("users1", json!({"count": 3, "nodeTaints": ["a=b:NoSchedule"], "provisioningState": "x"}))),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(u.status, StatusCode::OK, "{}", u.body);
+    assert_eq!(u.body["properties"]["provisioningState"], "Updating");
+    assert_ne!(u.body["properties"]["eTag"], etag.as_str());
+    t.poll(&u).await;
+    let g = t.aks(Method::GET, &pool_id("c1", "users1"), None).await.body;
+    assert_eq!(g["properties"]["count"], 3);
+    assert!(g["properties"].get("nodeLabels").is_none(), "{g}");
+    assert_eq!(g["properties"]["nodeTaints"], json!(["a=b:NoSchedule"]));
+    // Immutable settings: left out keeps them, a new value is refused.
+    let r = t.put_pool("c1", "users1", json!({"properties": {"count": 3}})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["properties"]["vmSize"], "Standard_D4s_v5");
+    assert_eq!(r.body["properties"]["vnetSubnetID"], subnet_id("users1"));
+    t.poll(&r).await;
+    for (k, v) in [
+        ("vmSize", json!("Standard_D8s_v5")),
+        ("maxPods", json!(30)),
+        ("osDiskSizeGB", json!(256)),
+        ("availabilityZones", json!(["1"])),
+    ] {
+        let r = t.put_pool("c1", "users1", pool_body("users1", json!({ k: v }))).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{k}: {}", r.body);
+        assert_eq!(aks_code(&r), "PropertyChangeNotAllowed", "{k}");
+    }
+    let r = t.put_pool("c1", "users1", pool_body("aks", json!({}))).await;
+    assert_eq!(aks_code(&r), "PropertyChangeNotAllowed");
+
+    // The last System pool stays.
+    let d = t.aks(Method::DELETE, &pool_id("c1", "nodepool1"), None).await;
+    assert_eq!(d.status, StatusCode::BAD_REQUEST);
+    assert_eq!(aks_code(&d), "OperationNotAllowed");
+    let r = t.put_pool("c1", "nodepool1", pool_body("aks", json!({"vmSize": "Standard_D2s_v5", "mode": "User"}))).await;
+    assert_eq!(aks_code(&r), "InvalidParameter", "{}", r.body);
+
+    let d = t.aks(Method::DELETE, &pool_id("c1", "users1"), None).await;
+    assert_eq!(d.status, StatusCode::ACCEPTED);
+    let loc = d.header("location").unwrap().to_string();
+    assert!(loc.contains("/operationresults/"));
+    assert!(d.header("azure-asyncoperation").is_some());
+    t.poll(&d).await;
+    assert_eq!(t.send(Method::GET, &loc, None, &[]).await.status, StatusCode::NO_CONTENT);
+    let g = t.aks(Method::GET, &pool_id("c1", "users1"), None).await;
+    assert_eq!(g.status, StatusCode::NOT_FOUND);
+    assert_eq!(aks_code(&g), "NotFound");
+    assert_eq!(T::pool_names(&t.aks(Method::GET, &cluster_id("c1"), None).await.body), ["nodepool1"]);
+    assert_eq!(t.aks(Method::DELETE, &pool_id("c1", "users1"), None).await.status, StatusCode::NO_CONTENT);
+
+    // Requests about a cluster that does not exist, and a bad pool name.
+    let g = t.aks(Method::GET, &pool_id("nope", "users1"), None).await;
+    assert_eq!(g.status, StatusCode::NOT_FOUND);
+    assert_eq!(aks_code(&g), "ResourceNotFound");
+    let l = t.aks(Method::GET, &format!("{}/agentPools", cluster_id("nope")), None).await;
+    assert_eq!(aks_code(&l), "ResourceNotFound");
+    let r = t.put_pool("c1", "Users_1", pool_body("users1", json!({}))).await;
+    assert_eq!(aks_code(&r), "InvalidParameter");
+
+    // A cluster delete takes its pools with it.
+    let d = t.aks(Method::DELETE, &cluster_id("c1"), None).await;
+    t.poll(&d).await;
+    assert_eq!(aks_code(&t.aks(Method::GET, &pool_id("c1", "nodepool1"), None).await), "ResourceNotFound");
+}
+
+#[tokio::test]
+async fn agent_pool_validation_matches_the_cluster_checks() {
+    let t = T::pools_sim().await;
+    t.cluster("c1", "azure", "SystemAssigned").await;
+    let refused = |r: &R, code: &str| {
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{code}: {}", r.body);
+        assert_eq!(aks_code(r), code, "{}", r.body);
+    };
+    refused(&t.put_pool("c1", "users2", pool_body("users2", json!({}))).await, "RouteTableMissingDefaultRouteError");
+    refused(
+        &t.put_pool("c1", "users2", pool_body("bare", json!({}))).await,
+        "ExistingRouteTableNotAssociatedWithSubnet",
+    );
+    refused(&t.put_pool("c1", "users2", pool_body("ghost", json!({}))).await, "SubnetNotFound");
+    refused(&t.put_pool("c1", "users2", json!({"properties": {"count": 1}})).await, "InvalidParameter");
+    refused(
+        &t.put_pool("c1", "users2", pool_body("users1", json!({"type": "AvailabilitySet"}))).await,
+        "InvalidParameter",
+    );
+    refused(
+        &t.put_pool("c1", "users2", pool_body("users1", json!({"enableNodePublicIP": true}))).await,
+        "UDRWithNodePublicIPNotAllowed",
+    );
+    // A subnet of another virtual network than the cluster's other pools.
+    let other = format!("{RG}/providers/Microsoft.Network/virtualNetworks/vnet-other/subnets/users");
+    let r = t.put_pool("c1", "users2", json!({"properties": {"vnetSubnetID": other}})).await;
+    refused(&r, "InvalidParameter");
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("same virtual network"), "{}", r.body);
+    // Autoscaler bounds.
+    refused(
+        &t.put_pool("c1", "users2", pool_body("users1", json!({"enableAutoScaling": true}))).await,
+        "InvalidParameter",
+    );
+    refused(
+        &t.put_pool(
+            "c1",
+            "users2",
+            pool_body("users1", json!({"enableAutoScaling": true, "minCount": 3, "maxCount": 5})),
+        )
+        .await,
+        "InvalidParameter",
+    );
+    let mut no_count = pool_body("users1", json!({"enableAutoScaling": true, "minCount": 1, "maxCount": 5}));
+    no_count["properties"].as_object_mut().unwrap().remove("count");
+    let r = t.put_pool("c1", "users2", no_count).await;
+    refused(&r, "InvalidParameter");
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("properties.count"));
+    refused(
+        &t.put_pool("c1", "users2", pool_body("users1", json!({"minCount": 1, "maxCount": 3}))).await,
+        "InvalidParameter",
+    );
+    refused(&t.put_pool("c1", "users2", pool_body("users1", json!({"count": 1001}))).await, "InvalidParameter");
+
+    // Nothing was stored by the refused requests.
+    assert_eq!(t.aks(Method::GET, &pool_id("c1", "users2"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(T::pool_names(&t.aks(Method::GET, &cluster_id("c1"), None).await.body), ["nodepool1"]);
+
+    // Null bounds with the autoscaler off are fine; so are bounds with it on. With Azure
+    // CNI a pool may use another route table than the other pools.
+    let ok = t
+        .put_pool(
+            "c1",
+            "users2",
+            pool_body("users3", json!({"enableAutoScaling": false, "minCount": null, "maxCount": null})),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+    assert!(ok.body["properties"].get("minCount").is_none(), "nulls are not stored: {}", ok.body);
+    t.poll(&ok).await;
+    let ok = t
+        .put_pool("c1", "users2", pool_body("users3", json!({"enableAutoScaling": true, "minCount": 1, "maxCount": 5})))
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    t.poll(&ok).await;
+
+    // The cluster PUT applies the same checks to the pools added through this API: without
+    // rt-other's default route the next cluster update fails on users2.
+    let d = t.delete(&format!("{}/routes/default", rt_id("rt-other"))).await;
+    t.poll(&d).await;
+    let r = t
+        .aks(Method::PUT, &cluster_id("c1"), Some(cluster_body("userDefinedRouting", "azure", "SystemAssigned")))
+        .await;
+    refused(&r, "RouteTableMissingDefaultRouteError");
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("users3"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn kubenet_pools_share_the_cluster_route_table() {
+    let t = T::pools_sim().await;
+    t.cluster("kn", "kubenet", "UserAssigned").await;
+    let r = t.put_pool("kn", "users3", pool_body("users3", json!({}))).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(aks_code(&r), "InvalidParameter");
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("same route table"), "{}", r.body);
+
+    // In the cluster's route table the pool is accepted and its nodes get pod routes.
+    let r = t.put_pool("kn", "users1", pool_body("users1", json!({"count": 2}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["properties"]["maxPods"], 110);
+    t.poll(&r).await;
+    let routes = |b: &Value| -> Vec<String> {
+        b["properties"]["routes"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect()
+    };
+    let names = routes(&t.get(&rt_id("rt-egress")).await.body);
+    assert_eq!(names.iter().filter(|n| n.starts_with("aks-users1-")).count(), 2, "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.starts_with("aks-nodepool1-")).count(), 2, "{names:?}");
+
+    let d = t.aks(Method::DELETE, &pool_id("kn", "users1"), None).await;
+    t.poll(&d).await;
+    let names = routes(&t.get(&rt_id("rt-egress")).await.body);
+    assert!(!names.iter().any(|n| n.starts_with("aks-users1-")), "{names:?}");
+}
+
+#[tokio::test]
+async fn agent_pool_and_cluster_operations_exclude_each_other() {
+    let t = T::pools_sim().await;
+    t.cluster("c1", "azure", "SystemAssigned").await;
+    t.sim.set_lro_delay(Duration::from_secs(60));
+    let u = t
+        .aks(Method::PUT, &cluster_id("c1"), Some(cluster_body("userDefinedRouting", "azure", "SystemAssigned")))
+        .await;
+    assert_eq!(u.status, StatusCode::OK);
+    let r = t.put_pool("c1", "users1", pool_body("users1", json!({}))).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(aks_code(&r), "OperationNotAllowed");
+    t.sim.settle_operations();
+
+    let p = t.put_pool("c1", "users1", pool_body("users1", json!({}))).await;
+    assert_eq!(p.status, StatusCode::CREATED);
+    let c = t
+        .aks(Method::PUT, &cluster_id("c1"), Some(cluster_body("userDefinedRouting", "azure", "SystemAssigned")))
+        .await;
+    assert_eq!(c.status, StatusCode::CONFLICT);
+    assert_eq!(aks_code(&c), "OperationNotAllowed");
+    assert!(c.body["error"]["message"].as_str().unwrap().contains("CreateAgentPool"), "{}", c.body);
+    let other = t.put_pool("c1", "users2", pool_body("users1", json!({}))).await;
+    assert_eq!(other.status, StatusCode::CONFLICT);
+    let del = t.aks(Method::DELETE, &pool_id("c1", "users1"), None).await;
+    assert_eq!(del.status, StatusCode::CONFLICT);
+    assert_eq!(t.aks(Method::DELETE, &cluster_id("c1"), None).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        t.aks(Method::GET, &pool_id("c1", "users1"), None).await.body["properties"]["provisioningState"],
+        "Creating"
+    );
+    t.sim.settle_operations();
+    assert_eq!(
+        t.aks(Method::GET, &pool_id("c1", "users1"), None).await.body["properties"]["provisioningState"],
+        "Succeeded"
+    );
+
+    // A failed pool operation leaves the pool Failed.
+    t.sim.set_lro_delay(Duration::ZERO);
+    t.sim
+        .fail_next_lro(LroFailure {
+            method: Some("PUT".into()),
+            path_regex: "agentPools/users1$".into(),
+            code: "ReconcileVMSSAgentPoolFailed".into(),
+            message: "boom".into(),
+            count: 1,
+        })
+        .unwrap();
+    let f = t.put_pool("c1", "users1", pool_body("users1", json!({"count": 4}))).await;
+    assert_eq!(t.poll(&f).await["status"], "Failed");
+    assert_eq!(
+        t.aks(Method::GET, &pool_id("c1", "users1"), None).await.body["properties"]["provisioningState"],
+        "Failed"
+    );
+}
+
+#[tokio::test]
+async fn agent_pools_through_the_admin_endpoint() {
+    let t = T::pools_sim().await;
+    t.cluster("c1", "azure", "SystemAssigned").await;
+    let p = t
+        .put_pool("c1", "users1", pool_body("users1", json!({"enableAutoScaling": true, "minCount": 1, "maxCount": 5})))
+        .await;
+    t.poll(&p).await;
+    let etag = t.aks(Method::GET, &pool_id("c1", "users1"), None).await.body["properties"]["eTag"].clone();
+    let sys_etag = t.aks(Method::GET, &pool_id("c1", "nodepool1"), None).await.body["properties"]["eTag"].clone();
+    assert_eq!(t.sim.resource(&pool_id("c1", "users1")).unwrap()["properties"]["count"], 2);
+    assert!(t.sim.resource(&pool_id("c1", "nope")).is_none());
+
+    // The autoscaler's count, set out of band on the cluster body.
+    let mut c = t.sim.resource(&cluster_id("c1")).unwrap();
+    c["properties"]["agentPoolProfiles"][1]["count"] = json!(4);
+    t.sim.put_resource(&cluster_id("c1"), c).unwrap();
+    let g = t.aks(Method::GET, &pool_id("c1", "users1"), None).await.body;
+    assert_eq!(g["properties"]["count"], 4);
+    assert_ne!(g["properties"]["eTag"], etag, "the changed pool gets a new eTag");
+    let sys = t.aks(Method::GET, &pool_id("c1", "nodepool1"), None).await.body;
+    assert_eq!(sys["properties"]["eTag"], sys_etag, "an unchanged pool keeps its eTag");
+    // So does a cluster update that leaves it as it is.
+    let u = t
+        .aks(Method::PUT, &cluster_id("c1"), Some(cluster_body("userDefinedRouting", "azure", "SystemAssigned")))
+        .await;
+    assert_eq!(u.body["properties"]["agentPoolProfiles"][0]["eTag"], sys_etag, "{}", u.body);
+    assert_eq!(
+        u.body["properties"]["agentPoolProfiles"][1]["count"], 4,
+        "the cluster PUT keeps the autoscaler's count"
+    );
+    t.poll(&u).await;
+
+    // Or on the pool itself.
+    let mut pool = t.sim.resource(&pool_id("c1", "users1")).unwrap();
+    pool["properties"]["count"] = json!(5);
+    t.sim.put_resource(&pool_id("c1", "users1"), pool).unwrap();
+    assert_eq!(t.aks(Method::GET, &pool_id("c1", "users1"), None).await.body["properties"]["count"], 5);
+    assert!(t.sim.delete_resource(&pool_id("c1", "users1")));
+    assert!(!t.sim.delete_resource(&pool_id("c1", "users1")));
+    assert_eq!(T::pool_names(&t.aks(Method::GET, &cluster_id("c1"), None).await.body), ["nodepool1"]);
 }
