@@ -3,7 +3,7 @@
 #
 #   1. builds the provider and armsim, publishes the provider in a local
 #      filesystem mirror, and starts armsim with its default seed (resource
-#      group rg-egress, VNet vnet, subnets aks and AzureFirewallSubnet);
+#      group rg-egress, VNet vnet, subnets aks, AzureFirewallSubnet and users);
 #   2. on the example: terraform init, apply, a second plan that must show
 #      no changes, and destroy;
 #   3. plans the example's broken variant (the files of `broken/` laid over a

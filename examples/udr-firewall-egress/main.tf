@@ -31,6 +31,12 @@ variable "aks_subnet_id" {
   default     = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-egress/providers/Microsoft.Network/virtualNetworks/vnet/subnets/aks"
 }
 
+variable "users_subnet_id" {
+  description = "The existing subnet of the user node pool, in the same virtual network."
+  type        = string
+  default     = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-egress/providers/Microsoft.Network/virtualNetworks/vnet/subnets/users"
+}
+
 variable "firewall_private_ip" {
   description = "The firewall's private IP address in AzureFirewallSubnet: the next hop of all egress."
   type        = string
@@ -100,10 +106,29 @@ resource "aksudr_cluster" "aks" {
     # The route that carries egress: created before the cluster, and checked
     # to be the subnet's default route before the cluster is written.
     egress_route_id = aksudr_firewall_route.default.id
-    service_cidr        = "10.2.0.0/16"
-    dns_service_ip      = "10.2.0.10"
-    pod_cidr            = "10.244.0.0/16"
+    service_cidr    = "10.2.0.0/16"
+    dns_service_ip  = "10.2.0.10"
+    pod_cidr        = "10.244.0.0/16"
   }
+}
+
+# The user pool's subnet egresses through the same route table: checked at
+# plan, and again before the pool is created, like the cluster's subnet.
+resource "aksudr_subnet_route_table_association" "users" {
+  subnet_id      = var.users_subnet_id
+  route_table_id = aksudr_route_table.egress.id
+}
+
+resource "aksudr_node_pool" "users" {
+  name       = "users"
+  cluster_id = aksudr_cluster.aks.id
+  vm_size    = "Standard_D4s_v5"
+  # The reference orders the association before the pool.
+  vnet_subnet_id = aksudr_subnet_route_table_association.users.subnet_id
+
+  auto_scaling_enabled = true
+  min_count            = 1
+  max_count            = 3
 }
 
 output "cluster_id" {

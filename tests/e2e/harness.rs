@@ -531,8 +531,9 @@ pub struct Azure {
 }
 
 impl Azure {
-    /// The default seed: group `rg-egress`, VNet `vnet` with subnets `aks`
-    /// and `AzureFirewallSubnet`, no route tables; operations finish at once.
+    /// The default seed: group `rg-egress`, VNet `vnet` with subnets `aks`,
+    /// `AzureFirewallSubnet` and `users`, no route tables; operations finish
+    /// at once.
     pub fn start() -> Azure {
         Azure::start_with(armsim::Config::default())
     }

@@ -81,8 +81,9 @@ fn firewall_egress_example_applies_plans_clean_and_destroys() {
         .unwrap_or_else(|e| panic!("reading the example: {e}"));
     let wd = Workdir::new(&example).envs(az.secret_env());
     wd.init();
-    wd.apply().assert_stdout_contains("5 added");
+    wd.apply().assert_stdout_contains("7 added");
     let cluster = az.get(&cluster_id("aks-egress"));
+    assert!(az.sim.resource(&format!("{}/agentPools/users", cluster_id("aks-egress"))).is_some());
     assert_eq!(cluster["properties"]["networkProfile"]["outboundType"], "userDefinedRouting");
     // UDR: AKS creates no outbound IPs of its own.
     assert!(cluster.pointer("/properties/networkProfile/loadBalancerProfile/effectiveOutboundIPs").is_none());

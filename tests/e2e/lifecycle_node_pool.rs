@@ -60,8 +60,8 @@ resource "aksudr_subnet_route_table_association" "{name}" {{
 #[test]
 fn a_cluster_and_two_user_pools_apply_replan_empty_import_and_destroy() {
     let az = Azure::start();
-    add_subnet(&az, "users1", "10.0.8.0/24");
-    add_subnet(&az, "users2", "10.0.9.0/24");
+    add_subnet(&az, "users1", "10.0.10.0/24");
+    add_subnet(&az, "users2", "10.0.11.0/24");
     // Everything in one apply: table, default route, three associations,
     // the cluster and its pools. The plan-time checks see the network and
     // the cluster as this plan leaves them.
@@ -141,7 +141,7 @@ fn a_cluster_and_two_user_pools_apply_replan_empty_import_and_destroy() {
 fn a_pool_whose_subnet_has_no_default_route_is_refused_at_plan() {
     let az = Azure::start();
     egress_in_place(&az, default_route("VirtualAppliance"));
-    add_subnet(&az, "users1", "10.0.8.0/24");
+    add_subnet(&az, "users1", "10.0.10.0/24");
     // users1 uses a table with only a route to the firewall's public IP.
     let rt = route_table_id("rt-users");
     az.put(
@@ -203,7 +203,7 @@ resource "aksudr_firewall_route" "users" {{
 fn kubenet_pools_must_share_the_cluster_route_table_and_vnet() {
     let az = Azure::start();
     egress_in_place(&az, default_route("VirtualAppliance"));
-    add_subnet(&az, "users1", "10.0.8.0/24");
+    add_subnet(&az, "users1", "10.0.10.0/24");
     let other = route_table_id("rt-other");
     az.put(&other, json!({"location": "westeurope", "properties": {"routes": default_route("VirtualAppliance")}}));
     az.edit(&subnet_id("users1"), |s| s["properties"]["routeTable"] = json!({"id": other}));

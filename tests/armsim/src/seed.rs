@@ -118,7 +118,8 @@ impl SeedSubnet {
 
 impl Default for Seed {
     /// Subscription `00000000-…`, group `rg-egress` (westeurope), VNet `vnet` 10.0.0.0/16 with
-    /// subnets `aks` 10.0.0.0/22 and `AzureFirewallSubnet` 10.0.4.0/26.
+    /// subnets `aks` 10.0.0.0/22, `AzureFirewallSubnet` 10.0.4.0/26 and `users` 10.0.8.0/24 (for
+    /// a user node pool).
     fn default() -> Self {
         Seed {
             subscriptions: vec![SeedSubscription {
@@ -135,6 +136,7 @@ impl Default for Seed {
                         subnets: vec![
                             SeedSubnet::new("aks", "10.0.0.0/22"),
                             SeedSubnet::new("AzureFirewallSubnet", "10.0.4.0/26"),
+                            SeedSubnet::new("users", "10.0.8.0/24"),
                         ],
                     }],
                 }],

@@ -224,7 +224,7 @@ async fn seeded_network_is_visible() {
     assert_eq!(vnet.body["properties"]["addressSpace"]["addressPrefixes"], json!(["10.0.0.0/16"]));
     let names: Vec<&str> =
         vnet.body["properties"]["subnets"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, vec!["aks", "AzureFirewallSubnet"]);
+    assert_eq!(names, vec!["aks", "AzureFirewallSubnet", "users"]);
     let s = t.get(&subnet_id("aks")).await;
     assert_eq!(s.body["properties"]["addressPrefix"], "10.0.0.0/22");
     assert_eq!(s.body["type"], "Microsoft.Network/virtualNetworks/subnets");
