@@ -1,4 +1,5 @@
-//! The fault matrix: every resource type that creates something in Azure,
+//! The fault matrix: every resource type that creates something in Azure
+//! (node pools included),
 //! under every way a create can go wrong after (or while) Azure accepts it —
 //! Ctrl-C while the PUT's answer is on its way or during the operation, the
 //! provider process terminated, the create timeout, the operation-status URL
@@ -22,6 +23,7 @@ enum Kind {
     FirewallRoute,
     Association,
     Cluster,
+    NodePool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +39,7 @@ enum Failure {
     Throttled,
 }
 
-const KINDS: [Kind; 4] = [Kind::RouteTable, Kind::FirewallRoute, Kind::Association, Kind::Cluster];
+const KINDS: [Kind; 5] = [Kind::RouteTable, Kind::FirewallRoute, Kind::Association, Kind::Cluster, Kind::NodePool];
 const FAILURES: [Failure; 9] = [
     Failure::StopBeforeAnswer,
     Failure::StopDuringOperation,
@@ -81,6 +83,7 @@ impl Kind {
             Kind::FirewallRoute => "aksudr_firewall_route.default",
             Kind::Association => "aksudr_subnet_route_table_association.aks",
             Kind::Cluster => "aksudr_cluster.aks",
+            Kind::NodePool => "aksudr_node_pool.users",
         }
     }
 
@@ -92,6 +95,7 @@ impl Kind {
             Kind::FirewallRoute => "routeTables/rt-egress$",
             Kind::Association => "subnets/aks$",
             Kind::Cluster => "managedClusters/aks-egress$",
+            Kind::NodePool => "agentPools/users$",
         }
     }
 
@@ -99,6 +103,7 @@ impl Kind {
     fn dependency(self) -> Option<&'static str> {
         match self {
             Kind::FirewallRoute | Kind::Association => Some("aksudr_route_table.rt"),
+            Kind::NodePool => Some("aksudr_cluster.aks"),
             Kind::RouteTable | Kind::Cluster => None,
         }
     }
@@ -121,6 +126,13 @@ impl Kind {
                 subnet_id("aks")
             ),
             Kind::Cluster => cluster("azure", "network_plugin_mode = \"overlay\"", timeouts),
+            Kind::NodePool => format!(
+                "{}\nresource \"aksudr_node_pool\" \"users\" {{\n  name           = \"users\"\n  \
+                 cluster_id     = aksudr_cluster.aks.id\n  vm_size        = \"Standard_D4s_v5\"\n  \
+                 vnet_subnet_id = \"{}\"\n  {timeouts}\n}}\n",
+                cluster("azure", "network_plugin_mode = \"overlay\"", ""),
+                subnet_id("aks")
+            ),
         }
     }
 
@@ -135,6 +147,7 @@ impl Kind {
                 az.sim.resource(&subnet_id("aks")).is_some_and(|s| s.pointer("/properties/routeTable/id").is_some())
             }
             Kind::Cluster => az.sim.resource(&cluster_id("aks-egress")).is_some(),
+            Kind::NodePool => az.sim.resource(&format!("{}/agentPools/users", cluster_id("aks-egress"))).is_some(),
         }
     }
 }
@@ -201,7 +214,7 @@ fn interrupted_apply(az: &Azure, wd: &Workdir, kind: Kind, signal: &str) -> Resu
 /// One cell: the failure, then the checks. `Err` says what went wrong.
 fn run(kind: Kind, failure: Failure) -> Result<(), String> {
     let az = Azure::start();
-    if kind == Kind::Cluster {
+    if matches!(kind, Kind::Cluster | Kind::NodePool) {
         egress_in_place(&az, default_route("VirtualAppliance"));
     }
     let timeouts = if failure == Failure::CreateTimeout { "timeouts {\n    create = \"3s\"\n  }" } else { "" };
