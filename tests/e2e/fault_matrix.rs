@@ -1,13 +1,13 @@
 //! The fault matrix: every resource type that creates something in Azure
-//! (node pools included),
-//! under every way a create can go wrong after (or while) Azure accepts it —
-//! Ctrl-C while the PUT's answer is on its way or during the operation, the
-//! provider process terminated, the create timeout, the operation-status URL
-//! failing until retries run out, the answer to the PUT lost (or a 504)
-//! after Azure committed it, the read after the write refused, a throttling storm. In
-//! each cell, once Azure has (or may have) the object the state tracks it, the next apply
-//! converges without an import error, and nothing exists in Azure that the
-//! state does not know. The matrix is printed as a table.
+//! (node pools included), under every way a create can go wrong after (or
+//! while) Azure accepts it — Ctrl-C while the PUT's answer is on its way or
+//! during the operation, the provider process terminated, the create
+//! timeout, the operation-status URL failing until retries run out, the
+//! answer to the PUT lost (or a 504) after Azure committed it, the read
+//! after the write refused, a throttling storm. In each cell, once Azure has
+//! (or may have) the object the state tracks it, the next apply converges
+//! without an import error, and nothing exists in Azure that the state does
+//! not know. The matrix is printed as a table.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
