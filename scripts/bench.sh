@@ -5,7 +5,9 @@
 #     the same plan of N built-in terraform_data resources in the same run,
 #     and their ratio (median of --runs plans each);
 #   * the ARM requests that refresh made (armsim's request log);
-#   * the provider's peak RSS during that plan;
+#   * the provider's peak RSS during that plan, and the CPU time of all the
+#     provider processes Terraform started for it;
+#   * the provider's start to its handshake line (min/median/max of 20);
 #   * wall time of `terraform apply` creating M routes with armsim's
 #     long-running operations taking --lro-delay-ms each.
 #
@@ -147,18 +149,28 @@ tf_init() {
   (cd "$1" && lib_tf_log="${1}/init.log" lib_tf init >/dev/null) || die "terraform init failed in $1"
 }
 
-# terraform apply in $1 with -var n=$2; the output goes to $1/apply.log.
+# terraform apply in $1 with -var n=$2 and any further arguments; the
+# output goes to $1/apply.log.
 tf_apply() {
-  (cd "$1" && lib_tf_log="${1}/apply.log" lib_tf apply -auto-approve -var "n=$2")
+  local dir="$1" n="$2"
+  shift 2
+  (cd "$dir" && lib_tf_log="${dir}/apply.log" lib_tf apply -auto-approve -var "n=${n}" "$@")
 }
 
 # Times one `terraform plan` (with refresh) in $1 with -var n=$2 and prints
-# the seconds. A plan that wants changes is reported, not hidden: it means
-# the refresh saw drift where there should be none.
+# the seconds; the CPU seconds of terraform and every process it started
+# (the providers included) go to $1/plan.cpu. A plan that wants changes is
+# reported, not hidden: it means the refresh saw drift where there should be
+# none.
 plan_seconds() {
   local dir="$1" n="$2" start end rc=0
   start="$EPOCHREALTIME"
-  (cd "$dir" && "$lib_terraform" plan -no-color -input=false -detailed-exitcode -var "n=${n}" \
+  (cd "$dir" && python3 -c '
+import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write("%.3f\n" % (r.ru_utime + r.ru_stime))
+sys.exit(rc)' "${dir}/plan.cpu" "$lib_terraform" plan -no-color -input=false -detailed-exitcode -var "n=${n}" \
     >"${dir}/plan.log" 2>&1) || rc=$?
   end="$EPOCHREALTIME"
   case "$rc" in
@@ -234,17 +246,21 @@ tf_apply "$data" "$n_plan" || die "applying ${n_plan} terraform_data failed"
 echo "applied (${resource}: ${setup_apply_s} s at LRO delay 0)"
 
 step "plan with refresh, ${runs} run(s) each, alternating"
-aks_times=() data_times=()
+aks_times=() data_times=() aks_cpus=() data_cpus=()
 for ((i = 1; i <= runs; i++)); do
   # The first measured plan also gives the request count.
   if ((i == 1)); then lib_armsim_admin DELETE /_armsim/requests >/dev/null; fi
   aks_times+=("$(plan_seconds "$aks" "$n_plan")")
+  aks_cpus+=("$(cat "${aks}/plan.cpu")")
   if ((i == 1)); then IFS=$'\t' read -r arm_requests arm_breakdown token_requests < <(count_requests); fi
   data_times+=("$(plan_seconds "$data" "$n_plan")")
+  data_cpus+=("$(cat "${data}/plan.cpu")")
   echo "run ${i}: ${resource} ${aks_times[-1]} s, terraform_data ${data_times[-1]} s"
 done
 aks_plan_s="$(median "${aks_times[@]}")"
 data_plan_s="$(median "${data_times[@]}")"
+aks_cpu_s="$(median "${aks_cpus[@]}")"
+data_cpu_s="$(median "${data_cpus[@]}")"
 ratio="$(awk -v a="$aks_plan_s" -v d="$data_plan_s" 'BEGIN { printf "%.1f", (d > 0) ? a / d : 0 }')"
 
 # --- peak RSS --------------------------------------------------------------------------
@@ -273,9 +289,23 @@ cp "${aks}/main.tf" "${aks}/terraform.tfstate" "${rss}/tf/"
 )
 # Terraform may start the provider more than once in a plan; the peak is
 # the largest.
-read -r rss_procs rss_kib < <(awk '{ n++; if ($2 > m) m = $2 } END { print n + 0, m + 0 }' "$rss_file")
+read -r rss_procs rss_kib cpu_ms < <(awk '{ n++; if ($2 > m) m = $2; c += $3 } END { print n + 0, m + 0, c + 0 }' "$rss_file")
 ((rss_procs > 0)) || die "the wrapper recorded no provider process"
 rss_mib="$(awk -v k="$rss_kib" 'BEGIN { printf "%.1f", k / 1024 }')"
+cpu_s="$(awk -v c="$cpu_ms" 'BEGIN { printf "%.3f", c / 1000 }')"
+
+# --- start-up ---------------------------------------------------------------------------
+#
+# With the P-521 AutoMTLS client certificate Terraform would pass, so that
+# the TLS set-up counts.
+step "provider start to handshake line"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:secp521r1 -nodes -days 1 -subj "/CN=localhost" \
+  -keyout "${work}/client-key.pem" -out "${work}/client-cert.pem" 2>/dev/null \
+  || die "openssl could not make a P-521 client certificate"
+IFS=$'\t' read -r start_min start_med start_max start_cpu < <(
+  python3 "${lib_root}/scripts/startup-time.py" "${lib_root}/target/${lib_profile}/terraform-provider-aksudr" \
+    "${work}/client-cert.pem" 20
+) || die "timing the provider's start failed"
 
 # --- apply of M with slow operations --------------------------------------------------------
 
@@ -294,6 +324,13 @@ t0="$EPOCHREALTIME"
 tf_apply "$slow" "$n_apply" || die "applying ${n_apply} ${resource} failed"
 apply_s="$(awk -v s="$t0" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.2f", e - s }')"
 IFS=$'\t' read -r apply_requests apply_breakdown _ < <(count_requests)
+# Again with -parallelism=50, from none.
+lib_armsim_admin POST /_armsim/config '{"lro_delay_ms":0}' >/dev/null
+tf_apply "$slow" 0 || die "removing the ${resource} again failed"
+lib_armsim_admin POST /_armsim/config "{\"lro_delay_ms\":${lro_delay_ms}}" >/dev/null
+t0="$EPOCHREALTIME"
+tf_apply "$slow" "$n_apply" -parallelism=50 || die "applying ${n_apply} ${resource} with -parallelism=50 failed"
+apply50_s="$(awk -v s="$t0" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.2f", e - s }')"
 
 # --- the figures ----------------------------------------------------------------------------
 
@@ -306,14 +343,18 @@ row "figure" "value"
 row "plan+refresh, ${n_plan} ${resource} (median of ${runs})" "${aks_plan_s} s  (runs: ${aks_times[*]})"
 row "plan+refresh, ${n_plan} terraform_data (median of ${runs})" "${data_plan_s} s  (runs: ${data_times[*]})"
 row "ratio ${resource} / terraform_data" "${ratio}x"
+row "CPU of that plan, terraform + providers (median)" "${aks_cpu_s} s ${resource}, ${data_cpu_s} s terraform_data"
 row "ARM requests during that refresh" "${arm_requests}  (${arm_breakdown}; token requests: ${token_requests})"
 row "provider peak RSS during the plan" "${rss_mib} MiB  (max of ${rss_procs} provider process(es))"
+row "provider CPU during the plan" "${cpu_s} s  (user+system, all ${rss_procs} provider process(es))"
+row "provider start to handshake (20 starts)" "min ${start_min} / median ${start_med} / max ${start_max} ms  (CPU per process life ${start_cpu} ms)"
 row "apply, ${n_apply} ${resource}, LRO delay ${lro_delay_ms} ms" "${apply_s} s  (${apply_requests} ARM requests: ${apply_breakdown})"
+row "the same apply with -parallelism=50" "${apply50_s} s"
 if [[ "$resource" == route ]]; then
-  # Without this the apply figure looks like a parallelism problem.
+  # What bounds the apply figure.
   printf '\nNOTE: a route table takes one write at a time (Azure answers 409 otherwise, and\n'
-  printf 'so does armsim), so %s route creations take at least %s x %s ms however\n' "$n_apply" "$n_apply" "$lro_delay_ms"
-  printf 'high -parallelism is.\n'
+  printf 'so does armsim); routes that Terraform applies together are written as one PUT of\n'
+  printf 'their table, so %s routes take about %s / -parallelism operations of %s ms.\n' "$n_apply" "$n_apply" "$lro_delay_ms"
 else
   printf '\nNOTE: aksudr_route_table was measured as a stand-in for aksudr_route; the\n'
   printf 'route tables are independent, so the apply runs 10 at a time.\n'

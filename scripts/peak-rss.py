@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Runs a command and appends "PID PEAK_RSS_KIB" to a file when it exits.
+"""Runs a command and appends "PID PEAK_RSS_KIB CPU_MS" to a file when it exits.
 
     peak-rss.py OUT_FILE COMMAND [ARGS...]
 
 scripts/bench.sh puts this between terraform and the provider (a two-line
 wrapper in the filesystem mirror execs it) to learn the provider's peak
-resident set size. The figure is the kernel's own account, ru_maxrss from
+resident set size and CPU time (user + system). The RSS figure is the kernel's own account, ru_maxrss from
 wait4(2) — the same high-water mark as VmHWM in /proc/PID/status — taken when
 the process has ended, so no peak can fall between two samples and nothing
 races the process's exit.
@@ -33,7 +33,8 @@ def main() -> int:
     # wait4 rather than child.wait(): it also returns the child's rusage.
     _, status, usage = os.wait4(child.pid, 0)
     with open(out, "a", encoding="ascii") as f:
-        f.write(f"{child.pid} {usage.ru_maxrss}\n")  # KiB on Linux
+        cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
+        f.write(f"{child.pid} {usage.ru_maxrss} {cpu_ms:.0f}\n")  # KiB on Linux
     code = os.waitstatus_to_exitcode(status)
     return code if code >= 0 else 128 - code
 
