@@ -6,6 +6,7 @@ use crate::arm::Settings;
 use crate::context::ProviderData;
 use crate::log::Sensitive;
 use crate::resources;
+use crate::tf::data_source::{DataSource, EphemeralResource};
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tf::provider::{Configure, Provider};
 use crate::tf::resource::Resource;
@@ -82,6 +83,14 @@ impl Provider for AksudrProvider {
 
     fn resources(&self) -> Vec<Box<dyn Resource<ProviderData>>> {
         resources()
+    }
+
+    fn data_sources(&self) -> Vec<Box<dyn DataSource<ProviderData>>> {
+        resources::data_sources()
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Box<dyn EphemeralResource<ProviderData>>> {
+        resources::ephemeral_resources()
     }
 
     fn configure(&self, config: &Value, how: &Configure) -> Result<ProviderData, Diagnostics> {

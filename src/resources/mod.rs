@@ -3,6 +3,7 @@
 
 mod aks_write;
 pub mod cluster;
+pub mod cluster_credentials;
 pub mod firewall_route;
 pub mod node_pool;
 #[cfg(test)]
@@ -11,6 +12,7 @@ pub mod route;
 mod route_common;
 pub mod route_table;
 mod subnet_egress;
+pub mod subnet_egress_data;
 pub mod subnet_route_table_association;
 
 use crate::arm::ids::{RouteTableId, SubnetId};
@@ -20,6 +22,7 @@ use crate::rules::{
     route::{RouteKind, RouteSpec},
     Input,
 };
+use crate::tf::data_source::{DataSource, EphemeralResource};
 use crate::tf::diag::Diagnostics;
 use crate::tf::resource::{ApplyOutcome, Resource};
 use crate::tf::schema::{Attribute, Block, NestedBlock};
@@ -35,6 +38,29 @@ pub fn all() -> Vec<Box<dyn Resource<ProviderData>>> {
         Box::new(route::resource()),
         Box::new(subnet_route_table_association::AssociationResource::new()),
     ]
+}
+
+/// Every data source type.
+pub fn data_sources() -> Vec<Box<dyn DataSource<ProviderData>>> {
+    vec![Box::new(subnet_egress_data::SubnetEgressData::new())]
+}
+
+/// Every ephemeral resource type.
+pub fn ephemeral_resources() -> Vec<Box<dyn EphemeralResource<ProviderData>>> {
+    vec![Box::new(cluster_credentials::ClusterCredentials::new())]
+}
+
+/// The error of a data source that needs Azure while the provider's
+/// configuration is still unknown.
+pub(crate) fn unconfigured(type_name: &str) -> Diagnostics {
+    crate::tf::diag::Diagnostic::error(
+        "Provider not configured",
+        format!(
+            "{type_name} reads Azure, but the aksudr provider's configuration is known only after apply. Apply \
+             what the provider block depends on first, e.g. with -target."
+        ),
+    )
+    .into()
 }
 
 /// `id`, the ARM ID, known once created and never changing afterwards.
@@ -520,20 +546,25 @@ mod docs_tests {
         }
     }
 
-    /// Every attribute and block of every resource is documented in
-    /// docs/resources/<name>.md, so the docs cannot fall behind the schema.
+    /// Every attribute and block of every resource, data source and
+    /// ephemeral resource is documented in docs/<kind>/<name>.md, so the
+    /// docs cannot fall behind the schema.
     #[test]
     fn every_attribute_is_documented() {
-        for r in all() {
-            let file = format!(
-                "{}/docs/resources/{}.md",
-                env!("CARGO_MANIFEST_DIR"),
-                r.type_name().trim_start_matches("aksudr_")
-            );
+        let resources = all();
+        let data = data_sources();
+        let ephemeral = ephemeral_resources();
+        let mut docs: Vec<(&str, &str, &Block)> = Vec::new();
+        docs.extend(resources.iter().map(|r| ("resources", r.type_name(), &r.schema().block)));
+        docs.extend(data.iter().map(|d| ("data-sources", d.type_name(), &d.schema().block)));
+        docs.extend(ephemeral.iter().map(|e| ("ephemeral-resources", e.type_name(), &e.schema().block)));
+        for (kind, type_name, block) in docs {
+            let file =
+                format!("{}/docs/{kind}/{}.md", env!("CARGO_MANIFEST_DIR"), type_name.trim_start_matches("aksudr_"));
             let doc = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
-            assert!(doc.starts_with(&format!("# {}", r.type_name())), "{file} has the wrong title");
+            assert!(doc.starts_with(&format!("# {type_name}")), "{file} has the wrong title");
             let mut all_names = Vec::new();
-            names(&r.schema().block, "", &mut all_names);
+            names(block, "", &mut all_names);
             for name in all_names {
                 assert!(doc.contains(&format!("`{name}`")), "{file} does not document `{name}`");
             }

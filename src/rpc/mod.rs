@@ -11,6 +11,7 @@ use tonic::{Request, Response, Status};
 
 use crate::pb::tfplugin6 as pb;
 use crate::pb::tfplugin6::provider_server::Provider as ProviderRpc;
+use crate::tf::data_source::{DataSource, EphemeralResource};
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tf::plan::plan;
 use crate::tf::provider::{Configure, Provider};
@@ -24,12 +25,16 @@ use crate::{log, tf};
 use convert::{decode, diagnostics, encode};
 
 type DynResource<D> = Box<dyn Resource<D>>;
+type DynDataSource<D> = Box<dyn DataSource<D>>;
+type DynEphemeral<D> = Box<dyn EphemeralResource<D>>;
 
 /// A provider as Terraform sees it over gRPC.
 pub struct ProviderService<P: Provider> {
     provider: P,
     provider_schema: Schema,
     resources: BTreeMap<&'static str, DynResource<P::Data>>,
+    data_sources: BTreeMap<&'static str, DynDataSource<P::Data>>,
+    ephemerals: BTreeMap<&'static str, DynEphemeral<P::Data>>,
     /// Set by ConfigureProvider; `None` before, or when the configuration
     /// was still unknown.
     data: RwLock<Option<Arc<P::Data>>>,
@@ -46,6 +51,8 @@ impl<P: Provider> ProviderService<P> {
         ProviderService {
             provider_schema: provider.schema(),
             resources: provider.resources().into_iter().map(|r| (r.type_name(), r)).collect(),
+            data_sources: provider.data_sources().into_iter().map(|d| (d.type_name(), d)).collect(),
+            ephemerals: provider.ephemeral_resources().into_iter().map(|e| (e.type_name(), e)).collect(),
             provider,
             data: RwLock::new(None),
             stop: Arc::new(std::sync::Mutex::new(stop)),
@@ -73,6 +80,22 @@ impl<P: Provider> ProviderService<P> {
         self.resources.get(type_name).ok_or_else(|| {
             Diagnostic::error("Unknown resource type", format!("This provider has no resource type {type_name:?}."))
                 .into()
+        })
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&DynDataSource<P::Data>, Diagnostics> {
+        self.data_sources.get(type_name).ok_or_else(|| {
+            Diagnostic::error("Unknown data source", format!("This provider has no data source {type_name:?}.")).into()
+        })
+    }
+
+    fn ephemeral(&self, type_name: &str) -> Result<&DynEphemeral<P::Data>, Diagnostics> {
+        self.ephemerals.get(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown ephemeral resource",
+                format!("This provider has no ephemeral resource {type_name:?}."),
+            )
+            .into()
         })
     }
 
@@ -129,6 +152,16 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                 .keys()
                 .map(|t| pb::get_metadata::ResourceMetadata { type_name: t.to_string() })
                 .collect(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|t| pb::get_metadata::DataSourceMetadata { type_name: t.to_string() })
+                .collect(),
+            ephemeral_resources: self
+                .ephemerals
+                .keys()
+                .map(|t| pb::get_metadata::EphemeralResourceMetadata { type_name: t.to_string() })
+                .collect(),
             ..Default::default()
         })
     }
@@ -143,6 +176,17 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                 .resources
                 .iter()
                 .map(|(t, r)| (t.to_string(), convert::schema(r.schema())))
+                .collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(t, d)| (t.to_string(), convert::schema(d.schema())))
+                .collect(),
+            // Terraform before 1.10 skips this field: it never sees them.
+            ephemeral_resource_schemas: self
+                .ephemerals
+                .iter()
+                .map(|(t, e)| (t.to_string(), convert::schema(e.schema())))
                 .collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
@@ -188,12 +232,115 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
-        let d: Diagnostics = Diagnostic::error(
-            "Unknown data source",
-            format!("This provider has no data sources; {:?} does not exist.", req.into_inner().type_name),
-        )
-        .into();
-        ok(pb::validate_data_resource_config::Response { diagnostics: diagnostics(&d) })
+        let req = req.into_inner();
+        let diags = (|| -> Diagnostics {
+            let d = match self.data_source(&req.type_name) {
+                Ok(d) => d,
+                Err(diags) => return diags,
+            };
+            match decode(req.config.as_ref(), &d.schema().value_type(), "configuration") {
+                Ok(config) => {
+                    let mut diags = d.validate(&config);
+                    let mut per_attribute = Diagnostics::new();
+                    validate(&d.schema().block, &config, &AttributePath::default(), &mut per_attribute);
+                    diags.extend_unless_reported(per_attribute);
+                    diags
+                }
+                Err(e) => e.into(),
+            }
+        })();
+        ok(pb::validate_data_resource_config::Response { diagnostics: diagnostics(&diags) })
+    }
+
+    async fn read_data_source(
+        &self,
+        req: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let req = req.into_inner();
+        let result = async {
+            let d = self.data_source(&req.type_name)?;
+            let ty = d.schema().value_type();
+            let config = decode(req.config.as_ref(), &ty, "configuration")?;
+            let data = self.data();
+            let value = d.read(data.as_deref(), &config).await?;
+            Ok::<_, Diagnostics>(encode(&value, &ty)?)
+        }
+        .await;
+        log::debug!("read data source", type_name = req.type_name, ok = result.is_ok());
+        ok(match result {
+            Ok(v) => pb::read_data_source::Response { state: Some(v), ..Default::default() },
+            Err(d) => pb::read_data_source::Response { diagnostics: diagnostics(&d), ..Default::default() },
+        })
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        req: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let diags = (|| -> Diagnostics {
+            let e = match self.ephemeral(&req.type_name) {
+                Ok(e) => e,
+                Err(diags) => return diags,
+            };
+            match decode(req.config.as_ref(), &e.schema().value_type(), "configuration") {
+                Ok(config) => {
+                    let mut diags = e.validate(&config);
+                    let mut per_attribute = Diagnostics::new();
+                    validate(&e.schema().block, &config, &AttributePath::default(), &mut per_attribute);
+                    diags.extend_unless_reported(per_attribute);
+                    diags
+                }
+                Err(d) => d.into(),
+            }
+        })();
+        ok(pb::validate_ephemeral_resource_config::Response { diagnostics: diagnostics(&diags) })
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        req: Request<pb::open_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
+        let req = req.into_inner();
+        let result = async {
+            let e = self.ephemeral(&req.type_name)?;
+            let ty = e.schema().value_type();
+            let config = decode(req.config.as_ref(), &ty, "configuration")?;
+            let data = self.configured()?;
+            let opened = e.open(&data, &config).await?;
+            Ok::<_, Diagnostics>((encode(&opened.result, &ty)?, opened.private))
+        }
+        .await;
+        // The result is never logged: it holds credentials.
+        log::debug!("opened ephemeral resource", type_name = req.type_name, ok = result.is_ok());
+        ok(match result {
+            Ok((v, private)) => {
+                pb::open_ephemeral_resource::Response { result: Some(v), private, ..Default::default() }
+            }
+            Err(d) => pb::open_ephemeral_resource::Response { diagnostics: diagnostics(&d), ..Default::default() },
+        })
+    }
+
+    /// Never asked for: no open sets `renew_at`.
+    async fn renew_ephemeral_resource(
+        &self,
+        req: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
+        let req = req.into_inner();
+        ok(pb::renew_ephemeral_resource::Response { private: req.private, ..Default::default() })
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        req: Request<pb::close_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
+        let req = req.into_inner();
+        let diags = match (self.ephemeral(&req.type_name), self.data(), req.private.as_deref()) {
+            (Err(d), _, _) => d,
+            (Ok(e), Some(data), Some(private)) => e.close(&data, private).await,
+            _ => Diagnostics::new(),
+        };
+        ok(pb::close_ephemeral_resource::Response { diagnostics: diagnostics(&diags) })
     }
 
     async fn upgrade_resource_state(

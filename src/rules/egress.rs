@@ -33,6 +33,11 @@ fn is_ipv4_default(prefix: &str) -> bool {
     Cidr::parse(prefix.trim()).is_ok_and(|c| c.is_ipv4() && c.is_default_route())
 }
 
+/// The routes of `table` that AKS takes for the default route.
+pub fn default_routes(table: &LiveRouteTable) -> Vec<&LiveRoute> {
+    table.routes.iter().filter(|r| is_ipv4_default(&r.address_prefix)).collect()
+}
+
 /// Checks the live state of `subnet_id` for UDR egress: a route table must be
 /// associated, it must have an explicit `0.0.0.0/0` route, and every such
 /// route must go to a virtual appliance or gateway. Errors name the Azure

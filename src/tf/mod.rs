@@ -1,7 +1,9 @@
 //! The small provider framework: values and their wire codecs, schemas,
-//! diagnostics, the `Resource` trait and the standard planning behaviour.
+//! diagnostics, the `Resource`, `DataSource` and `EphemeralResource` traits
+//! and the standard planning behaviour.
 
 pub mod codec_error;
+pub mod data_source;
 pub mod diag;
 pub mod json;
 pub mod msgpack;

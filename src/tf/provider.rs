@@ -2,6 +2,7 @@
 //! resource types, and how a configuration becomes the data every resource
 //! gets. The gRPC server in `rpc` serves any [`Provider`].
 
+use super::data_source::{DataSource, EphemeralResource};
 use super::diag::Diagnostics;
 use super::resource::Resource;
 use super::schema::Schema;
@@ -28,6 +29,17 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Every resource type.
     fn resources(&self) -> Vec<Box<dyn Resource<Self::Data>>>;
+
+    /// Every data source type.
+    fn data_sources(&self) -> Vec<Box<dyn DataSource<Self::Data>>> {
+        Vec::new()
+    }
+
+    /// Every ephemeral resource type (served to Terraform 1.10+; older
+    /// versions do not see them).
+    fn ephemeral_resources(&self) -> Vec<Box<dyn EphemeralResource<Self::Data>>> {
+        Vec::new()
+    }
 
     /// Configures the provider from a provider block whose values are all
     /// known (the framework waits while any is unknown).

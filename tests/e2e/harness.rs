@@ -515,6 +515,16 @@ pub fn plans_destroys_with_provider() -> bool {
     parse_version(&terraform().version) >= Some((1, 3, 0))
 }
 
+/// Whether the terraform under test has ephemeral resources (1.10 and later).
+pub fn supports_ephemeral_resources() -> bool {
+    parse_version(&terraform().version) >= Some((1, 10, 0))
+}
+
+/// Whether the terraform under test has `precondition` blocks (1.2 and later).
+pub fn supports_preconditions() -> bool {
+    parse_version(&terraform().version) >= Some((1, 2, 0))
+}
+
 /// The subscription of the simulator's default seed.
 pub const SUBSCRIPTION_ID: &str = "00000000-0000-0000-0000-000000000000";
 /// Any tenant: the simulator accepts every tenant.

@@ -20,6 +20,7 @@ pub(crate) use spec::cluster_spec;
 pub(super) use state::flatten;
 #[cfg(test)]
 pub(super) use state::kube_config_parts;
+pub(super) use state::kubeconfig_field;
 
 use body::*;
 use egress::*;

@@ -21,18 +21,18 @@ pub(super) fn enum_from(prior: &Value, name: &str, arm: &serde_json::Value, poin
 /// The kubeconfig fields Terraform users need, read from its YAML text
 /// without a YAML parser: AKS writes one cluster and one user.
 pub(crate) fn kube_config_parts(raw: &str) -> Value {
-    let field = |key: &str| {
-        raw.lines()
-            .find_map(|l| l.trim().strip_prefix(key).map(|rest| rest.trim().trim_matches('"').to_string()))
-            .map(Value::String)
-            .unwrap_or(Value::Null)
-    };
+    let field = |key: &str| kubeconfig_field(raw, key).map(Value::String).unwrap_or(Value::Null);
     Value::List(vec![object([
         ("host", field("server:")),
         ("client_certificate", field("client-certificate-data:")),
         ("client_key", field("client-key-data:")),
         ("cluster_ca_certificate", field("certificate-authority-data:")),
     ])])
+}
+
+/// The value of `key` (e.g. `server:`) in a kubeconfig's YAML text.
+pub(crate) fn kubeconfig_field(raw: &str, key: &str) -> Option<String> {
+    raw.lines().find_map(|l| l.trim().strip_prefix(key).map(|rest| rest.trim().trim_matches('"').to_string()))
 }
 
 pub(super) fn set_equal_ignoring_case(a: &Value, b: &Value) -> bool {
