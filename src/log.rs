@@ -26,6 +26,8 @@
 //! [`Sensitive`] (whose every rendering is `(sensitive)`) before they go near
 //! a log call or a `Debug`/`Display` format.
 
+pub mod bridge;
+
 use std::fmt;
 use std::io::Write as _;
 use std::sync::OnceLock;
@@ -167,12 +169,49 @@ pub fn format_timestamp(t: OffsetDateTime) -> String {
     t.format(&format).unwrap_or_else(|_| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default())
 }
 
+/// The RPC a task is serving, for its log lines.
+#[derive(Clone, Debug)]
+pub struct RpcScope {
+    /// The tfplugin6 RPC, e.g. `ReadResource`.
+    pub rpc: &'static str,
+    /// The resource, data source or ephemeral resource type it is about.
+    pub type_name: String,
+}
+
+tokio::task_local! {
+    static RPC: RpcScope;
+}
+
+/// Runs `f` as the serving of one RPC: every line logged while it runs
+/// (the provider's own and its dependencies') carries `tf_rpc` and
+/// `tf_resource_type`, the names terraform-plugin-framework uses.
+pub async fn in_rpc<F: std::future::Future>(rpc: &'static str, type_name: &str, f: F) -> F::Output {
+    RPC.scope(RpcScope { rpc, type_name: type_name.to_string() }, f).await
+}
+
+/// The current RPC's fields, when a task serves one.
+fn rpc_fields() -> Vec<(&'static str, Value)> {
+    RPC.try_with(|s| vec![("tf_rpc", Value::from(s.rpc)), ("tf_resource_type", Value::from(s.type_name.clone()))])
+        .unwrap_or_default()
+}
+
 /// Writes `record` to stderr if its level is enabled, as a single write
-/// under the stderr lock so concurrent lines never interleave.
+/// under the stderr lock so concurrent lines never interleave. Inside an
+/// RPC ([`in_rpc`]) the line carries the RPC's fields.
 pub fn emit(record: &Record<'_>) {
     if !enabled(record.level) {
         return;
     }
+    let scope = rpc_fields();
+    if scope.is_empty() || record.fields.iter().any(|(k, _)| *k == "tf_rpc") {
+        return write_line(record);
+    }
+    let mut fields = scope;
+    fields.extend(record.fields.iter().cloned());
+    write_line(&Record { fields: &fields, ..record.clone() });
+}
+
+fn write_line(record: &Record<'_>) {
     let line = format_line(record, OffsetDateTime::now_utc());
     let stderr = std::io::stderr();
     let mut lock = stderr.lock();

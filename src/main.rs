@@ -7,6 +7,8 @@ use aksudr::provider::AksudrProvider;
 use aksudr::rpc::ProviderService;
 
 fn main() -> ExitCode {
+    // Dependencies' events (azure_identity, reqwest, tonic, ...) into the log.
+    aksudr::log::bridge::install();
     plugin::run_with(|serving| {
         // Without TLS, configurations may not redirect credentials.
         let service = ProviderService::new(AksudrProvider, StopSignal::new()).plaintext(serving.plaintext);

@@ -178,10 +178,14 @@ impl ArmClient {
         self.config.subscription_id.as_deref()
     }
 
-    /// How many writes this client has started; a read cached under an
-    /// older number may miss one of them.
+    /// Counts writes this client has started, and again when their
+    /// operations end; a read cached under an older number may miss one.
     pub fn write_generation(&self) -> u64 {
         self.writes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(super) fn count_write(&self) {
+        self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// A lock serialising writes to one object (a route table and its
@@ -275,7 +279,7 @@ impl ArmClient {
         retry_server_errors: bool,
     ) -> Result<Response, ArmError> {
         if matches!(method, Method::PUT | Method::PATCH | Method::DELETE) {
-            self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.count_write();
         }
         let mut attempt = 0;
         loop {
@@ -550,6 +554,7 @@ impl ArmClient {
         let url = self.resource_url(path, api_version)?;
         let resp = self.send(Method::DELETE, &url, None, &[], deadline).await?;
         if resp.status == 204 || is_gone(resp.status, &resp.body) {
+            self.count_write();
             return Ok(());
         }
         self.ensure_status(&resp, &[200, 202])?;

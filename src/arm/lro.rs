@@ -42,14 +42,19 @@ impl ArmClient {
     /// Waits for the operation that `initial` (the answer to a PUT or PATCH
     /// of `resource_url`) started.
     pub async fn wait(&self, initial: &Response, resource_url: &str, deadline: Instant) -> Result<(), ArmError> {
-        self.wait_op(initial, resource_url, false, deadline).await
+        let result = self.wait_op(initial, resource_url, false, deadline).await;
+        // A read cached while the write was under way may predate it.
+        self.count_write();
+        result
     }
 
     /// Waits for the operation that `initial` (the answer to a DELETE of
     /// `resource_url`) started: done when the operation says so or, without
     /// an operation resource, when the resource answers "not found".
     pub async fn wait_delete(&self, initial: &Response, resource_url: &str, deadline: Instant) -> Result<(), ArmError> {
-        self.wait_op(initial, resource_url, true, deadline).await
+        let result = self.wait_op(initial, resource_url, true, deadline).await;
+        self.count_write();
+        result
     }
 
     async fn wait_op(

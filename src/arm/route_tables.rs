@@ -70,6 +70,8 @@ pub enum ChangeOutcome {
 }
 
 struct Waiting {
+    /// Tells a waiter's entry apart, for it to withdraw on its deadline.
+    ticket: u64,
     change: RouteChange,
     until: Instant,
     reply: oneshot::Sender<ChangeOutcome>,
@@ -87,6 +89,7 @@ struct Cached {
 struct Table {
     cache: tokio::sync::Mutex<Option<Cached>>,
     waiting: Mutex<Vec<Waiting>>,
+    tickets: std::sync::atomic::AtomicU64,
     /// Held by the task writing a batch.
     writer: tokio::sync::Mutex<()>,
 }
@@ -191,10 +194,17 @@ impl RouteTables {
         name: &str,
         until: Instant,
     ) -> Result<Option<serde_json::Value>, ArmError> {
-        if let Some(table) = self.read_table(arm, id, until).await? {
-            if let Some(route) = route_in(&table, name) {
-                return Ok(Some(route.clone()));
+        match self.read_table(arm, id, until).await {
+            Ok(Some(table)) => {
+                if let Some(route) = route_in(&table, name) {
+                    return Ok(Some(route.clone()));
+                }
             }
+            Ok(None) => {}
+            // An identity allowed to read routes but not their table
+            // (a custom role with routeTables/routes/read only).
+            Err(e) if e.status() == Some(403) => {}
+            Err(e) => return Err(e),
         }
         arm.get(&format!("{id}/routes/{name}"), API, until).await
     }
@@ -210,19 +220,28 @@ impl RouteTables {
     ) -> ChangeOutcome {
         let table = self.table(id);
         let (reply, mut outcome) = oneshot::channel();
-        table.waiting.lock().unwrap_or_else(|p| p.into_inner()).push(Waiting { change, until, reply });
+        let ticket = table.tickets.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        table.waiting.lock().unwrap_or_else(|p| p.into_inner()).push(Waiting { ticket, change, until, reply });
         loop {
             let writer = tokio::select! {
                 w = table.writer.lock() => w,
                 result = &mut outcome => return result.unwrap_or_else(|_| lost()),
-                // Perhaps written by a batch under way: a create stays tracked.
                 () = tokio::time::sleep_until(until) => {
-                    return ChangeOutcome::Failed { error: ArmError::Timeout, accepted: true };
+                    // Still waiting: withdrawn, so nothing is ever sent for
+                    // it. Else a batch under way has it, and a create stays
+                    // tracked.
+                    let mut waiting = table.waiting.lock().unwrap_or_else(|p| p.into_inner());
+                    let before = waiting.len();
+                    waiting.retain(|w| w.ticket != ticket);
+                    let accepted = waiting.len() == before;
+                    return ChangeOutcome::Failed { error: ArmError::Timeout, accepted };
                 }
             };
             // Written by an earlier batch while this task waited.
-            if let Ok(result) = outcome.try_recv() {
-                return result;
+            match outcome.try_recv() {
+                Ok(result) => return result,
+                Err(oneshot::error::TryRecvError::Closed) => return lost(),
+                Err(oneshot::error::TryRecvError::Empty) => {}
             }
             // Let the changes that Terraform is starting alongside this one
             // join the batch.
@@ -232,8 +251,10 @@ impl RouteTables {
                 write_batch(arm, id, batch).await;
             }
             drop(writer);
-            if let Ok(result) = outcome.try_recv() {
-                return result;
+            match outcome.try_recv() {
+                Ok(result) => return result,
+                Err(oneshot::error::TryRecvError::Closed) => return lost(),
+                Err(oneshot::error::TryRecvError::Empty) => {}
             }
         }
     }
@@ -246,7 +267,20 @@ fn lost() -> ChangeOutcome {
 /// Writes one batch under the table's lock and answers every change in it.
 async fn write_batch(arm: &ArmClient, id: &RouteTableId, batch: Vec<Waiting>) {
     let path = id.to_string();
-    let until = batch.iter().map(|w| w.until).max().unwrap_or_else(Instant::now);
+    // Waiters gone (their RPC ended) or past their deadline are not written.
+    let now = Instant::now();
+    let (mut batch, late): (Vec<Waiting>, Vec<Waiting>) =
+        batch.into_iter().partition(|w| !w.reply.is_closed() && w.until > now);
+    for w in late {
+        let _ = w.reply.send(ChangeOutcome::Failed { error: ArmError::Timeout, accepted: false });
+    }
+    if batch.is_empty() {
+        return;
+    }
+    // Deletes first: a route replaced under the same name (delete, then
+    // create) swaps in one PUT, whatever order the two arrived in.
+    batch.sort_by_key(|w| !matches!(w.change, RouteChange::Delete { .. }));
+    let until = batch.iter().map(|w| w.until).max().unwrap_or(now);
     let _guard = arm.lock(&path).await;
     log::info!("writing routes as one route table update", route_table = path, changes = batch.len());
     let mut outcomes: Vec<Option<ChangeOutcome>> = batch.iter().map(|_| None).collect();
@@ -310,18 +344,24 @@ async fn write_batch(arm: &ArmClient, id: &RouteTableId, batch: Vec<Waiting>) {
                 Err(e) => break Err((e, true)),
             },
             // The table changed since the read, or this write's answer was
-            // lost: build the batch again on a fresh read.
+            // lost: build the batch again on a fresh read, after a pause
+            // that grows (AKS writing kubenet routes of a scaling pool).
             Err(e) if (e.status() == Some(412) || matches!(e, ArmError::Unanswered { .. })) && attempt < ATTEMPTS => {
                 ambiguous |= matches!(e, ArmError::Unanswered { .. });
                 log::info!("route table changed or answer lost; building the batch again", route_table = path);
+                let pause = Duration::from_millis(100 * u64::from(attempt) + u64::from(rand::random::<u8>()));
+                tokio::time::sleep(pause.min(until.saturating_duration_since(Instant::now()))).await;
             }
+            // Still changing under us: each route on its own needs no ETag.
+            Err(e) if e.status() == Some(412) && !ambiguous => break Err((e, false)),
             Err(e) => {
                 let accepted = ambiguous || e.may_have_applied();
                 break Err((e, accepted));
             }
         }
     };
-    let refused = |e: &ArmError| matches!(e, ArmError::Service { status, .. } if (400..500).contains(status) && *status != 412 && *status != 429);
+    let refused =
+        |e: &ArmError| matches!(e, ArmError::Service { status, .. } if (400..500).contains(status) && *status != 429);
     for (i, w) in batch.into_iter().enumerate() {
         let outcome = match (&result, outcomes[i].take()) {
             (_, Some(decided)) => decided,

@@ -186,7 +186,7 @@ pub(crate) async fn create(kind: RouteKind, data: &ProviderData, planned: &Value
         ChangeOutcome::Failed { error, accepted: false } => {
             return ApplyOutcome::failed(Value::Null, arm_error(&action, error))
         }
-        ChangeOutcome::OnItsOwn => return create_alone(kind, data, planned, &id, tracked).await,
+        ChangeOutcome::OnItsOwn => return create_alone(kind, data, planned, &id, tracked, until).await,
     }
     after_write(read(data, &tracked).await, tracked, "route")
 }
@@ -208,10 +208,10 @@ async fn create_alone(
     planned: &Value,
     id: &RouteId,
     tracked: Value,
+    until: tokio::time::Instant,
 ) -> ApplyOutcome {
     let path = id.to_string();
     let action = format!("creating route {}", describe(id));
-    let until = TIMEOUTS.deadline(planned, Op::Create);
     let _guard = data.arm.lock(&id.table().to_string()).await;
     match data.arm.get(&path, API, until).await {
         Ok(None) => {}

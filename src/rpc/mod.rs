@@ -257,14 +257,14 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         req: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let req = req.into_inner();
-        let result = async {
+        let result = log::in_rpc("ReadDataSource", &req.type_name, async {
             let d = self.data_source(&req.type_name)?;
             let ty = d.schema().value_type();
             let config = decode(req.config.as_ref(), &ty, "configuration")?;
             let data = self.data();
             let value = d.read(data.as_deref(), &config).await?;
             Ok::<_, Diagnostics>(encode(&value, &ty)?)
-        }
+        })
         .await;
         log::debug!("read data source", type_name = req.type_name, ok = result.is_ok());
         ok(match result {
@@ -302,14 +302,14 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         req: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
         let req = req.into_inner();
-        let result = async {
+        let result = log::in_rpc("OpenEphemeralResource", &req.type_name, async {
             let e = self.ephemeral(&req.type_name)?;
             let ty = e.schema().value_type();
             let config = decode(req.config.as_ref(), &ty, "configuration")?;
             let data = self.configured()?;
             let opened = e.open(&data, &config).await?;
             Ok::<_, Diagnostics>((encode(&opened.result, &ty)?, opened.private))
-        }
+        })
         .await;
         // The result is never logged: it holds credentials.
         log::debug!("opened ephemeral resource", type_name = req.type_name, ok = result.is_ok());
@@ -426,14 +426,14 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         req: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let req = req.into_inner();
-        let result = async {
+        let result = log::in_rpc("ReadResource", &req.type_name, async {
             let r = self.resource(&req.type_name)?;
             let ty = r.schema().value_type();
             let state = decode(req.current_state.as_ref(), &ty, "state")?;
             let data = self.configured()?;
             let new_state = r.read(&data, &state).await?.unwrap_or(Value::Null);
             Ok::<_, Diagnostics>(encode(&new_state, &ty)?)
-        }
+        })
         .await;
         ok(match result {
             Ok(v) => pb::read_resource::Response { new_state: Some(v), private: req.private, ..Default::default() },
@@ -450,7 +450,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         req: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let req = req.into_inner();
-        let result = async {
+        let result = log::in_rpc("PlanResourceChange", &req.type_name, async {
             let r = self.resource(&req.type_name)?;
             let ty = r.schema().value_type();
             let prior = decode(req.prior_state.as_ref(), &ty, "prior state")?;
@@ -483,7 +483,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                 r.plan_recorded(data, &prior, &change.planned, !change.requires_replace.is_empty());
             }
             Ok((encode(&change.planned, &ty)?, change.requires_replace, diags))
-        }
+        })
         .await;
         ok(match result {
             Ok((planned, replace, diags)) => pb::plan_resource_change::Response {
@@ -502,7 +502,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         req: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = req.into_inner();
-        let result = async {
+        let result = log::in_rpc("ApplyResourceChange", &req.type_name, async {
             let r = self.resource(&req.type_name)?;
             let ty = r.schema().value_type();
             let prior = decode(req.prior_state.as_ref(), &ty, "prior state")?;
@@ -519,7 +519,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                 r.update(&data, &prior, &planned, &config).await
             };
             Ok::<_, Diagnostics>((encode(&outcome.state, &ty)?, outcome.diagnostics))
-        }
+        })
         .await;
         ok(match result {
             Ok((state, diags)) => pb::apply_resource_change::Response {
@@ -541,7 +541,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         req: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let req = req.into_inner();
-        let result = async {
+        let result = log::in_rpc("ImportResourceState", &req.type_name, async {
             let r = self.resource(&req.type_name)?;
             let importer = r.importer().ok_or_else(|| {
                 Diagnostics::from(Diagnostic::error(
@@ -552,7 +552,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             let data = self.configured()?;
             let state = importer.import(&data, &req.id).await?;
             Ok::<_, Diagnostics>(encode(&state, &r.schema().value_type())?)
-        }
+        })
         .await;
         ok(match result {
             Ok(state) => pb::import_resource_state::Response {

@@ -113,13 +113,25 @@ fn a_cluster_and_two_user_pools_apply_replan_empty_import_and_destroy() {
     assert_eq!(users1["properties"]["count"], 4, "{users1}");
     assert_eq!(users1["properties"]["nodeLabels"]["workload"], "batch2");
     // A cluster update leaves the pools it does not name alone.
-    wd.rewrite(&config(&hcl.replace("workload = \"batch\"", "workload = \"batch2\"").replacen(
+    let tagged = hcl.replace("workload = \"batch\"", "workload = \"batch2\"").replacen(
         "dns_prefix",
         "tags = {\n    env = \"test\"\n  }\n  dns_prefix",
         1,
-    )));
+    );
+    wd.rewrite(&config(&tagged));
     wd.apply().assert_stdout_contains("1 changed");
     assert_eq!(az.get(&pool_id("users2"))["properties"]["count"], 2);
+    wd.assert_no_changes();
+
+    // Turning the autoscaler off without a node_count keeps the autoscaler's
+    // last count (4), not the one from before it took over (1).
+    let manual =
+        tagged.replace("auto_scaling_enabled = true\n  min_count = 1\n  max_count = 5", "auto_scaling_enabled = false");
+    wd.rewrite(&config(&manual));
+    wd.apply().assert_stdout_contains("1 changed");
+    let users1 = az.get(&pool_id("users1"));
+    assert_eq!(users1["properties"]["count"], 4, "the pool was scaled in: {users1}");
+    assert_eq!(users1["properties"]["enableAutoScaling"], false);
     wd.assert_no_changes();
 
     // Import into a fresh state: the plan after it is empty.

@@ -91,3 +91,37 @@ fn sensitive_provider_settings_stay_out_of_trace_logs() {
         }
     }
 }
+
+/// With `TF_LOG=trace`, the events of the provider's dependencies reach the
+/// log too (azure_identity's token acquisition among them), each line of an
+/// RPC names it and its resource type, and neither the client secret nor
+/// the token it buys ever appears.
+#[test]
+fn dependencies_events_reach_the_trace_log_without_secrets() {
+    let az = crate::harness::Azure::start();
+    let table = r#"resource "aksudr_route_table" "rt" {
+  name                = "rt-logged"
+  resource_group_name = "rg-egress"
+  location            = "westeurope"
+}
+"#;
+    let wd = az.workdir(table);
+    wd.apply();
+    let wd = wd.env("TF_LOG", "trace");
+    let out = wd.plan();
+    out.assert_success();
+    let lines = provider_lines(&out);
+    let identity: Vec<&&str> = lines.iter().filter(|l| l.contains("@module=provider.azure_identity")).collect();
+    assert!(!identity.is_empty(), "no azure_identity event in the trace log");
+    assert!(
+        lines.iter().any(|l| l.contains("tf_rpc=ReadResource") && l.contains("tf_resource_type=aksudr_route_table")),
+        "no line of the refresh names its RPC and resource type"
+    );
+    let secret = az.sim.auth_config().client_secret.clone();
+    // armsim's tokens are `armsim.<opaque>`.
+    for leak in [secret.as_str(), "armsim.", "access_token"] {
+        if let Some(line) = out.stderr.lines().find(|l| l.contains(leak)) {
+            out.fail(format_args!("a secret reached the log: {line}"));
+        }
+    }
+}

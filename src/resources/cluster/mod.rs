@@ -266,12 +266,23 @@ impl Resource<ProviderData> for ClusterResource {
     /// theirs and are checked against it; a cluster replaced under the same
     /// ID keeps an unknown one, so that its pools are replaced with it.
     async fn modify_plan(&self, data: Option<&ProviderData>, plan: &mut PlanChange<'_>) -> Diagnostics {
+        if !plan.prior.is_null() {
+            let (prior_pool, config_pool) =
+                (first(plan.prior, "default_node_pool"), first(plan.config, "default_node_pool"));
+            if let Some(Value::List(pools)) = plan.planned.attr_mut("default_node_pool") {
+                if let Some(pool) = pools.first_mut() {
+                    node_pool::profile::plan_autoscaler_off(prior_pool, config_pool, pool);
+                }
+            }
+        }
         if let (Some(data), true) =
             (data, plan.prior.is_null() && plan.planned.attr("id").is_some_and(Value::is_unknown))
         {
             if let Some(id) = self.planned_id(data, &plan.planned) {
                 let until = TIMEOUTS.deadline(&plan.planned, Op::Read);
-                if let Ok(None) = data.arm.get(&id, AKS_API, until).await {
+                // Unknown only for a cluster that exists: a replacement, or a
+                // create that will ask for an import.
+                if !matches!(data.arm.get(&id, AKS_API, until).await, Ok(Some(_))) {
                     plan.planned.set_attr("id", Value::string(id));
                 }
             }

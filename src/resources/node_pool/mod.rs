@@ -156,7 +156,11 @@ impl Resource<ProviderData> for NodePoolResource {
     /// cluster on the network as this plan leaves it (every attribute the
     /// check reads forces replacement, so only a new pool is checked).
     async fn modify_plan(&self, data: Option<&ProviderData>, plan: &mut PlanChange<'_>) -> Diagnostics {
-        if !plan.prior.is_null() || plan.planned.is_null() {
+        if plan.planned.is_null() {
+            return Diagnostics::new();
+        }
+        if !plan.prior.is_null() {
+            profile::plan_autoscaler_off(plan.prior, plan.config, &mut plan.planned);
             return Diagnostics::new();
         }
         if plan.planned.attr("id").is_some_and(Value::is_unknown) {

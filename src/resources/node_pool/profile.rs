@@ -151,6 +151,18 @@ pub(crate) fn pool_scale(pool: &Value) -> PoolScale {
     }
 }
 
+/// A plan that turns the autoscaler off while the configuration leaves
+/// `node_count` unset keeps the pool at the autoscaler's last count: the
+/// count becomes unknown (so it is not sent, and is read back after the
+/// update) rather than the prior state's, which is the count before the
+/// autoscaler took over and would scale the pool in.
+pub(crate) fn plan_autoscaler_off(prior: &Value, config: &Value, planned: &mut Value) {
+    let on = |v: &Value| v.attr("auto_scaling_enabled").and_then(Value::as_bool);
+    if on(prior) == Some(true) && on(planned) == Some(false) && config.attr("node_count").is_none_or(Value::is_null) {
+        planned.set_attr("node_count", Value::Unknown);
+    }
+}
+
 /// Inserts `key` when `v` has a known, non-null value.
 pub(crate) fn put_opt(obj: &mut serde_json::Map<String, serde_json::Value>, key: &str, v: Option<&Value>) {
     let j = match v {
@@ -238,6 +250,10 @@ pub(crate) const READ_ONLY: &[&str] = &["eTag", "currentOrchestratorVersion", "p
 /// loses its bounds.
 pub(crate) fn merge(mut live: serde_json::Value, mine: &serde_json::Value) -> serde_json::Value {
     crate::resources::remove_keys(&mut live, READ_ONLY);
+    // Writable in the spec but not to be echoed: setting nodeImageVersion
+    // asks for that image (a rollback, or a 400 if it is not a recent one);
+    // status carries the read-only provisioningError.
+    crate::resources::remove_keys(&mut live, &["nodeImageVersion", "status"]);
     let live_count = live.get("count").cloned();
     let (Some(obj), Some(ours)) = (live.as_object_mut(), mine.as_object()) else { return mine.clone() };
     for (k, v) in ours {
@@ -295,14 +311,15 @@ fn node_count(agent: &serde_json::Value, prior: &Value) -> Value {
 /// properties, plus `name` in a cluster's `agentPoolProfiles`), keeping the
 /// prior spelling where ARM's differs only in form.
 pub(crate) fn flatten(name: &str, agent: &serde_json::Value, prior: &Value) -> Value {
-    let labels = agent
+    // Empty (or left out by ARM) is null unless the prior state had a map,
+    // so that `node_labels = {}` reads back as written.
+    let prior_labels = prior.attr("node_labels").is_some_and(|t| !t.is_null());
+    let labels: std::collections::BTreeMap<String, Value> = agent
         .get("nodeLabels")
         .and_then(|l| l.as_object())
-        .filter(|m| !m.is_empty() || prior.attr("node_labels").is_some_and(|t| !t.is_null()))
-        .map(|m| {
-            Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::string(v.as_str().unwrap_or_default()))).collect())
-        })
-        .unwrap_or(Value::Null);
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), Value::string(v.as_str().unwrap_or_default()))).collect())
+        .unwrap_or_default();
+    let labels = if labels.is_empty() && !prior_labels { Value::Null } else { Value::Map(labels) };
     let enum_from = |attr: &str, pointer: &str| keep_spelling(prior, attr, json_str(agent, pointer), case_insensitive);
     let autoscaled = agent.pointer("/enableAutoScaling").and_then(|b| b.as_bool()).unwrap_or(false);
     object([

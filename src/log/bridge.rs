@@ -1,0 +1,149 @@
+//! The events of the provider's dependencies (azure_identity, azure_core,
+//! reqwest, hyper, tonic, h2) reach Terraform's log through `tracing`: one
+//! subscriber layer writes each event as the provider's own log lines are
+//! written, with `@module` `provider.<crate>`, at the level `TF_LOG` /
+//! `TF_LOG_PROVIDER` asks for, the RPC it happened in (`tf_rpc`,
+//! `tf_resource_type`), and secrets masked.
+
+use serde_json::Value;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Metadata, Subscriber};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
+
+use super::{emit, enabled, rpc_fields, Level, Record};
+
+/// Installs the layer as the process's `tracing` subscriber; a second call
+/// (or another subscriber set first) changes nothing.
+pub fn install() {
+    let subscriber = tracing_subscriber::registry().with(HclogLayer);
+    let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+fn level_of(meta: &Metadata<'_>) -> Level {
+    match *meta.level() {
+        tracing::Level::TRACE => Level::Trace,
+        tracing::Level::DEBUG => Level::Debug,
+        tracing::Level::INFO => Level::Info,
+        tracing::Level::WARN => Level::Warn,
+        tracing::Level::ERROR => Level::Error,
+    }
+}
+
+/// Crates whose trace-level events describe frames and header blocks, which
+/// may carry the `Authorization` header: their events are taken from debug
+/// level up only.
+const WIRE_CRATES: &[&str] = &["h2", "hyper", "hyper_util", "rustls", "tokio_rustls"];
+
+/// Field names whose values are never written.
+const SECRET_NAMES: &[&str] =
+    &["token", "secret", "password", "authorization", "assertion", "credential", "cookie", "key", "kubeconfig"];
+
+fn crate_of(target: &str) -> &str {
+    target.split("::").next().unwrap_or(target)
+}
+
+fn admitted(meta: &Metadata<'_>) -> bool {
+    let level = level_of(meta);
+    if level == Level::Trace && WIRE_CRATES.contains(&crate_of(meta.target())) {
+        return false;
+    }
+    enabled(level)
+}
+
+/// Whether a text looks like a credential: a bearer token, a JWT, a PEM key.
+fn looks_secret(text: &str) -> bool {
+    text.contains("Bearer ") || text.contains("eyJ") || text.contains("PRIVATE KEY") || text.contains("client_secret=")
+}
+
+#[derive(Default)]
+struct Fields {
+    message: Option<String>,
+    fields: Vec<(String, Value)>,
+}
+
+impl Fields {
+    fn add(&mut self, field: &Field, value: Value) {
+        let name = field.name();
+        let lower = name.to_ascii_lowercase();
+        let value = match value {
+            _ if SECRET_NAMES.iter().any(|s| lower.contains(s)) => Value::from("(sensitive)"),
+            Value::String(s) if looks_secret(&s) => Value::from("(sensitive)"),
+            v => v,
+        };
+        if name == "message" {
+            self.message = Some(value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string()));
+        } else {
+            self.fields.push((name.to_string(), value));
+        }
+    }
+}
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.add(field, Value::from(format!("{value:?}")));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.add(field, Value::from(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.add(field, Value::from(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.add(field, Value::from(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.add(field, Value::from(value));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.add(field, Value::from(value.to_string()));
+    }
+}
+
+struct HclogLayer;
+
+impl<S: Subscriber> Layer<S> for HclogLayer {
+    fn enabled(&self, meta: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
+        admitted(meta)
+    }
+
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let meta = event.metadata();
+        if !admitted(meta) {
+            return;
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let mut message = fields.message.take().unwrap_or_else(|| meta.name().to_string());
+        if looks_secret(&message) {
+            message = "(event text withheld: it looked like a credential)".to_string();
+        }
+        let module = format!("provider.{}", crate_of(meta.target()));
+        let caller = match (meta.file(), meta.line()) {
+            (Some(f), Some(l)) => Some(format!("{f}:{l}")),
+            _ => None,
+        };
+        let mut all: Vec<(&str, Value)> = rpc_fields();
+        all.extend(fields.fields.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        emit(&Record {
+            level: level_of(meta),
+            module: &module,
+            message: &message,
+            caller: caller.as_deref(),
+            fields: &all,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_recognised() {
+        for secret in ["Bearer abc", "eyJhbGciOiJIUzI1NiJ9.x.y", "-----BEGIN PRIVATE KEY-----", "a&client_secret=s"] {
+            assert!(looks_secret(secret), "{secret}");
+        }
+        assert!(!looks_secret("GET https://management.azure.com/subscriptions/x"));
+        assert_eq!(crate_of("azure_identity::credentials"), "azure_identity");
+    }
+}
