@@ -4,6 +4,7 @@
 mod aks_write;
 pub mod cluster;
 pub mod cluster_credentials;
+pub mod egress_requirements_data;
 pub mod firewall_route;
 pub mod node_pool;
 #[cfg(test)]
@@ -42,7 +43,10 @@ pub fn all() -> Vec<Box<dyn Resource<ProviderData>>> {
 
 /// Every data source type.
 pub fn data_sources() -> Vec<Box<dyn DataSource<ProviderData>>> {
-    vec![Box::new(subnet_egress_data::SubnetEgressData::new())]
+    vec![
+        Box::new(subnet_egress_data::SubnetEgressData::new()),
+        Box::new(egress_requirements_data::EgressRequirementsData::new()),
+    ]
 }
 
 /// Every ephemeral resource type.

@@ -152,3 +152,46 @@ output "fed_ready" {{
         assert!(!state.stdout.contains(secret), "the state holds {secret:?}: {}", state.stdout);
     }
 }
+
+#[test]
+fn egress_requirements_map_onto_firewall_rule_collections() {
+    let hcl = r#"data "aksudr_egress_requirements" "aks" {
+  location = "West Europe"
+  addons   = ["azure_monitor"]
+}
+
+output "network" {
+  value = data.aksudr_egress_requirements.aks.network_rules
+}
+
+output "fqdns" {
+  value = flatten(data.aksudr_egress_requirements.aks.application_rules[*].destination_fqdns)
+}
+
+output "tags" {
+  value = data.aksudr_egress_requirements.aks.fqdn_tags
+}
+"#;
+    // No Azure needed: no credentials in this workspace.
+    let wd = Workdir::new(&config(hcl));
+    wd.init();
+    wd.apply().assert_success();
+    let out = wd.terraform(&["output", "-json"]).json();
+    let fqdns: Vec<&str> =
+        out["fqdns"]["value"].as_array().map(|a| a.iter().filter_map(|s| s.as_str()).collect()).unwrap_or_default();
+    for want in ["*.hcp.westeurope.azmk8s.io", "mcr.microsoft.com", "westeurope.handler.control.monitor.azure.com"] {
+        assert!(fqdns.contains(&want), "{want} not in {fqdns:?}");
+    }
+    let network = out["network"]["value"].as_array().cloned().unwrap_or_default();
+    let tunnel = network.iter().find(|r| r["name"] == "aks-tunnel-udp").unwrap_or_else(|| panic!("{network:?}"));
+    assert_eq!(tunnel["destination_addresses"], json!(["AzureCloud.westeurope"]));
+    assert_eq!(tunnel["destination_ports"], json!(["1194"]));
+    assert!(tunnel["source"].as_str().is_some_and(|s| s.contains("Azure Global required network rules")));
+    assert_eq!(out["tags"]["value"], json!(["AzureKubernetesService"]));
+
+    let bad = Workdir::new(&config(&hcl.replace("\"azure_monitor\"", "\"monitoring\"")));
+    bad.init();
+    let out = bad.plan();
+    out.assert_failure();
+    assert!(out.stderr.contains("not a known add-on"), "{}", out.stderr);
+}
