@@ -223,7 +223,7 @@ fn association_keeps_the_subnets_nsg_endpoints_and_delegation() {
         "{}/resourceGroups/rg-egress/providers/Microsoft.Network/networkSecurityGroups/nsg-apps",
         crate::harness::SUBSCRIPTION
     );
-    let mut apps = armsim::SeedSubnet::new("apps", "10.0.8.0/24");
+    let mut apps = armsim::SeedSubnet::new("apps", "10.0.12.0/24");
     apps.network_security_group = Some(nsg.clone());
     apps.service_endpoints = vec!["Microsoft.Storage".into(), "Microsoft.KeyVault".into()];
     apps.delegations = vec!["Microsoft.Web/serverFarms".into()];
