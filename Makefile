@@ -11,7 +11,9 @@
 #                       mirror in dist/: zip, manifest, SHA256SUMS (and a
 #                       signature with GPG_FINGERPRINT). VERSION=x.y.z
 #                       overrides Cargo.toml's version
-#   make lint           rustfmt, clippy, and the shell scripts
+#   make lint           rustfmt, clippy, the shell scripts, and cargo deny
+#                       (licences, duplicates, sources; built into
+#                       .work/tools the first time)
 #   make demo           init + plan the example, then show a rule catching
 #                       its broken variant
 #   make conformance    apply/plan/destroy a network scenario against armsim
@@ -42,8 +44,8 @@ TEST_RUN := $(shell $(CARGO) nextest --version >/dev/null 2>&1 \
 	&& echo "$(CARGO) nextest run --no-fail-fast" \
 	|| echo "$(CARGO) test --no-fail-fast")
 
-SCRIPTS := scripts/lib.sh scripts/ensure-terraform.sh scripts/ensure-oav.sh scripts/demo.sh \
-	scripts/conformance.sh scripts/bench.sh scripts/fuzz.sh scripts/package.sh .ci/run
+SCRIPTS := scripts/lib.sh scripts/ensure-terraform.sh scripts/ensure-oav.sh scripts/ensure-cargo-deny.sh \
+	scripts/demo.sh scripts/conformance.sh scripts/bench.sh scripts/fuzz.sh scripts/package.sh .ci/run
 
 .PHONY: build install release test e2e test-tf-1.0.3 lint demo conformance bench fuzz
 
@@ -83,6 +85,7 @@ lint:
 	for s in $(SCRIPTS); do bash -n "$$s"; done
 	if command -v shellcheck >/dev/null; then shellcheck -x $(SCRIPTS); \
 	else echo "shellcheck not installed: scripts only syntax-checked"; fi
+	"$$(scripts/ensure-cargo-deny.sh)" deny --offline check licenses bans sources
 
 demo:
 	scripts/demo.sh

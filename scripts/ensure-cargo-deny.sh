@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Prints the path of a cargo-deny binary: the one on PATH, else one built
+# from crates.io (pinned) into .work/tools the first time. Used by
+# `make lint` and .ci/run.
+set -euo pipefail
+
+version="0.20.2"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="${root}/.work/tools"
+
+if command -v cargo-deny >/dev/null; then
+  command -v cargo-deny
+  exit 0
+fi
+if [[ -x "${tools}/bin/cargo-deny" ]]; then
+  echo "${tools}/bin/cargo-deny"
+  exit 0
+fi
+echo "building cargo-deny ${version} into ${tools} (once)" >&2
+cargo install cargo-deny --version "=${version}" --locked --root "$tools" >&2
+echo "${tools}/bin/cargo-deny"
