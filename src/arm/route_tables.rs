@@ -28,9 +28,13 @@ use crate::log;
 /// written nothing since: a refresh reads all of a table's routes within
 /// moments.
 const READ_REUSE: Duration = Duration::from_secs(5);
-/// How long the first write of a batch waits for its siblings: Terraform
-/// starts the next routes as soon as earlier ones finish, within moments.
-const GATHER: Duration = Duration::from_millis(30);
+/// A batch is gathered until no change has joined it for this long:
+/// Terraform starts the next routes as soon as earlier ones finish, within
+/// moments of each other (longer on a loaded machine, hence the quiet
+/// period rather than a fixed wait).
+const GATHER_QUIET: Duration = Duration::from_millis(25);
+/// The longest a batch waits for more changes.
+const GATHER_MAX: Duration = Duration::from_millis(250);
 /// Attempts of one batch when the table changes under it (412) or an
 /// answer is lost.
 const ATTEMPTS: u32 = 4;
@@ -245,7 +249,16 @@ impl RouteTables {
             }
             // Let the changes that Terraform is starting alongside this one
             // join the batch.
-            tokio::time::sleep(GATHER).await;
+            let started = Instant::now();
+            let mut seen = 0;
+            loop {
+                tokio::time::sleep(GATHER_QUIET).await;
+                let now_waiting = table.waiting.lock().unwrap_or_else(|p| p.into_inner()).len();
+                if now_waiting == seen || started.elapsed() >= GATHER_MAX {
+                    break;
+                }
+                seen = now_waiting;
+            }
             let batch: Vec<Waiting> = std::mem::take(&mut *table.waiting.lock().unwrap_or_else(|p| p.into_inner()));
             if !batch.is_empty() {
                 write_batch(arm, id, batch).await;

@@ -1,4 +1,4 @@
-//! Microsoft.ContainerService agent pools (api-version 2026-07-01):
+//! Microsoft.ContainerService agent pools (written from the 2026-07-01 spec):
 //! `managedClusters/{cluster}/agentPools/{name}` as a resource of its own — list, get,
 //! create/update and delete as long-running operations — written from the published spec
 //! (`AgentPool`, `ManagedClusterAgentPoolProfileProperties`) and AKS's documented behaviour.

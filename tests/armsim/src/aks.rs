@@ -1,4 +1,5 @@
-//! Microsoft.ContainerService managed clusters (api-version 2026-07-01): create/update/delete
+//! Microsoft.ContainerService managed clusters (written from the 2026-07-01 spec; every
+//! published api-version is accepted, see `api_versions`): create/update/delete
 //! as long-running operations, credentials, and the validation AKS performs synchronously on
 //! egress (outbound type, route tables, load balancer settings, identity), written from
 //! Azure's documented behaviour.
@@ -21,9 +22,6 @@ use crate::network::{method_not_allowed, require_rg, subnet_prefixes, subnet_rou
 use crate::paths::{self, name_of, resource_id, Namespace, Target, CLUSTERS};
 use crate::store::{same_id, Entry, Kind};
 use crate::world::{check_preconditions, normalize_location, read_tags, OpSpec, World};
-
-/// The Microsoft.ContainerService api-versions served.
-pub(crate) const API_VERSIONS: &[&str] = &["2026-07-01"];
 
 /// The Kubernetes version reported when the request names none.
 const DEFAULT_K8S_VERSION: &str = "1.33.2";

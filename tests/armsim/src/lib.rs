@@ -1,7 +1,9 @@
 //! armsim: an in-process simulator of the Azure Resource Manager endpoints the provider
 //! talks to — Microsoft.Network route tables, routes, virtual networks and subnets
-//! (2024-07-01), AKS managed clusters and their agent pools (2026-07-01), resource groups,
-//! and the Microsoft identity platform token endpoint — served over HTTPS with a throwaway CA.
+//! (written from the 2024-07-01 spec), AKS managed clusters and their agent pools (2026-07-01),
+//! resource groups, and the Microsoft identity platform token endpoint — served over HTTPS
+//! with a throwaway CA. Every published api-version of these types is accepted
+//! (`api_versions`).
 //!
 //! It is an independent oracle: it shares no code with the provider and implements Azure's
 //! documented behaviour (shapes from the published OpenAPI specs, Azure's error codes,
@@ -21,6 +23,7 @@
 mod admin;
 mod agent_pools;
 mod aks;
+mod api_versions;
 mod auth;
 mod cidr;
 mod error;

@@ -1,4 +1,5 @@
-//! Microsoft.Network (api-version 2024-07-01): route tables, routes, virtual networks and
+//! Microsoft.Network (written from the 2024-07-01 spec; every published api-version is
+//! accepted, see `api_versions`): route tables, routes, virtual networks and
 //! subnets, with the validation the network resource provider performs synchronously.
 
 use std::net::Ipv4Addr;
@@ -12,9 +13,6 @@ use crate::lro::Completion;
 use crate::paths::{self, name_of, parent_of, resource_id, Namespace, Target, ROUTE_TABLES};
 use crate::store::{same_id, Entry, Kind};
 use crate::world::{check_preconditions, normalize_location, read_tags, OpSpec, World};
-
-/// The Microsoft.Network api-versions served.
-pub(crate) const API_VERSIONS: &[&str] = &["2024-07-01"];
 
 /// The `RouteNextHopType` enum of routeTable.json, in its canonical spelling.
 const NEXT_HOP_TYPES: &[&str] = &["VirtualNetworkGateway", "VnetLocal", "Internet", "VirtualAppliance", "None"];

@@ -8,23 +8,6 @@ use crate::paths::{self, Target};
 use crate::store::Kind;
 use crate::world::{check_preconditions, normalize_location, read_tags, World};
 
-/// Resource group api-versions accepted (ARM serves many; these are the recent ones).
-pub(crate) const API_VERSIONS: &[&str] = &[
-    "2019-10-01",
-    "2020-06-01",
-    "2020-10-01",
-    "2021-01-01",
-    "2021-04-01",
-    "2022-09-01",
-    "2023-07-01",
-    "2024-03-01",
-    "2024-07-01",
-    "2024-11-01",
-    "2025-01-01",
-    "2025-03-01",
-    "2025-04-01",
-];
-
 /// A resource group body.
 pub(crate) fn rg_body(id: &str, location: &str, tags: Option<Value>) -> Value {
     let mut b = json!({

@@ -252,11 +252,7 @@ fn arm(shared: &Shared, req: &Req) -> HResult {
             "The api-version query parameter (?api-version=) is required for all requests.",
         ));
     };
-    let supported: &[&str] = match target.namespace() {
-        Some(Namespace::Network) => crate::network::API_VERSIONS,
-        Some(Namespace::ContainerService) => crate::aks::API_VERSIONS,
-        None => crate::resources::API_VERSIONS,
-    };
+    let supported = crate::api_versions::supported(&target);
     if !supported.contains(&version) {
         return Err(ArmError::bad_request(
             "InvalidApiVersionParameter",
