@@ -23,7 +23,11 @@
 #   make conformance    apply/plan/destroy a network scenario against armsim
 #                       and check every recorded ARM exchange with Azure's
 #                       validator (oav, installed into .work/oav); needs
-#                       ../shared/arm-specs. CONFORMANCE_FLAGS=--route-table-only
+#                       ../shared/arm-specs. CONFORMANCE_FLAGS=--route-table-only.
+#                       Then sdk-test.
+#   make sdk-test       Microsoft's newest Python SDKs (azure-mgmt-network,
+#                       azure-mgmt-containerservice; from PyPI into
+#                       .work/pysdk) drive armsim with their own pollers
 #   make fuzz           the property tests (codecs, IDs, ARM bodies) with
 #                       FUZZ_CASES cases each (default 300000: 1.2 million
 #                       codec cases), release build; prints the counts
@@ -50,9 +54,9 @@ TEST_RUN := $(shell $(CARGO) nextest --version >/dev/null 2>&1 \
 
 SCRIPTS := scripts/lib.sh scripts/ensure-terraform.sh scripts/ensure-oav.sh scripts/ensure-cargo-deny.sh \
 	scripts/demo.sh scripts/conformance.sh scripts/bench.sh scripts/fuzz.sh scripts/package.sh .ci/run \
-	examples/testing-modules/run.sh
+	examples/testing-modules/run.sh scripts/sdk-test.sh
 
-.PHONY: build install release armsim test e2e test-tf-1.0.3 lint demo conformance bench fuzz
+.PHONY: build install release armsim sdk-test test e2e test-tf-1.0.3 lint demo conformance bench fuzz
 
 build:
 	$(CARGO) build
@@ -106,6 +110,7 @@ demo:
 
 conformance:
 	scripts/conformance.sh $(CONFORMANCE_FLAGS)
+	scripts/sdk-test.sh
 
 bench:
 	scripts/bench.sh $(BENCH_FLAGS)
@@ -114,3 +119,6 @@ FUZZ_CASES ?= 300000
 
 fuzz:
 	scripts/fuzz.sh $(FUZZ_CASES)
+
+sdk-test:
+	scripts/sdk-test.sh

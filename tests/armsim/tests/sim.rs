@@ -216,6 +216,67 @@ async fn api_version_is_required_and_checked() {
     assert_eq!(r.code(), Some("InvalidApiVersionParameter"));
 }
 
+/// Real ARM serves every published api-version of a resource type, so clients pinned to an
+/// older one and Microsoft's SDKs (which send their newest) work.
+#[tokio::test]
+async fn older_and_newest_api_versions_are_accepted() {
+    let t = default_sim().await;
+    // An older Microsoft.Network version: a route table written and polled at 2023-09-01.
+    let url = t.url(&rt_id("older"), "2023-09-01");
+    let r = t.send(Method::PUT, &url, Some(json!({"location": "westeurope"})), &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let aso = r.header("azure-asyncoperation").unwrap().to_string();
+    assert!(aso.ends_with("?api-version=2023-09-01"), "{aso}");
+    assert_eq!(t.poll(&r).await["status"], "Succeeded");
+    // The newest ones azure-mgmt-network / azure-mgmt-containerservice send.
+    let r = t.send(Method::GET, &t.url(&rt_id("older"), "2026-03-01"), None, &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["properties"]["provisioningState"], "Succeeded");
+    let subnet = t.send(Method::GET, &t.url(&subnet_id("aks"), "2026-03-01"), None, &[]).await;
+    assert_eq!(subnet.status, StatusCode::OK);
+    let clusters = format!("{RG}/providers/Microsoft.ContainerService/managedClusters");
+    for v in ["2026-08-01", "2026-07-02-preview", "2024-07-01", "2018-03-31"] {
+        let r = t.send(Method::GET, &t.url(&clusters, v), None, &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{v}: {}", r.body);
+    }
+    // Agent pools came with 2019-02-01: older versions do not know the type.
+    let pools = format!("{}/agentPools", cluster_id("c1"));
+    let r = t.send(Method::GET, &t.url(&pools, "2018-03-31"), None, &[]).await;
+    assert_eq!(r.code(), Some("InvalidApiVersionParameter"));
+    let r = t.send(Method::GET, &t.url(&pools, "2019-02-01"), None, &[]).await;
+    assert_eq!(r.code(), Some("ResourceNotFound"), "the version passes, the cluster is missing");
+    // Resource groups keep their own list.
+    let r = t.send(Method::GET, &t.url(RG, "2025-04-01"), None, &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_api_version_is_refused_listing_the_accepted_ones() {
+    let t = default_sim().await;
+    let r = t.send(Method::GET, &t.url(&rt_id("x"), "2024-07-02"), None, &[]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.code(), Some("InvalidApiVersionParameter"));
+    let msg = r.body["error"]["message"].as_str().unwrap();
+    let listed = msg
+        .strip_prefix("The api-version '2024-07-02' is invalid. The supported versions are '")
+        .and_then(|m| m.strip_suffix("'."))
+        .unwrap_or_else(|| panic!("message shape: {msg}"));
+    let listed: Vec<&str> = listed.split(',').collect();
+    // Newest first, as ARM lists them; the provider's, an older and the SDK's newest included.
+    assert_eq!(listed.first(), Some(&"2026-03-01"));
+    assert_eq!(listed.last(), Some(&"2015-06-15"));
+    assert!(listed.windows(2).all(|w| w[0] > w[1]));
+    for v in ["2024-07-01", "2023-09-01", "2016-03-30"] {
+        assert!(listed.contains(&v), "{v} missing from {msg}");
+    }
+    // AKS lists its own versions (a preview among them), not the network ones.
+    let r = t.send(Method::GET, &t.url(&cluster_id("c1"), "2024-07-01-preview"), None, &[]).await;
+    assert_eq!(r.code(), Some("InvalidApiVersionParameter"));
+    let msg = r.body["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("'2026-08-01,2026-07-02-preview,2026-07-01,"), "{msg}");
+    assert!(!msg.contains("2026-03-01,2026-01-01,2025-09-01"), "{msg}");
+}
+
 #[tokio::test]
 async fn seeded_network_is_visible() {
     let t = default_sim().await;
