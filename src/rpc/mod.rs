@@ -125,14 +125,27 @@ impl<P: Provider> ProviderService<P> {
     }
 }
 
-/// The resource's rules, then per-attribute validation for what the rules
-/// did not already report (the rules' messages are the more specific).
-fn validate_config<D: Send + Sync>(r: &dyn Resource<D>, config: &Value) -> Diagnostics {
-    let mut diags = r.validate(config);
+/// The type's own rules (`rules`), then per-attribute validation for what
+/// the rules did not already report (the rules' messages are the more
+/// specific).
+fn validate_config(schema: &Schema, rules: impl Fn(&Value) -> Diagnostics, config: &Value) -> Diagnostics {
+    let mut diags = rules(config);
     let mut per_attribute = Diagnostics::new();
-    validate(&r.schema().block, config, &AttributePath::default(), &mut per_attribute);
+    validate(&schema.block, config, &AttributePath::default(), &mut per_attribute);
     diags.extend_unless_reported(per_attribute);
     diags
+}
+
+/// Decodes a configuration of `schema`'s type and validates it.
+fn decode_and_validate(
+    dv: Option<&pb::DynamicValue>,
+    schema: &Schema,
+    rules: impl Fn(&Value) -> Diagnostics,
+) -> Diagnostics {
+    match decode(dv, &schema.value_type(), "configuration") {
+        Ok(config) => validate_config(schema, rules, &config),
+        Err(d) => d.into(),
+    }
 }
 
 fn ok<T>(t: T) -> Result<Response<T>, Status> {
@@ -214,16 +227,10 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         req: Request<pb::validate_resource_config::Request>,
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
         let req = req.into_inner();
-        let diags = (|| -> Diagnostics {
-            let r = match self.resource(&req.type_name) {
-                Ok(r) => r,
-                Err(d) => return d,
-            };
-            match decode(req.config.as_ref(), &r.schema().value_type(), "configuration") {
-                Ok(config) => validate_config(r.as_ref(), &config),
-                Err(d) => d.into(),
-            }
-        })();
+        let diags = match self.resource(&req.type_name) {
+            Ok(r) => decode_and_validate(req.config.as_ref(), r.schema(), |c| r.validate(c)),
+            Err(diags) => diags,
+        };
         log::debug!("validated resource configuration", type_name = req.type_name, diagnostics = diags.0.len());
         ok(pb::validate_resource_config::Response { diagnostics: diagnostics(&diags) })
     }
@@ -233,22 +240,10 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
         let req = req.into_inner();
-        let diags = (|| -> Diagnostics {
-            let d = match self.data_source(&req.type_name) {
-                Ok(d) => d,
-                Err(diags) => return diags,
-            };
-            match decode(req.config.as_ref(), &d.schema().value_type(), "configuration") {
-                Ok(config) => {
-                    let mut diags = d.validate(&config);
-                    let mut per_attribute = Diagnostics::new();
-                    validate(&d.schema().block, &config, &AttributePath::default(), &mut per_attribute);
-                    diags.extend_unless_reported(per_attribute);
-                    diags
-                }
-                Err(e) => e.into(),
-            }
-        })();
+        let diags = match self.data_source(&req.type_name) {
+            Ok(d) => decode_and_validate(req.config.as_ref(), d.schema(), |c| d.validate(c)),
+            Err(diags) => diags,
+        };
         ok(pb::validate_data_resource_config::Response { diagnostics: diagnostics(&diags) })
     }
 
@@ -278,22 +273,10 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         req: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
         let req = req.into_inner();
-        let diags = (|| -> Diagnostics {
-            let e = match self.ephemeral(&req.type_name) {
-                Ok(e) => e,
-                Err(diags) => return diags,
-            };
-            match decode(req.config.as_ref(), &e.schema().value_type(), "configuration") {
-                Ok(config) => {
-                    let mut diags = e.validate(&config);
-                    let mut per_attribute = Diagnostics::new();
-                    validate(&e.schema().block, &config, &AttributePath::default(), &mut per_attribute);
-                    diags.extend_unless_reported(per_attribute);
-                    diags
-                }
-                Err(d) => d.into(),
-            }
-        })();
+        let diags = match self.ephemeral(&req.type_name) {
+            Ok(e) => decode_and_validate(req.config.as_ref(), e.schema(), |c| e.validate(c)),
+            Err(diags) => diags,
+        };
         ok(pb::validate_ephemeral_resource_config::Response { diagnostics: diagnostics(&diags) })
     }
 
@@ -464,7 +447,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                 return Ok((encode(&Value::Null, &ty)?, Vec::new(), Diagnostics::new()));
             }
             // Values unknown at validate time may be known now.
-            let mut diags = validate_config(r.as_ref(), &config);
+            let mut diags = validate_config(r.schema(), |c| r.validate(c), &config);
             if diags.has_errors() {
                 return Err(diags);
             }
