@@ -182,11 +182,14 @@ tokio::task_local! {
     static RPC: RpcScope;
 }
 
-/// Runs `f` as the serving of one RPC: every line logged while it runs
-/// (the provider's own and its dependencies') carries `tf_rpc` and
-/// `tf_resource_type`, the names terraform-plugin-framework uses.
+/// Runs `f` as the serving of one RPC, inside a `tracing` span `rpc` with
+/// the same fields: every line logged while it runs (the provider's own
+/// and its dependencies') carries `tf_rpc` and `tf_resource_type`, the names
+/// terraform-plugin-framework uses.
 pub async fn in_rpc<F: std::future::Future>(rpc: &'static str, type_name: &str, f: F) -> F::Output {
-    RPC.scope(RpcScope { rpc, type_name: type_name.to_string() }, f).await
+    use tracing::Instrument as _;
+    let span = tracing::info_span!("rpc", tf_rpc = rpc, tf_resource_type = type_name);
+    RPC.scope(RpcScope { rpc, type_name: type_name.to_string() }, f.instrument(span)).await
 }
 
 /// The current RPC's fields, when a task serves one.
