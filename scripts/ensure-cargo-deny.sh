@@ -8,7 +8,7 @@ version="0.20.2"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="${root}/.work/tools"
 
-if command -v cargo-deny >/dev/null; then
+if command -v cargo-deny >/dev/null && [[ "$(cargo-deny --version)" == "cargo-deny ${version}" ]]; then
   command -v cargo-deny
   exit 0
 fi

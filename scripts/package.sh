@@ -38,8 +38,12 @@ zip="${out}/${name}_${version}_${target}.zip"
 manifest="${out}/${name}_${version}_manifest.json"
 sums="${out}/${name}_${version}_SHA256SUMS"
 
+# Windows executables keep their suffix inside the zip.
+member="${name}_v${version}"
+[[ "$target" == windows_* ]] && member="${member}.exe"
+
 # python's zipfile: no dependency on a zip tool; the member is executable.
-python3 - "$binary" "$zip" "${name}_v${version}" <<'PY'
+python3 - "$binary" "$zip" "$member" <<'PY'
 import sys, zipfile
 binary, zip_path, member = sys.argv[1:4]
 info = zipfile.ZipInfo(member, date_time=(2020, 1, 1, 0, 0, 0))
@@ -49,7 +53,9 @@ with open(binary, "rb") as f, zipfile.ZipFile(zip_path, "w") as z:
     z.writestr(info, f.read())
 PY
 printf '{\n  "version": 1,\n  "metadata": {\n    "protocol_versions": ["6.0"]\n  }\n}\n' >"$manifest"
-(cd "$out" && sha256sum "$(basename "$zip")" "$(basename "$manifest")") >"$sums"
+# Every platform's zip of this version in OUTDIR: packaging several
+# platforms into one folder yields one SHA256SUMS that covers them all.
+(cd "$out" && sha256sum "${name}_${version}"_*.zip "$(basename "$manifest")") >"$sums"
 if [[ -n "${GPG_FINGERPRINT:-}" ]]; then
   gpg --batch --yes --local-user "$GPG_FINGERPRINT" --output "${sums}.sig" --detach-sign "$sums"
 fi

@@ -182,14 +182,13 @@ tokio::task_local! {
     static RPC: RpcScope;
 }
 
-/// Runs `f` as the serving of one RPC, inside a `tracing` span `rpc` with
-/// the same fields: every line logged while it runs (the provider's own
-/// and its dependencies') carries `tf_rpc` and `tf_resource_type`, the names
-/// terraform-plugin-framework uses.
+/// Runs `f` as the serving of one RPC (a task-local scope, which works as
+/// the RPC's span): every line logged while it runs, the provider's own and
+/// its dependencies' events in the same task, carries `tf_rpc` and
+/// `tf_resource_type`, the names terraform-plugin-framework uses. (Events
+/// of tasks that dependencies spawn, such as connection tasks, do not.)
 pub async fn in_rpc<F: std::future::Future>(rpc: &'static str, type_name: &str, f: F) -> F::Output {
-    use tracing::Instrument as _;
-    let span = tracing::info_span!("rpc", tf_rpc = rpc, tf_resource_type = type_name);
-    RPC.scope(RpcScope { rpc, type_name: type_name.to_string() }, f.instrument(span)).await
+    RPC.scope(RpcScope { rpc, type_name: type_name.to_string() }, f).await
 }
 
 /// The current RPC's fields, when a task serves one.

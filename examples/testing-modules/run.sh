@@ -26,6 +26,9 @@ terraform="$(command -v "${TERRAFORM:-terraform}")" || { echo "no terraform: set
 # Absolute, since the work happens in a scratch directory.
 [[ "$armsim" == /* ]] || armsim="${PWD}/${armsim}"
 [[ "$terraform" == /* ]] || terraform="${PWD}/${terraform}"
+if [[ -n "${TF_CLI_CONFIG_FILE:-}" && "$TF_CLI_CONFIG_FILE" != /* ]]; then
+  export TF_CLI_CONFIG_FILE="${PWD}/${TF_CLI_CONFIG_FILE}"
+fi
 work="$(mktemp -d)"
 armsim_pid=""
 cleanup() {
@@ -77,8 +80,8 @@ curl --silent --show-error --fail --cacert armsim-ca.pem -X POST "${url}/_armsim
   -H 'Content-Type: application/json' \
   --data '{"path_regex": "routeTables/[^/]+$", "method": "GET", "status": 429, "count": 3, "retry_after": 1}'
 tf plan -detailed-exitcode >/dev/null || { echo "the plan under throttling failed or wants changes" >&2; exit 1; }
-curl --silent --show-error --fail --cacert armsim-ca.pem "${url}/_armsim/requests" \
-  | grep -q '"status":429' || { echo "the fault never fired" >&2; exit 1; }
+log="$(curl --silent --show-error --fail --cacert armsim-ca.pem "${url}/_armsim/requests")"
+[[ "$log" == *'"status":429'* ]] || { echo "the fault never fired" >&2; exit 1; }
 echo "throttled plan: ok"
 tf destroy -auto-approve >/dev/null
 echo "module tests against armsim: ok"

@@ -250,7 +250,7 @@ impl RouteTables {
             // Let the changes that Terraform is starting alongside this one
             // join the batch.
             let started = Instant::now();
-            let mut seen = 0;
+            let mut seen = table.waiting.lock().unwrap_or_else(|p| p.into_inner()).len();
             loop {
                 tokio::time::sleep(GATHER_QUIET).await;
                 let now_waiting = table.waiting.lock().unwrap_or_else(|p| p.into_inner()).len();

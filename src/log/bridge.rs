@@ -29,10 +29,10 @@ fn level_of(meta: &Metadata<'_>) -> Level {
     }
 }
 
-/// Crates whose trace-level events describe frames and header blocks, which
-/// may carry the `Authorization` header: their events are taken from debug
-/// level up only.
-const WIRE_CRATES: &[&str] = &["h2", "hyper", "hyper_util", "rustls", "tokio_rustls"];
+/// Crates whose debug and trace events describe every frame and header
+/// block (which may carry the `Authorization` header) and would bury the
+/// provider's own lines: their events are taken from info level up only.
+const WIRE_CRATES: &[&str] = &["h2", "hyper", "hyper_util", "rustls", "tokio_rustls", "tower"];
 
 /// Field names whose values are never written.
 const SECRET_NAMES: &[&str] =
@@ -44,15 +44,22 @@ fn crate_of(target: &str) -> &str {
 
 fn admitted(meta: &Metadata<'_>) -> bool {
     let level = level_of(meta);
-    if level == Level::Trace && WIRE_CRATES.contains(&crate_of(meta.target())) {
+    if level < Level::Info && WIRE_CRATES.contains(&crate_of(meta.target())) {
         return false;
     }
     enabled(level)
 }
 
-/// Whether a text looks like a credential: a bearer token, a JWT, a PEM key.
+/// Whether a text looks like a credential: a bearer or basic
+/// authorization, a JWT, a PEM key (also base64-encoded, as kubeconfigs
+/// carry them), a client secret or a SAS signature in a query string.
 fn looks_secret(text: &str) -> bool {
-    text.contains("Bearer ") || text.contains("eyJ") || text.contains("PRIVATE KEY") || text.contains("client_secret=")
+    let lower = text.to_ascii_lowercase();
+    ["bearer ", "basic ", "private key", "client_secret=", "client_assertion=", "sig="]
+        .iter()
+        .any(|p| lower.contains(p))
+        || text.contains("eyJ")
+        || text.contains("LS0tLS1CRUdJTi")
 }
 
 #[derive(Default)]
@@ -80,7 +87,12 @@ impl Fields {
 
 impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.add(field, Value::from(format!("{value:?}")));
+        // `write!`, not `format!`: a Debug impl that fails must not panic
+        // inside a dependency's task.
+        use std::fmt::Write as _;
+        let mut text = String::new();
+        let _ = write!(text, "{value:?}");
+        self.add(field, Value::from(text));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         self.add(field, Value::from(value));
@@ -140,7 +152,15 @@ mod tests {
 
     #[test]
     fn secrets_are_recognised() {
-        for secret in ["Bearer abc", "eyJhbGciOiJIUzI1NiJ9.x.y", "-----BEGIN PRIVATE KEY-----", "a&client_secret=s"] {
+        for secret in [
+            "Bearer abc",
+            "authorization: bearer abc",
+            "eyJhbGciOiJIUzI1NiJ9.x.y",
+            "-----BEGIN PRIVATE KEY-----",
+            "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQ==",
+            "a&client_secret=s",
+            "https://x.blob.core.windows.net/c?sv=1&sig=abc",
+        ] {
             assert!(looks_secret(secret), "{secret}");
         }
         assert!(!looks_secret("GET https://management.azure.com/subscriptions/x"));

@@ -274,6 +274,16 @@ fn application_type() -> Type {
     )
 }
 
+/// A region name: letters and digits once spaces are dropped (`West
+/// Europe`, `westeurope`); it is written into FQDNs and service tags.
+fn check_location(s: &str) -> Result<(), String> {
+    let n = normalize_location(s);
+    if n.is_empty() || !n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+        return Err(format!("{s:?} is not an Azure region name such as \"westeurope\" or \"West Europe\"."));
+    }
+    Ok(())
+}
+
 fn check_addon(s: &str) -> Result<(), String> {
     if ADDONS.contains(&s) {
         Ok(())
@@ -295,7 +305,8 @@ impl EgressRequirementsData {
         )
         .attr(
             Attribute::string("location", "The cluster's region, e.g. `westeurope` (fills `<location>` in the rules).")
-                .required(),
+                .required()
+                .check(check_location),
         )
         .attr(
             Attribute::bool(
@@ -449,6 +460,14 @@ mod tests {
             assert!(doc.contains(&format!("`{a}`")), "{file} does not list add-on `{a}`");
         }
         assert!(doc.contains(CHECKED_ON) && doc.contains(ARTICLE_DATE));
+    }
+
+    #[test]
+    fn locations() {
+        assert!(check_location("West Europe").is_ok() && check_location("uaenorth").is_ok());
+        for bad in ["", " ", "west-europe", "*", "a.b", "westeurope\u{200b}"] {
+            assert!(check_location(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
