@@ -154,11 +154,14 @@ fn every_aks_validation_case_is_caught_before_any_put() {
 fn precheck_explains_ordering_when_the_route_is_created_in_the_same_apply() {
     let az = Azure::start();
     // The association and route are created in this run; slow the route
-    // down so the cluster, which does not depend on it, checks first.
+    // down so the cluster, which does not depend on it, checks first. Routes
+    // are written through their table (a batched PUT of the table) or, on
+    // fallback, one by one: both paths are slowed, and so is the table's own
+    // create, which comes before either and only costs time.
     az.sim
         .add_latency(armsim::Latency {
             method: Some("PUT".into()),
-            path_regex: "/routes/".into(),
+            path_regex: "(?i)/routeTables/rt-egress(/routes/[^/]+)?$".into(),
             delay_ms: 3000,
             count: None,
             after_commit: false,
