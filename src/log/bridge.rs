@@ -1,6 +1,7 @@
-//! The events of the provider's dependencies (azure_identity, azure_core,
-//! reqwest, hyper, tonic, h2) reach Terraform's log through `tracing`: one
-//! subscriber layer writes each event as the provider's own log lines are
+//! The events of the provider's dependencies reach Terraform's log: those
+//! sent through `tracing` (azure_identity, azure_core, tonic, h2, hyper)
+//! by one subscriber layer, those sent through `log` (reqwest, rustls) by
+//! one `log_facade::Log`. Both write each event as the provider's own log lines are
 //! written, with `@module` `provider.<crate>`, at the level `TF_LOG` /
 //! `TF_LOG_PROVIDER` asks for, the RPC it happened in (`tf_rpc`,
 //! `tf_resource_type`), and secrets masked.
@@ -10,13 +11,26 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
 
-use super::{emit, enabled, rpc_fields, Level, Record};
+use super::{emit, enabled, rpc_fields, threshold, Level, Record};
 
-/// Installs the layer as the process's `tracing` subscriber; a second call
-/// (or another subscriber set first) changes nothing.
+/// Installs the layer as the process's `tracing` subscriber and the relay
+/// as its `log` logger; a second call (or another subscriber or logger set
+/// first) changes nothing.
 pub fn install() {
     let subscriber = tracing_subscriber::registry().with(HclogLayer);
     let _ = tracing::subscriber::set_global_default(subscriber);
+    if log_facade::set_logger(&LogRelay).is_ok() {
+        // The `log` macros test this before formatting anything, so with
+        // logging off a dependency's log line costs one comparison.
+        log_facade::set_max_level(match threshold() {
+            None => log_facade::LevelFilter::Off,
+            Some(Level::Trace) => log_facade::LevelFilter::Trace,
+            Some(Level::Debug) => log_facade::LevelFilter::Debug,
+            Some(Level::Info) => log_facade::LevelFilter::Info,
+            Some(Level::Warn) => log_facade::LevelFilter::Warn,
+            Some(Level::Error) => log_facade::LevelFilter::Error,
+        });
+    }
 }
 
 fn level_of(meta: &Metadata<'_>) -> Level {
@@ -42,9 +56,20 @@ fn crate_of(target: &str) -> &str {
     target.split("::").next().unwrap_or(target)
 }
 
+/// Crates whose trace events dump bytes as they cross the socket (reqwest's
+/// verbose connection log), request headers included: taken from debug up.
+const BYTE_DUMP_CRATES: &[&str] = &["reqwest"];
+
 fn admitted(meta: &Metadata<'_>) -> bool {
-    let level = level_of(meta);
-    if level < Level::Info && WIRE_CRATES.contains(&crate_of(meta.target())) {
+    admitted_at(level_of(meta), meta.target())
+}
+
+fn admitted_at(level: Level, target: &str) -> bool {
+    let krate = crate_of(target);
+    if level < Level::Info && WIRE_CRATES.contains(&krate) {
+        return false;
+    }
+    if level < Level::Debug && BYTE_DUMP_CRATES.contains(&krate) {
         return false;
     }
     enabled(level)
@@ -146,6 +171,47 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
     }
 }
 
+/// Relays the `log` crate's records; a record carries only its text, which
+/// is withheld when it looks like a credential.
+struct LogRelay;
+
+fn level_of_log(level: log_facade::Level) -> Level {
+    match level {
+        log_facade::Level::Trace => Level::Trace,
+        log_facade::Level::Debug => Level::Debug,
+        log_facade::Level::Info => Level::Info,
+        log_facade::Level::Warn => Level::Warn,
+        log_facade::Level::Error => Level::Error,
+    }
+}
+
+impl log_facade::Log for LogRelay {
+    fn enabled(&self, meta: &log_facade::Metadata<'_>) -> bool {
+        admitted_at(level_of_log(meta.level()), meta.target())
+    }
+
+    fn log(&self, record: &log_facade::Record<'_>) {
+        let level = level_of_log(record.level());
+        if !admitted_at(level, record.target()) {
+            return;
+        }
+        use std::fmt::Write as _;
+        let mut message = String::new();
+        let _ = write!(message, "{}", record.args());
+        if looks_secret(&message) {
+            message = "(event text withheld: it looked like a credential)".to_string();
+        }
+        let module = format!("provider.{}", crate_of(record.target()));
+        let caller = match (record.file(), record.line()) {
+            (Some(f), Some(l)) => Some(format!("{f}:{l}")),
+            _ => None,
+        };
+        emit(&Record { level, module: &module, message: &message, caller: caller.as_deref(), fields: &rpc_fields() });
+    }
+
+    fn flush(&self) {}
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +231,14 @@ mod tests {
         }
         assert!(!looks_secret("GET https://management.azure.com/subscriptions/x"));
         assert_eq!(crate_of("azure_identity::credentials"), "azure_identity");
+    }
+
+    #[test]
+    fn wire_level_events_are_left_out_whatever_tf_log_says() {
+        // Filtered before the TF_LOG threshold is consulted, so these hold
+        // with logging on or off.
+        assert!(!admitted_at(Level::Trace, "reqwest::connect"));
+        assert!(!admitted_at(Level::Debug, "h2::codec"));
+        assert!(!admitted_at(Level::Trace, "rustls::client"));
     }
 }

@@ -93,9 +93,9 @@ fn sensitive_provider_settings_stay_out_of_trace_logs() {
 }
 
 /// With `TF_LOG=trace`, the events of the provider's dependencies reach the
-/// log too (azure_identity's token acquisition among them), each line of an
-/// RPC names it and its resource type, and neither the client secret nor
-/// the token it buys ever appears.
+/// log too (azure_identity's token acquisition and reqwest's connections
+/// among them), each line of an RPC names it and its resource type, and
+/// neither the client secret nor the token it buys ever appears.
 #[test]
 fn dependencies_events_reach_the_trace_log_without_secrets() {
     let az = crate::harness::Azure::start();
@@ -113,6 +113,11 @@ fn dependencies_events_reach_the_trace_log_without_secrets() {
     let lines = provider_lines(&out);
     let identity: Vec<&&str> = lines.iter().filter(|l| l.contains("@module=provider.azure_identity")).collect();
     assert!(!identity.is_empty(), "no azure_identity event in the trace log");
+    // reqwest logs through the `log` crate, not `tracing`.
+    assert!(
+        lines.iter().any(|l| l.contains("@module=provider.reqwest") && l.contains("starting new connection")),
+        "no reqwest event in the trace log"
+    );
     assert!(
         lines.iter().any(|l| l.contains("tf_rpc=ReadResource") && l.contains("tf_resource_type=aksudr_route_table")),
         "no line of the refresh names its RPC and resource type"
