@@ -12,6 +12,7 @@
 //! between, and the batch is built again on a fresh read.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -93,9 +94,52 @@ struct Cached {
 struct Table {
     cache: tokio::sync::Mutex<Option<Cached>>,
     waiting: Mutex<Vec<Waiting>>,
-    tickets: std::sync::atomic::AtomicU64,
+    tickets: AtomicU64,
     /// Held by the task writing a batch.
     writer: tokio::sync::Mutex<()>,
+    /// Changes in the batch being written.
+    in_flight: AtomicUsize,
+    /// The most changes seen at once (waiting and being written): how many
+    /// Terraform runs in parallel on this table.
+    high_water: AtomicUsize,
+    /// When the last batch was written.
+    last_batch: Mutex<Option<Instant>>,
+}
+
+impl Table {
+    fn waiting_len(&self) -> usize {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Waits for the changes that join the next batch. A batch goes once
+    /// no change has joined for [`GATHER_QUIET`], or after [`GATHER_MAX`].
+    /// Right after a batch, it goes as soon as as many changes wait as
+    /// Terraform has been seen to run at once, and the quiet period alone
+    /// does not end the wait: Terraform refills the slots of the routes just
+    /// finished after a round trip (their answer, its next plan and apply),
+    /// which on a loaded machine takes longer than the quiet period, and a
+    /// batch sent without them would split every later one in two.
+    async fn gather(&self) {
+        let started = Instant::now();
+        let after_batch = self
+            .last_batch
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|done| started.saturating_duration_since(done) < GATHER_MAX);
+        let full = self.high_water.load(Ordering::Relaxed);
+        let mut seen = self.waiting_len();
+        loop {
+            if (after_batch && seen >= full) || started.elapsed() >= GATHER_MAX {
+                return;
+            }
+            tokio::time::sleep(GATHER_QUIET).await;
+            let now_waiting = self.waiting_len();
+            if now_waiting == seen && !after_batch {
+                return;
+            }
+            seen = now_waiting;
+        }
+    }
 }
 
 /// Every route table this process reads or writes routes of.
@@ -224,8 +268,12 @@ impl RouteTables {
     ) -> ChangeOutcome {
         let table = self.table(id);
         let (reply, mut outcome) = oneshot::channel();
-        let ticket = table.tickets.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        table.waiting.lock().unwrap_or_else(|p| p.into_inner()).push(Waiting { ticket, change, until, reply });
+        let ticket = table.tickets.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut waiting = table.waiting.lock().unwrap_or_else(|p| p.into_inner());
+            waiting.push(Waiting { ticket, change, until, reply });
+            table.high_water.fetch_max(waiting.len() + table.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
         loop {
             let writer = tokio::select! {
                 w = table.writer.lock() => w,
@@ -249,19 +297,13 @@ impl RouteTables {
             }
             // Let the changes that Terraform is starting alongside this one
             // join the batch.
-            let started = Instant::now();
-            let mut seen = table.waiting.lock().unwrap_or_else(|p| p.into_inner()).len();
-            loop {
-                tokio::time::sleep(GATHER_QUIET).await;
-                let now_waiting = table.waiting.lock().unwrap_or_else(|p| p.into_inner()).len();
-                if now_waiting == seen || started.elapsed() >= GATHER_MAX {
-                    break;
-                }
-                seen = now_waiting;
-            }
+            table.gather().await;
             let batch: Vec<Waiting> = std::mem::take(&mut *table.waiting.lock().unwrap_or_else(|p| p.into_inner()));
             if !batch.is_empty() {
+                table.in_flight.store(batch.len(), Ordering::Relaxed);
                 write_batch(arm, id, batch).await;
+                table.in_flight.store(0, Ordering::Relaxed);
+                *table.last_batch.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
             }
             drop(writer);
             match outcome.try_recv() {
@@ -415,6 +457,55 @@ fn remove_route(table: &mut serde_json::Value, name: &str) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn wait(table: &Table, n: usize) {
+        let mut waiting = table.waiting.lock().unwrap();
+        for _ in 0..n {
+            let (reply, _) = oneshot::channel();
+            let ticket = table.tickets.fetch_add(1, Ordering::Relaxed);
+            let change = RouteChange::Delete { name: format!("r{ticket}") };
+            waiting.push(Waiting { ticket, change, until: Instant::now() + Duration::from_secs(60), reply });
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_first_batch_goes_once_no_change_joins() {
+        let table = Table::default();
+        wait(&table, 3);
+        table.high_water.store(10, Ordering::Relaxed);
+        let started = Instant::now();
+        table.gather().await;
+        assert_eq!(started.elapsed(), GATHER_QUIET);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_batch_the_freed_slots_are_waited_for() {
+        let table = Arc::new(Table::default());
+        table.high_water.store(10, Ordering::Relaxed);
+        *table.last_batch.lock().unwrap() = Some(Instant::now());
+        wait(&table, 4);
+        // Terraform's next six arrive 100 ms later, well past the quiet period.
+        let later = table.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            wait(&later, 6);
+        });
+        let started = Instant::now();
+        table.gather().await;
+        assert_eq!(table.waiting_len(), 10);
+        assert!(started.elapsed() < GATHER_MAX, "{:?}", started.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_batch_the_wait_ends_at_the_limit() {
+        let table = Table::default();
+        table.high_water.store(10, Ordering::Relaxed);
+        *table.last_batch.lock().unwrap() = Some(Instant::now());
+        wait(&table, 2);
+        let started = Instant::now();
+        table.gather().await;
+        assert!(started.elapsed() >= GATHER_MAX && started.elapsed() < GATHER_MAX + GATHER_QUIET);
+    }
 
     #[test]
     fn routes_in_a_table_body() {
