@@ -12,7 +12,7 @@
 //! between, and the batch is built again on a fresh read.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -93,52 +93,96 @@ struct Cached {
 #[derive(Default)]
 struct Table {
     cache: tokio::sync::Mutex<Option<Cached>>,
-    waiting: Mutex<Vec<Waiting>>,
+    queue: Mutex<Queue>,
     tickets: AtomicU64,
     /// Held by the task writing a batch.
     writer: tokio::sync::Mutex<()>,
-    /// Changes in the batch being written.
-    in_flight: AtomicUsize,
-    /// The most changes seen at once (waiting and being written): how many
-    /// Terraform runs in parallel on this table.
-    high_water: AtomicUsize,
+}
+
+/// The changes waiting for a table, and what batching needs to know of the
+/// one being written; one lock, so that the counts agree.
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<Waiting>,
+    /// Changes of the batch being written that are not answered yet.
+    in_flight: usize,
+    /// The most changes at once (waiting and in flight) since the batch
+    /// being written was taken: how many Terraform runs on this table in
+    /// parallel now. It falls again when fewer remain.
+    peak: usize,
     /// When the last batch was written.
-    last_batch: Mutex<Option<Instant>>,
+    last_batch: Option<Instant>,
+}
+
+impl Queue {
+    fn push(&mut self, w: Waiting) {
+        self.waiting.push(w);
+        self.peak = self.peak.max(self.waiting.len() + self.in_flight);
+    }
+
+    fn take(&mut self) -> Vec<Waiting> {
+        let batch = std::mem::take(&mut self.waiting);
+        self.in_flight = batch.len();
+        self.peak = batch.len();
+        batch
+    }
 }
 
 impl Table {
-    fn waiting_len(&self) -> usize {
-        self.waiting.lock().unwrap_or_else(|p| p.into_inner()).len()
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Answers one change of the batch being written; it stops counting as
+    /// in flight before Terraform can send the next one.
+    fn answer(&self, w: Waiting, outcome: ChangeOutcome) {
+        {
+            let mut q = self.queue();
+            q.in_flight = q.in_flight.saturating_sub(1);
+        }
+        let _ = w.reply.send(outcome);
     }
 
     /// Waits for the changes that join the next batch. A batch goes once
     /// no change has joined for [`GATHER_QUIET`], or after [`GATHER_MAX`].
     /// Right after a batch, it goes as soon as as many changes wait as
-    /// Terraform has been seen to run at once, and the quiet period alone
-    /// does not end the wait: Terraform refills the slots of the routes just
-    /// finished after a round trip (their answer, its next plan and apply),
-    /// which on a loaded machine takes longer than the quiet period, and a
-    /// batch sent without them would split every later one in two.
+    /// Terraform ran at once while that batch was written, and the quiet
+    /// period alone does not end the wait: Terraform refills the slots of
+    /// the routes just finished after a round trip (their answer, its next
+    /// plan and apply), which on a loaded machine takes longer than the
+    /// quiet period, and a batch sent without them would split every later
+    /// one in two.
     async fn gather(&self) {
         let started = Instant::now();
-        let after_batch = self
-            .last_batch
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some_and(|done| started.saturating_duration_since(done) < GATHER_MAX);
-        let full = self.high_water.load(Ordering::Relaxed);
-        let mut seen = self.waiting_len();
+        let (after_batch, mut seen) = {
+            let q = self.queue();
+            let recent = q.last_batch.is_some_and(|done| started.saturating_duration_since(done) < GATHER_MAX);
+            (recent, q.waiting.len())
+        };
         loop {
+            let full = self.queue().peak;
             if (after_batch && seen >= full) || started.elapsed() >= GATHER_MAX {
                 return;
             }
             tokio::time::sleep(GATHER_QUIET).await;
-            let now_waiting = self.waiting_len();
+            let now_waiting = self.queue().waiting.len();
             if now_waiting == seen && !after_batch {
                 return;
             }
             seen = now_waiting;
         }
+    }
+}
+
+/// Marks the end of a batch's write, also when the task writing it is
+/// cancelled (its RPC ended).
+struct BatchDone<'a>(&'a Table);
+
+impl Drop for BatchDone<'_> {
+    fn drop(&mut self) {
+        let mut q = self.0.queue();
+        q.in_flight = 0;
+        q.last_batch = Some(Instant::now());
     }
 }
 
@@ -269,11 +313,7 @@ impl RouteTables {
         let table = self.table(id);
         let (reply, mut outcome) = oneshot::channel();
         let ticket = table.tickets.fetch_add(1, Ordering::Relaxed);
-        {
-            let mut waiting = table.waiting.lock().unwrap_or_else(|p| p.into_inner());
-            waiting.push(Waiting { ticket, change, until, reply });
-            table.high_water.fetch_max(waiting.len() + table.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
-        }
+        table.queue().push(Waiting { ticket, change, until, reply });
         loop {
             let writer = tokio::select! {
                 w = table.writer.lock() => w,
@@ -282,10 +322,10 @@ impl RouteTables {
                     // Still waiting: withdrawn, so nothing is ever sent for
                     // it. Else a batch under way has it, and a create stays
                     // tracked.
-                    let mut waiting = table.waiting.lock().unwrap_or_else(|p| p.into_inner());
-                    let before = waiting.len();
-                    waiting.retain(|w| w.ticket != ticket);
-                    let accepted = waiting.len() == before;
+                    let mut q = table.queue();
+                    let before = q.waiting.len();
+                    q.waiting.retain(|w| w.ticket != ticket);
+                    let accepted = q.waiting.len() == before;
                     return ChangeOutcome::Failed { error: ArmError::Timeout, accepted };
                 }
             };
@@ -298,12 +338,10 @@ impl RouteTables {
             // Let the changes that Terraform is starting alongside this one
             // join the batch.
             table.gather().await;
-            let batch: Vec<Waiting> = std::mem::take(&mut *table.waiting.lock().unwrap_or_else(|p| p.into_inner()));
+            let batch = table.queue().take();
             if !batch.is_empty() {
-                table.in_flight.store(batch.len(), Ordering::Relaxed);
-                write_batch(arm, id, batch).await;
-                table.in_flight.store(0, Ordering::Relaxed);
-                *table.last_batch.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+                let _done = BatchDone(&table);
+                write_batch(arm, id, &table, batch).await;
             }
             drop(writer);
             match outcome.try_recv() {
@@ -320,14 +358,14 @@ fn lost() -> ChangeOutcome {
 }
 
 /// Writes one batch under the table's lock and answers every change in it.
-async fn write_batch(arm: &ArmClient, id: &RouteTableId, batch: Vec<Waiting>) {
+async fn write_batch(arm: &ArmClient, id: &RouteTableId, table: &Table, batch: Vec<Waiting>) {
     let path = id.to_string();
     // Waiters gone (their RPC ended) or past their deadline are not written.
     let now = Instant::now();
     let (mut batch, late): (Vec<Waiting>, Vec<Waiting>) =
         batch.into_iter().partition(|w| !w.reply.is_closed() && w.until > now);
     for w in late {
-        let _ = w.reply.send(ChangeOutcome::Failed { error: ArmError::Timeout, accepted: false });
+        table.answer(w, ChangeOutcome::Failed { error: ArmError::Timeout, accepted: false });
     }
     if batch.is_empty() {
         return;
@@ -425,7 +463,7 @@ async fn write_batch(arm: &ArmClient, id: &RouteTableId, batch: Vec<Waiting>) {
             (Err((e, false)), None) if refused(e) => ChangeOutcome::OnItsOwn,
             (Err((e, accepted)), None) => ChangeOutcome::Failed { error: e.clone(), accepted: *accepted },
         };
-        let _ = w.reply.send(outcome);
+        table.answer(w, outcome);
     }
 }
 
@@ -459,20 +497,33 @@ mod tests {
     use serde_json::json;
 
     fn wait(table: &Table, n: usize) {
-        let mut waiting = table.waiting.lock().unwrap();
+        let mut q = table.queue();
         for _ in 0..n {
             let (reply, _) = oneshot::channel();
             let ticket = table.tickets.fetch_add(1, Ordering::Relaxed);
             let change = RouteChange::Delete { name: format!("r{ticket}") };
-            waiting.push(Waiting { ticket, change, until: Instant::now() + Duration::from_secs(60), reply });
+            q.push(Waiting { ticket, change, until: Instant::now() + Duration::from_secs(60), reply });
         }
+    }
+
+    /// A table on which Terraform ran ten changes at once while a batch was
+    /// written, that batch just done, and `n` changes waiting.
+    fn after_a_batch_of_ten(n: usize) -> Table {
+        let table = Table::default();
+        wait(&table, 10);
+        let batch = table.queue().take();
+        for w in batch {
+            table.answer(w, ChangeOutcome::Done);
+        }
+        drop(BatchDone(&table));
+        wait(&table, n);
+        table
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_first_batch_goes_once_no_change_joins() {
         let table = Table::default();
         wait(&table, 3);
-        table.high_water.store(10, Ordering::Relaxed);
         let started = Instant::now();
         table.gather().await;
         assert_eq!(started.elapsed(), GATHER_QUIET);
@@ -480,10 +531,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn after_a_batch_the_freed_slots_are_waited_for() {
-        let table = Arc::new(Table::default());
-        table.high_water.store(10, Ordering::Relaxed);
-        *table.last_batch.lock().unwrap() = Some(Instant::now());
-        wait(&table, 4);
+        let table = Arc::new(after_a_batch_of_ten(4));
         // Terraform's next six arrive 100 ms later, well past the quiet period.
         let later = table.clone();
         tokio::spawn(async move {
@@ -492,19 +540,50 @@ mod tests {
         });
         let started = Instant::now();
         table.gather().await;
-        assert_eq!(table.waiting_len(), 10);
+        assert_eq!(table.queue().waiting.len(), 10);
         assert!(started.elapsed() < GATHER_MAX, "{:?}", started.elapsed());
     }
 
     #[tokio::test(start_paused = true)]
     async fn after_a_batch_the_wait_ends_at_the_limit() {
-        let table = Table::default();
-        table.high_water.store(10, Ordering::Relaxed);
-        *table.last_batch.lock().unwrap() = Some(Instant::now());
-        wait(&table, 2);
+        let table = after_a_batch_of_ten(2);
         let started = Instant::now();
         table.gather().await;
         assert!(started.elapsed() >= GATHER_MAX && started.elapsed() < GATHER_MAX + GATHER_QUIET);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn long_after_a_batch_the_quiet_period_decides() {
+        let table = after_a_batch_of_ten(2);
+        tokio::time::sleep(GATHER_MAX).await;
+        let started = Instant::now();
+        table.gather().await;
+        assert_eq!(started.elapsed(), GATHER_QUIET);
+    }
+
+    #[test]
+    fn the_parallelism_counts_waiting_and_unanswered_changes_and_falls_with_them() {
+        let table = Table::default();
+        wait(&table, 6);
+        let mut first = table.queue().take();
+        // Four join while six are written: ten at once.
+        wait(&table, 4);
+        assert_eq!(table.queue().peak, 10);
+        // Answered changes no longer count: their successors do.
+        for w in first.drain(..3) {
+            table.answer(w, ChangeOutcome::Done);
+        }
+        wait(&table, 3);
+        let q = table.queue();
+        assert_eq!((q.in_flight, q.peak), (3, 10));
+        drop(q);
+        drop(BatchDone(&table));
+        assert_eq!(table.queue().in_flight, 0);
+        // Fewer remain: the next batch's peak is its own size.
+        let second = table.queue().take();
+        assert_eq!((second.len(), table.queue().peak), (7, 7));
+        wait(&table, 1);
+        assert_eq!(table.queue().peak, 8);
     }
 
     #[test]

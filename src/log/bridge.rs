@@ -1,10 +1,11 @@
 //! The events of the provider's dependencies reach Terraform's log: those
 //! sent through `tracing` (azure_identity, azure_core, tonic, h2, hyper)
-//! by one subscriber layer, those sent through `log` (reqwest, rustls) by
-//! one `log_facade::Log`. Both write each event as the provider's own log lines are
-//! written, with `@module` `provider.<crate>`, at the level `TF_LOG` /
-//! `TF_LOG_PROVIDER` asks for, the RPC it happened in (`tf_rpc`,
-//! `tf_resource_type`), and secrets masked.
+//! by one subscriber layer, those sent through `log` (reqwest,
+//! rustls-platform-verifier) by one `log_facade::Log`. Both write each
+//! event as the provider's own log lines are written, with `@module`
+//! `provider.<crate>`, at the level `TF_LOG` / `TF_LOG_PROVIDER` asks for,
+//! the RPC it happened in (`tf_rpc`, `tf_resource_type`), and secrets
+//! masked.
 
 use serde_json::Value;
 use tracing::field::{Field, Visit};

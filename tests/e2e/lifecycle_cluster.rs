@@ -163,7 +163,8 @@ fn precheck_explains_ordering_when_the_route_is_created_in_the_same_apply() {
             method: Some("PUT".into()),
             path_regex: "(?i)/routeTables/rt-egress(/routes/[^/]+)?$".into(),
             delay_ms: 3000,
-            count: None,
+            // The table's create and the route's first write.
+            count: Some(2),
             after_commit: false,
         })
         .unwrap_or_else(|e| panic!("{e}"));
