@@ -151,25 +151,21 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
         }
         let mut fields = Fields::default();
         event.record(&mut fields);
-        let mut message = fields.message.take().unwrap_or_else(|| meta.name().to_string());
-        if looks_secret(&message) {
-            message = "(event text withheld: it looked like a credential)".to_string();
-        }
-        let module = format!("provider.{}", crate_of(meta.target()));
-        let caller = match (meta.file(), meta.line()) {
-            (Some(f), Some(l)) => Some(format!("{f}:{l}")),
-            _ => None,
-        };
+        let message = fields.message.take().unwrap_or_else(|| meta.name().to_string());
         let mut all: Vec<(&str, Value)> = rpc_fields();
         all.extend(fields.fields.iter().map(|(k, v)| (k.as_str(), v.clone())));
-        emit(&Record {
-            level: level_of(meta),
-            module: &module,
-            message: &message,
-            caller: caller.as_deref(),
-            fields: &all,
-        });
+        relay(level_of(meta), meta.target(), meta.file().zip(meta.line()), message, &all);
     }
+}
+
+/// Writes one dependency's event: its text withheld when it looks like a
+/// credential, its crate as the module, its source location as the caller.
+fn relay(level: Level, target: &str, location: Option<(&str, u32)>, message: String, fields: &[(&str, Value)]) {
+    let message =
+        if looks_secret(&message) { "(event text withheld: it looked like a credential)".to_string() } else { message };
+    let module = format!("provider.{}", crate_of(target));
+    let caller = location.map(|(file, line)| format!("{file}:{line}"));
+    emit(&Record { level, module: &module, message: &message, caller: caller.as_deref(), fields });
 }
 
 /// Relays the `log` crate's records; a record carries only its text, which
@@ -199,15 +195,7 @@ impl log_facade::Log for LogRelay {
         use std::fmt::Write as _;
         let mut message = String::new();
         let _ = write!(message, "{}", record.args());
-        if looks_secret(&message) {
-            message = "(event text withheld: it looked like a credential)".to_string();
-        }
-        let module = format!("provider.{}", crate_of(record.target()));
-        let caller = match (record.file(), record.line()) {
-            (Some(f), Some(l)) => Some(format!("{f}:{l}")),
-            _ => None,
-        };
-        emit(&Record { level, module: &module, message: &message, caller: caller.as_deref(), fields: &rpc_fields() });
+        relay(level, record.target(), record.file().zip(record.line()), message, &rpc_fields());
     }
 
     fn flush(&self) {}

@@ -68,7 +68,8 @@ fn a_refresh_of_200_routes_reads_the_table_once_and_50_routes_apply_in_few_puts(
     // One GET of the table serves every route read for 5 s (READ_REUSE): a
     // token, one table GET, and one more per 5 s that a loaded machine
     // takes over the plan.
-    let table_gets = log.iter().filter(|r| r.method == "GET" && r.path.ends_with(&format!("routeTables/{TABLE}"))).count();
+    let table_gets =
+        log.iter().filter(|r| r.method == "GET" && r.path.ends_with(&format!("routeTables/{TABLE}"))).count();
     let allowed = 1 + (elapsed.as_secs() / 5) as usize;
     assert!(table_gets <= allowed, "{table_gets} table GETs in {elapsed:?}:\n{summary}");
     assert!(!log.iter().any(|r| r.path.contains("/routes/")), "a route was read on its own:\n{summary}");
