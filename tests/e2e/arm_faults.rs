@@ -189,3 +189,25 @@ fn retry_after_as_a_date_or_in_milliseconds_is_waited_out() {
     assert_eq!(puts.iter().filter(|s| **s == 429).count(), 2, "{puts:?}");
     assert!(puts.last().is_some_and(|s| (200..300).contains(s)), "{puts:?}");
 }
+
+/// The Resource Manager endpoint as users may spell it — scheme in upper
+/// case, trailing slash — is the same endpoint: the token is asked for
+/// ARM's audience, operations are followed with it, the apply converges.
+/// (An upper-case host is covered by the client's unit tests: armsim
+/// answers on an IP address.)
+#[test]
+fn an_endpoint_spelled_in_upper_case_with_a_slash_is_the_same_endpoint() {
+    let az = Azure::start();
+    let endpoint = format!("{}/", az.sim.base_url().replacen("https://", "HTTPS://", 1));
+    let table = r#"resource "aksudr_route_table" "rt" {
+  name                = "rt-aks"
+  resource_group_name = "rg-egress"
+  location            = "westeurope"
+}
+"#;
+    let wd = az.workdir(table).env("ARM_RESOURCE_MANAGER_ENDPOINT", &endpoint);
+    wd.apply();
+    let polled = az.sim.requests().iter().filter(|r| r.path.contains("/operations/")).count();
+    assert!(polled > 0, "the create's operation was not followed");
+    wd.assert_no_changes();
+}
