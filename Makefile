@@ -18,16 +18,20 @@
 #   make lint           rustfmt, clippy, the shell scripts, and cargo deny
 #                       (licences, duplicates, sources; built into
 #                       .work/tools the first time)
-#   make demo           init + plan the example, then show a rule catching
-#                       its broken variant
+#   make demo           apply the example on armsim, plan again (no changes),
+#                       destroy, then show a rule catching its broken variant
 #   make conformance    apply/plan/destroy a network scenario against armsim
 #                       and check every recorded ARM exchange with Azure's
 #                       validator (oav, installed into .work/oav); needs
 #                       ../shared/arm-specs. CONFORMANCE_FLAGS=--route-table-only.
 #                       Then sdk-test.
-#   make sdk-test       Microsoft's newest Python SDKs (azure-mgmt-network,
-#                       azure-mgmt-containerservice; from PyPI into
-#                       .work/pysdk) drive armsim with their own pollers
+#   make sdk-test       Microsoft's Python SDKs (azure-mgmt-network,
+#                       azure-mgmt-containerservice, azure-identity), pinned
+#                       with hashes in tests/sdk/requirements.txt, drive
+#                       armsim with their own pollers
+#   make sdk-drift      the same with the newest SDKs on PyPI; lists the
+#                       api-versions they send that armsim does not accept
+#                       (not part of CI; see tests/armsim/README.md)
 #   make fuzz           the property tests (codecs, IDs, ARM bodies) with
 #                       FUZZ_CASES cases each (default 300000: 1.2 million
 #                       codec cases), release build; prints the counts
@@ -56,7 +60,7 @@ SCRIPTS := scripts/lib.sh scripts/ensure-terraform.sh scripts/ensure-oav.sh scri
 	scripts/demo.sh scripts/conformance.sh scripts/bench.sh scripts/fuzz.sh scripts/package.sh .ci/run \
 	examples/testing-modules/run.sh scripts/sdk-test.sh
 
-.PHONY: build install release armsim sdk-test test e2e test-tf-1.0.3 lint demo conformance bench fuzz
+.PHONY: build install release armsim sdk-test sdk-drift test e2e test-tf-1.0.3 lint demo conformance bench fuzz
 
 build:
 	$(CARGO) build
@@ -122,3 +126,6 @@ fuzz:
 
 sdk-test:
 	scripts/sdk-test.sh
+
+sdk-drift:
+	scripts/sdk-test.sh --newest

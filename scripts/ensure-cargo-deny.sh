@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints the path of a cargo-deny binary: the one on PATH, else one built
-# from crates.io (pinned) into .work/tools the first time. Used by
+# from crates.io (pinned, with its Cargo.lock: --locked) into .work/tools
+# the first time or when the pin moves. Used by
 # `make lint` and .ci/run.
 set -euo pipefail
 
@@ -12,7 +13,7 @@ if command -v cargo-deny >/dev/null && [[ "$(cargo-deny --version)" == "cargo-de
   command -v cargo-deny
   exit 0
 fi
-if [[ -x "${tools}/bin/cargo-deny" ]]; then
+if [[ -x "${tools}/bin/cargo-deny" ]] && [[ "$("${tools}/bin/cargo-deny" --version)" == "cargo-deny ${version}" ]]; then
   echo "${tools}/bin/cargo-deny"
   exit 0
 fi

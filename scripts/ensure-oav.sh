@@ -7,7 +7,12 @@
 #
 # Pinned to 4.0.3, the version ../shared/arm-specs/README.md was checked
 # with: its command line (the `-r ""` that avoids the broken HTML report)
-# is what conformance.sh relies on. Needs node and npm (Debian: nodejs npm).
+# is what conformance.sh relies on. Its ~190 dependencies are pinned too:
+# tests/conformance/oav/package-lock.json (versions and integrity hashes),
+# installed with `npm ci`, so CI's verdict never changes with what the npm
+# registry publishes. To move to a newer oav: change package.json, run
+# `npm install --package-lock-only` in that folder, commit both files.
+# Needs node and npm (Debian: nodejs npm).
 set -euo pipefail
 
 readonly OAV_VERSION=4.0.3
@@ -23,7 +28,13 @@ installed_version() {
   "$oav" --version 2>/dev/null | head -n 1
 }
 
-if [[ -x "$oav" ]] && [[ "$(installed_version || true)" == "$OAV_VERSION" ]]; then
+lock_dir="${root}/tests/conformance/oav"
+stamp="${prefix}/.lock.sha256"
+want="$(cat "${lock_dir}/package.json" "${lock_dir}/package-lock.json" | sha256sum)"
+want="${want%% *}"
+
+if [[ -x "$oav" ]] && [[ -f "$stamp" ]] && [[ "$(cat "$stamp")" == "$want" ]] \
+  && [[ "$(installed_version || true)" == "$OAV_VERSION" ]]; then
   printf '%s\n' "$oav"
   exit 0
 fi
@@ -36,14 +47,16 @@ node_major="$(node --version 2>/dev/null | sed -n 's/^v\([0-9]*\)\..*/\1/p')"
 if [[ -z "$node_major" ]] || ((node_major < 20)); then
   log "warning: oav ${OAV_VERSION} declares node >= 20; this is node ${node_major:-(none)}"
 fi
-log "installing oav ${OAV_VERSION} with npm into ${prefix}"
+log "installing oav ${OAV_VERSION} and its locked dependencies with npm ci into ${prefix}"
+rm -rf "$prefix"
 mkdir -p "$prefix"
-# A package.json of our own keeps npm from walking up to some other
-# project's; --no-audit/--no-fund skip calls that only print advice.
-[[ -f "${prefix}/package.json" ]] || printf '{"private":true}\n' >"${prefix}/package.json"
-npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "oav@${OAV_VERSION}" >&2
+cp "${lock_dir}/package.json" "${lock_dir}/package-lock.json" "$prefix/"
+# npm ci installs exactly the lock file (and fails if package.json and the
+# lock disagree); --no-audit/--no-fund skip calls that only print advice.
+(cd "$prefix" && npm ci --no-audit --no-fund --loglevel=error) >&2
 [[ "$(installed_version || true)" == "$OAV_VERSION" ]] || {
   log "the installed oav does not run or is not ${OAV_VERSION}"
   exit 1
 }
+printf '%s\n' "$want" >"$stamp"
 printf '%s\n' "$oav"

@@ -2,7 +2,7 @@
 """Lists the api-versions that releases of azure-mgmt-network and
 azure-mgmt-containerservice know for the operation groups armsim serves.
 
-    python3 tests/sdk/sdk_api_versions.py [--check tests/armsim/src/api_versions.rs] WHEEL_OR_DIR...
+    python3 tests/sdk/sdk_api_versions.py [--check|--missing tests/armsim/src/api_versions.rs] WHEEL_OR_DIR...
 
 Each argument is a wheel (.whl) of one of the two packages, or a directory
 holding wheels (searched recursively). The script reads, without installing
@@ -20,8 +20,13 @@ It prints, per package and operation group, the sorted union and the
 releases naming each version. With --check it also compares the unions
 with armsim's lists (NETWORK_SDK: every network group's union;
 CONTAINER_SERVICE_SDK: the stable versions of managed_clusters;
-CONTAINER_SERVICE_PREVIEW: the newest preview) and exits 1 on a difference.
+CONTAINER_SERVICE_PREVIEW: holds the newest preview, and only previews the
+wheels name) and exits 1 on a difference.
 The releases read for armsim's lists are named in api_versions.rs.
+
+With --missing it lists the versions the wheels send that armsim does not
+accept at all (any of its lists), and exits 1 if there is one: what
+`make sdk-drift` runs on the newest releases.
 """
 
 import collections
@@ -38,11 +43,12 @@ VERSION = r"\d{4}-\d{2}-\d{2}(?:-preview)?"
 
 
 def wheels(args):
+    """The azure-mgmt-* wheels among the arguments (others, e.g. azure-identity, are skipped)."""
     for a in args:
         if os.path.isdir(a):
             for root, _, files in os.walk(a):
                 for f in files:
-                    if f.endswith(".whl"):
+                    if f.endswith(".whl") and f.startswith("azure_mgmt_"):
                         yield os.path.join(root, f)
         else:
             yield a
@@ -115,9 +121,16 @@ def check(path, union):
     want = {
         "NETWORK_SDK": net,
         "CONTAINER_SERVICE_SDK": {v for v in mc if not v.endswith("-preview")},
-        "CONTAINER_SERVICE_PREVIEW": set(previews[-1:]),
     }
     ok = True
+    # Previews: armsim keeps a few; the newest must be among them, and each
+    # must be one a release named.
+    have = rust_list(text, "CONTAINER_SERVICE_PREVIEW")
+    if not previews or previews[-1] not in have or not have <= set(previews):
+        ok = False
+        print(f"CONTAINER_SERVICE_PREVIEW {sorted(have)}: the wheels' previews are {previews}")
+    else:
+        print(f"CONTAINER_SERVICE_PREVIEW: the newest preview, {previews[-1]}, and {len(have) - 1} older")
     for name, versions in want.items():
         have = rust_list(text, name)
         if have != versions:
@@ -128,10 +141,32 @@ def check(path, union):
     return 0 if ok else 1
 
 
+def missing(path, union):
+    text = open(path, encoding="utf-8").read()
+    accepted = {
+        "network": rust_list(text, "NETWORK_SDK") | rust_list(text, "NETWORK_DOCUMENTED"),
+        "containerservice": rust_list(text, "CONTAINER_SERVICE_SDK") | rust_list(text, "CONTAINER_SERVICE_PREVIEW"),
+    }
+    gaps = []
+    for pkg in sorted(union):
+        for g in GROUPS[pkg]:
+            for v in sorted(union[pkg][g] - accepted[pkg]):
+                gaps.append(f"{pkg} {g}: {v}")
+    if gaps:
+        print("api-versions armsim does not accept:")
+        for gap in gaps:
+            print(f"  {gap}")
+        return 1
+    print("armsim accepts every api-version these releases send")
+    return 0
+
+
 def main(args):
-    check_file = None
+    check_file = missing_file = None
     if args[:1] == ["--check"] and len(args) >= 2:
         check_file, args = args[1], args[2:]
+    elif args[:1] == ["--missing"] and len(args) >= 2:
+        missing_file, args = args[1], args[2:]
     if not args:
         print(__doc__)
         return 2
@@ -154,6 +189,8 @@ def main(args):
             print(f"    {v}: {', '.join(rel)}")
     if check_file:
         return check(check_file, union)
+    if missing_file:
+        return missing(missing_file, union)
     return 0
 
 

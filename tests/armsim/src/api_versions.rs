@@ -16,8 +16,8 @@
 //!   send one default each. Releases read: azure-mgmt-network 22.0.0, 22.3.0, 23.0.0, 23.1.0,
 //!   24.0.0, 25.0.0–25.4.0, 26.0.0, 27.0.0, 28.0.0, 28.1.0, 29.0.0, 30.0.0–30.2.0, 31.0.0,
 //!   32.0.0, 33.0.0, 33.1.0 (the newest, sends 2026-03-01); azure-mgmt-containerservice
-//!   33.0.0–41.8.0, every stable release (41.8.0, the newest, sends 2026-08-01), and 41.8.0b1
-//!   for the newest preview. With those wheels in DIR (`pip download --no-deps -d DIR
+//!   33.0.0–41.9.0, every stable release (41.9.0, the newest on 2026-12-08, sends
+//!   2026-09-01), and 41.8.0b1 and 41.9.0b1 for the previews. With those wheels in DIR (`pip download --no-deps -d DIR
 //!   azure-mgmt-network==X …`), `python3 tests/sdk/sdk_api_versions.py --check
 //!   tests/armsim/src/api_versions.rs DIR` prints the versions and compares them with the
 //!   `*_SDK` lists below. The newest wheels alone no longer carry the history: each holds one
@@ -29,9 +29,12 @@
 //!   api-version for the whole provider (one spec folder per version, holding routeTable.json
 //!   and virtualNetwork.json alike), so one list serves route tables, routes, virtual
 //!   networks and subnets.
-//! * AKS previews: only the newest, `2026-07-02-preview` (azure-mgmt-containerservice
-//!   41.8.0b1). Its models add properties to the stable ones but change no property armsim
-//!   models; see the README for what armsim does not model there.
+//! * AKS previews: the newest two, `2026-08-02-preview` (azure-mgmt-containerservice
+//!   41.9.0b1) and `2026-07-02-preview` (41.8.0b1): a client pinned to last month's preview
+//!   keeps working, as ARM keeps a preview for months after the next one. Their models add
+//!   properties to the stable ones but change no property armsim models (2026-08-02-preview
+//!   moves `bastionProfile` under a new `apiConnectivityProfile`; armsim models neither);
+//!   see the README for what armsim does not model there.
 //! * `RESOURCES`: the resource-group versions armsim accepted before this list existed
 //!   (ARM serves many more; these are the recent ones).
 //!
@@ -39,7 +42,13 @@
 //!
 //! No version here differs from another in the JSON shape of a property armsim models
 //! (checked on the SDK models: only properties were added over time), so every accepted
-//! version gets the same answer.
+//! version gets the same answer. 2026-09-01, for instance, differs from 2026-08-01 only by
+//! `nextLink` on the private endpoint connection and private link resource lists (models of
+//! azure-mgmt-containerservice 41.8.0 and 41.9.0 compared), which armsim does not serve.
+//!
+//! When Microsoft publishes a version: `make sdk-drift` names it; add it to its list here,
+//! compare the new SDK's models with the previous release's for the properties armsim
+//! serves, and update the pins in `tests/sdk/requirements.in` (README, "The ARM simulator").
 
 use std::sync::OnceLock;
 
@@ -77,11 +86,11 @@ const CONTAINER_SERVICE_SDK: &[&str] = &[
     "2024-01-01", "2024-02-01", "2024-05-01", "2024-07-01", "2024-08-01", "2024-09-01", "2024-10-01",
     "2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01", "2025-05-01", "2025-07-01", "2025-08-01",
     "2025-09-01", "2025-10-01", "2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01", "2026-05-01",
-    "2026-06-01", "2026-07-01", "2026-08-01",
+    "2026-06-01", "2026-07-01", "2026-08-01", "2026-09-01",
 ];
 
-/// The newest AKS preview version(s) armsim answers.
-const CONTAINER_SERVICE_PREVIEW: &[&str] = &["2026-07-02-preview"];
+/// The newest AKS preview versions armsim answers (see the module docs).
+const CONTAINER_SERVICE_PREVIEW: &[&str] = &["2026-07-02-preview", "2026-08-02-preview"];
 
 /// The first version with `managedClusters/agentPools`.
 const AGENT_POOLS_SINCE: &str = "2019-02-01";
@@ -170,7 +179,9 @@ mod tests {
         assert!(supported(&rt).contains(&"2024-07-01"));
         assert!(supported(&mc).contains(&"2026-07-01") && supported(&pool).contains(&"2026-07-01"));
         assert_eq!(supported(&rt).first(), Some(&"2026-03-01"));
-        assert_eq!(supported(&mc).first(), Some(&"2026-08-01"));
+        assert_eq!(supported(&mc).first(), Some(&"2026-09-01"));
+        assert!(supported(&pool).contains(&"2026-09-01"));
+        assert!(supported(&pool).contains(&"2026-08-02-preview"));
         assert!(supported(&mc).contains(&"2018-03-31"));
         assert!(!supported(&pool).contains(&"2018-03-31"));
         assert!(supported(&pool).contains(&"2026-07-02-preview"));

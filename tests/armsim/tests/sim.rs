@@ -235,7 +235,7 @@ async fn older_and_newest_api_versions_are_accepted() {
     let subnet = t.send(Method::GET, &t.url(&subnet_id("aks"), "2026-03-01"), None, &[]).await;
     assert_eq!(subnet.status, StatusCode::OK);
     let clusters = format!("{RG}/providers/Microsoft.ContainerService/managedClusters");
-    for v in ["2026-08-01", "2026-07-02-preview", "2024-07-01", "2018-03-31"] {
+    for v in ["2026-09-01", "2026-08-02-preview", "2026-08-01", "2026-07-02-preview", "2024-07-01", "2018-03-31"] {
         let r = t.send(Method::GET, &t.url(&clusters, v), None, &[]).await;
         assert_eq!(r.status, StatusCode::OK, "{v}: {}", r.body);
     }
@@ -273,8 +273,13 @@ async fn unknown_api_version_is_refused_listing_the_accepted_ones() {
     let r = t.send(Method::GET, &t.url(&cluster_id("c1"), "2024-07-01-preview"), None, &[]).await;
     assert_eq!(r.code(), Some("InvalidApiVersionParameter"));
     let msg = r.body["error"]["message"].as_str().unwrap();
-    assert!(msg.contains("'2026-08-01,2026-07-02-preview,2026-07-01,"), "{msg}");
+    assert!(msg.contains("'2026-09-01,2026-08-02-preview,2026-08-01,2026-07-02-preview,2026-07-01,"), "{msg}");
     assert!(!msg.contains("2026-03-01,2026-01-01,2025-09-01"), "{msg}");
+    // A version nobody has published yet, for each type armsim serves.
+    for path in [rt_id("x"), cluster_id("c1"), format!("{}/agentPools/p", cluster_id("c1"))] {
+        let r = t.send(Method::GET, &t.url(&path, "2099-01-01"), None, &[]).await;
+        assert_eq!(r.code(), Some("InvalidApiVersionParameter"), "{path}");
+    }
 }
 
 #[tokio::test]
