@@ -107,6 +107,9 @@ lint:
 	for s in $(SCRIPTS); do bash -n "$$s"; done
 	if command -v shellcheck >/dev/null; then shellcheck -x $(SCRIPTS); \
 	else echo "shellcheck not installed: scripts only syntax-checked"; fi
+	# cargo deny reads the metadata of every platform's dependencies
+	# (windows-sys, ...), which a Linux build never downloads.
+	$(CARGO) fetch --locked --quiet
 	"$$(scripts/ensure-cargo-deny.sh)" deny --offline check licenses bans sources
 
 demo:

@@ -118,18 +118,21 @@ fn cloud_endpoints(environment: &str) -> (&'static str, &'static str) {
 /// so tests need not touch the process environment.
 pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, Diagnostics> {
     let mut diags = Diagnostics::new();
-    let text = |name: &str| -> Option<String> {
+    // A value and where it came from: the provider block (`None`) or the
+    // environment variable named, so that an error says what to fix.
+    let sourced = |name: &str| -> Option<(String, Option<&'static str>)> {
         if let Some(s) = config.attr(name).and_then(Value::as_str) {
-            return Some(s.to_string());
+            return Some((s.to_string(), None));
         }
         let setting = SETTINGS.iter().find(|s| s.name == name)?;
-        setting.env.iter().find_map(|k| env(k)).filter(|v| !v.is_empty())
+        setting.env.iter().find_map(|k| env(k).filter(|v| !v.is_empty()).map(|v| (v, Some(*k))))
     };
+    let text = |name: &str| sourced(name).map(|(v, _)| v);
     let mut flag = |name: &str, default: bool| -> bool {
         if let Some(b) = config.attr(name).and_then(Value::as_bool) {
             return b;
         }
-        let Some(raw) = text(name) else { return default };
+        let Some((raw, var)) = sourced(name) else { return default };
         match raw.to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" => true,
             "0" | "false" | "no" => false,
@@ -137,7 +140,7 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<S
                 diags.push(
                     Diagnostic::error(
                         format!("Invalid boolean for {name}"),
-                        format!("The environment gives {raw:?}; use true or false."),
+                        format!("{} gives {raw:?}; use true or false.", given_by(var)),
                     )
                     .at(AttributePath::root(name)),
                 );
@@ -148,29 +151,42 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<S
     let use_oidc = flag("use_oidc", false);
     let use_msi = flag("use_msi", false);
     let use_cli = flag("use_cli", true);
-    let environment = text("environment").unwrap_or_else(|| "public".to_string()).to_ascii_lowercase();
+    let (environment, environment_var) = sourced("environment").unwrap_or_else(|| ("public".to_string(), None));
+    let environment = environment.to_ascii_lowercase();
     if !ENVIRONMENTS.contains(&environment.as_str()) {
         diags.push(
             Diagnostic::error(
                 "Unknown Azure environment",
-                format!("{environment:?} is not one of: {}.", ENVIRONMENTS.join(", ")),
+                format!(
+                    "{} gives {environment:?}, which is not one of: {}.",
+                    given_by(environment_var),
+                    ENVIRONMENTS.join(", ")
+                ),
             )
             .at(AttributePath::root("environment")),
         );
     }
     let (arm, login) = cloud_endpoints(&environment);
     let mut endpoint = |name: &str, default: &str| -> String {
-        let v = text(name).unwrap_or_else(|| default.to_string());
-        if !v.to_ascii_lowercase().starts_with("https://") {
+        let (v, var) = sourced(name).unwrap_or_else(|| (default.to_string(), None));
+        let problem = if !v.to_ascii_lowercase().starts_with("https://") {
+            Some((
+                format!("{name} must use https"),
+                "is not an https:// URL. Bearer tokens are never sent in clear text; to trust a private CA, \
+                 point SSL_CERT_FILE or SSL_CERT_DIR at it."
+                    .to_string(),
+            ))
+        } else {
+            match reqwest::Url::parse(&v) {
+                Ok(u) if u.host_str().is_some_and(|h| !h.is_empty()) => None,
+                Ok(_) => Some((format!("Invalid {name}"), "has no host.".to_string())),
+                Err(e) => Some((format!("Invalid {name}"), format!("is not a URL ({e})."))),
+            }
+        };
+        if let Some((summary, why)) = problem {
             diags.push(
-                Diagnostic::error(
-                    format!("{name} must use https"),
-                    format!(
-                        "{v:?} is not an https:// URL. Bearer tokens are never sent in clear text; \
-                         to trust a private CA, point SSL_CERT_FILE or SSL_CERT_DIR at it."
-                    ),
-                )
-                .at(AttributePath::root(name)),
+                Diagnostic::error(summary, format!("{} gives {v:?}, which {why}", given_by(var)))
+                    .at(AttributePath::root(name)),
             );
         }
         v
@@ -195,6 +211,16 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<S
         Err(diags)
     } else {
         Ok(cfg)
+    }
+}
+
+/// Where a setting's value came from, for error messages: the provider
+/// block, or the environment variable a user would otherwise look for in
+/// vain in the configuration.
+fn given_by(var: Option<&str>) -> String {
+    match var {
+        Some(v) => format!("The environment variable {v}"),
+        None => "The provider block".to_string(),
     }
 }
 
@@ -277,6 +303,31 @@ mod tests {
         let err = resolve(&config(&[("resource_manager_endpoint", Value::string("http://127.0.0.1:1"))]), &|_| None)
             .expect_err("refused");
         assert!(err.iter().any(|d| d.path == Some(AttributePath::root("resource_manager_endpoint"))));
+    }
+
+    #[test]
+    fn errors_name_the_environment_variable_a_value_came_from() {
+        let env = |k: &str| match k {
+            "ARM_RESOURCE_MANAGER_ENDPOINT" => Some("https://".to_string()),
+            "ARM_AUTHORITY_HOST" => Some("http://login.example/".to_string()),
+            "ARM_USE_MSI" => Some("maybe".to_string()),
+            "ARM_ENVIRONMENT" => Some("mars".to_string()),
+            _ => None,
+        };
+        let err = resolve(&config(&[]), &env).expect_err("refused");
+        for (attribute, var) in [
+            ("resource_manager_endpoint", "ARM_RESOURCE_MANAGER_ENDPOINT"),
+            ("authority_host", "ARM_AUTHORITY_HOST"),
+            ("use_msi", "ARM_USE_MSI"),
+            ("environment", "ARM_ENVIRONMENT"),
+        ] {
+            let d = err.iter().find(|d| d.path == Some(AttributePath::root(attribute))).expect(attribute);
+            assert!(d.detail.contains(var), "{attribute}: {}", d.detail);
+        }
+        // From the block, the block is named.
+        let err = resolve(&config(&[("resource_manager_endpoint", Value::string("https://a b"))]), &|_| None)
+            .expect_err("refused");
+        assert!(err.iter().any(|d| d.detail.starts_with("The provider block gives")), "{err:?}");
     }
 
     #[test]

@@ -101,7 +101,7 @@ pub struct ArmClient {
     base_path: String,
     scope: String,
     config: Settings,
-    credential: OnceCell<Arc<dyn TokenCredential>>,
+    credential: OnceCell<(credentials::Method, Arc<dyn TokenCredential>)>,
     pub(super) stop: StopSignal,
     pub(super) policy: RetryPolicy,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -206,12 +206,12 @@ impl ArmClient {
     }
 
     async fn token_unbounded(&self) -> Result<String, ArmError> {
-        let cred = self
+        let (method, cred) = self
             .credential
             .get_or_try_init(|| async {
                 let method = credentials::choose(&self.config)?;
                 log::info!("authenticating to Azure", method = format!("{method:?}"));
-                credentials::build(method, &self.config, &self.http)
+                Ok::<_, ArmError>((method, credentials::build(method, &self.config, &self.http)?))
             })
             .await?;
         let token = self
@@ -219,7 +219,7 @@ impl ArmClient {
             .or_stopped(cred.get_token(&[self.scope.as_str()], None))
             .await
             .map_err(|_| ArmError::Stopped)?
-            .map_err(|e| ArmError::Credential(format!("getting a token for {}: {e}", self.scope)))?;
+            .map_err(|e| credentials::token_error(*method, &self.config, &e))?;
         Ok(token.token.secret().to_string())
     }
 

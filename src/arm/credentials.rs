@@ -63,6 +63,161 @@ pub fn choose(cfg: &Settings) -> Result<Method, ArmError> {
     )))
 }
 
+impl Method {
+    /// The method as a user configures it, for messages.
+    fn describe(self) -> &'static str {
+        match self {
+            Method::ClientSecret => "client secret (client_secret / ARM_CLIENT_SECRET)",
+            Method::Oidc => "OIDC (use_oidc / ARM_USE_OIDC)",
+            Method::ManagedIdentity => "managed identity (use_msi / ARM_USE_MSI)",
+            Method::AzureCli => "Azure CLI (use_cli / ARM_USE_CLI)",
+        }
+    }
+
+    /// What to check when the identity platform refuses this method.
+    fn refused_hint(self) -> &'static str {
+        match self {
+            Method::ClientSecret => {
+                "Check client_secret (ARM_CLIENT_SECRET), and that it belongs to client_id (ARM_CLIENT_ID) in \
+                 tenant_id (ARM_TENANT_ID) and has not expired."
+            }
+            Method::Oidc => {
+                "Check the OIDC token (oidc_token / ARM_OIDC_TOKEN / TFC_WORKLOAD_IDENTITY_TOKEN, or \
+                 oidc_token_file_path / ARM_OIDC_TOKEN_FILE_PATH), and that client_id (ARM_CLIENT_ID) in tenant_id \
+                 (ARM_TENANT_ID) has a federated credential for its issuer and subject."
+            }
+            Method::ManagedIdentity => {
+                "Check that this machine has a managed identity, and for a user-assigned one that client_id \
+                 (ARM_CLIENT_ID) names it."
+            }
+            Method::AzureCli => {
+                "Run `az login` (and `az account set`), or configure another method: client_secret \
+                 (ARM_CLIENT_SECRET), use_oidc (ARM_USE_OIDC) or use_msi (ARM_USE_MSI)."
+            }
+        }
+    }
+}
+
+/// Methods the configuration asked for but left incomplete, so that a later
+/// method was used: said when that one fails, since the user meant these.
+pub fn incomplete_requests(cfg: &Settings) -> Vec<&'static str> {
+    let has_ids = cfg.tenant_id.is_some() && cfg.client_id.is_some();
+    let mut out = Vec::new();
+    if cfg.client_secret.is_some() && !has_ids {
+        out.push("client_secret is set, but tenant_id and client_id (ARM_TENANT_ID, ARM_CLIENT_ID) are also needed");
+    }
+    if cfg.use_oidc && !(has_ids && (cfg.oidc_token.is_some() || cfg.oidc_token_file_path.is_some())) {
+        out.push(
+            "use_oidc (ARM_USE_OIDC) is set, but OIDC needs tenant_id, client_id and a token (oidc_token, \
+             oidc_token_file_path, ARM_OIDC_TOKEN, ARM_OIDC_TOKEN_FILE_PATH or TFC_WORKLOAD_IDENTITY_TOKEN)",
+        );
+    }
+    out
+}
+
+/// A failed token request as an error that names the method, the cause
+/// chain (host, `connection refused`, the TLS verdict, the AADSTS code) and
+/// what to fix; transient when the login endpoint was unreachable or failing.
+pub fn token_error(method: Method, cfg: &Settings, e: &(dyn std::error::Error + 'static)) -> ArmError {
+    let chain = cause_chain(e);
+    // The managed identity endpoint and `az` do not use the authority host.
+    let uses_authority = matches!(method, Method::ClientSecret | Method::Oidc);
+    let mut message = if uses_authority {
+        format!("{}: no token from {}: {chain}", method.describe(), cfg.authority_host)
+    } else {
+        format!("{}: no token: {chain}", method.describe())
+    };
+    let transient = is_transient(e, &chain);
+    if transient && uses_authority {
+        message.push_str(&format!(
+            "\nThe login endpoint could not be reached or failed; check authority_host (ARM_AUTHORITY_HOST, now {}) \
+             and the network, or try again.",
+            cfg.authority_host
+        ));
+    } else if transient {
+        message.push_str("\nThe identity endpoint could not be reached or failed; try again.");
+    } else {
+        message.push('\n');
+        message.push_str(method.refused_hint());
+    }
+    let incomplete = incomplete_requests(cfg);
+    if !incomplete.is_empty() {
+        message.push_str(&format!(
+            "\n{} was tried because of what the configuration lacks:\n  - {}",
+            method.describe(),
+            incomplete.join("\n  - ")
+        ));
+    }
+    if transient {
+        ArmError::CredentialUnavailable(message)
+    } else {
+        ArmError::Credential(message)
+    }
+}
+
+/// The error and its sources, each said once: azure_identity repeats its
+/// source's text in its own message.
+pub(crate) fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    // azure_identity ends its message with a troubleshooting link; the
+    // causes read better before it.
+    let top = e.to_string();
+    let (top, link) = match top.split_once("\nTo troubleshoot, visit ") {
+        Some((t, l)) => (t.to_string(), Some(l.trim().to_string())),
+        None => (top.clone(), None),
+    };
+    let mut out = top.trim().to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        let text = text.trim();
+        if !text.is_empty() && !out.contains(text) {
+            out.push_str(": ");
+            out.push_str(text);
+        }
+        cur = c.source();
+    }
+    if let Some(link) = link {
+        out.push_str(&format!(" (troubleshooting: {link})"));
+    }
+    out
+}
+
+/// Whether a token request failed in a way a retry may fix: no answer
+/// (connection refused or reset, a timeout) or a 5xx/429 answer. A 4xx
+/// answer (AADSTS codes), a certificate the client does not trust and a
+/// configuration error are not.
+fn is_transient(e: &(dyn std::error::Error + 'static), chain: &str) -> bool {
+    // rustls's verdict on the server's certificate (`invalid peer
+    // certificate: UnknownIssuer`) reaches us only as text through reqwest
+    // and hyper; a wrong CA does not fix itself.
+    if chain.contains("invalid peer certificate") {
+        return false;
+    }
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        if let Some(status) = c.downcast_ref::<azure_core::Error>().and_then(|a| a.http_status()) {
+            let status = u16::from(status);
+            return status >= 500 || status == 429;
+        }
+        if let Some(r) = c.downcast_ref::<reqwest::Error>() {
+            if r.is_connect() || r.is_timeout() {
+                return true;
+            }
+        }
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind as K;
+            if matches!(
+                io.kind(),
+                K::ConnectionRefused | K::ConnectionReset | K::ConnectionAborted | K::TimedOut | K::UnexpectedEof
+            ) {
+                return true;
+            }
+        }
+        cur = c.source();
+    }
+    false
+}
+
 /// An OIDC token given directly, or read from a file at each request (the
 /// file is rotated by the CI system that writes it).
 #[derive(Debug)]
@@ -167,6 +322,67 @@ mod tests {
         assert_eq!(choose(&c).ok(), Some(Method::Oidc));
         c.client_secret = Some(Sensitive::new("s".into()));
         assert_eq!(choose(&c).ok(), Some(Method::ClientSecret));
+    }
+
+    #[test]
+    fn token_failures_name_the_method_and_are_classified() {
+        let cfg = Settings {
+            authority_host: "https://login.example/".into(),
+            use_oidc: true,
+            tenant_id: Some("t".into()),
+            client_id: Some("c".into()),
+            ..Default::default()
+        };
+        // An answer refusing the credential: not transient.
+        let refused = azure_core::Error::with_error(
+            azure_core::error::ErrorKind::Credential,
+            azure_core::Error::new(
+                azure_core::error::ErrorKind::HttpResponse {
+                    status: azure_core::http::StatusCode::Unauthorized,
+                    error_code: Some("7000215".into()),
+                    raw_response: None,
+                },
+                "AADSTS7000215: Invalid client secret provided.",
+            ),
+            "ClientSecretCredential authentication failed. AADSTS7000215: Invalid client secret provided.",
+        );
+        let e = token_error(Method::ClientSecret, &cfg, &refused);
+        assert!(matches!(e, ArmError::Credential(_)), "{e:?}");
+        let text = e.to_string();
+        for needle in ["ARM_CLIENT_SECRET", "AADSTS7000215", "https://login.example/"] {
+            assert!(text.contains(needle), "{needle}: {text}");
+        }
+        assert_eq!(text.matches("Invalid client secret provided").count(), 1, "said once: {text}");
+        // The same from a login endpoint in trouble: transient.
+        let busy = azure_core::Error::with_error(
+            azure_core::error::ErrorKind::Credential,
+            azure_core::Error::new(
+                azure_core::error::ErrorKind::HttpResponse {
+                    status: azure_core::http::StatusCode::ServiceUnavailable,
+                    error_code: None,
+                    raw_response: None,
+                },
+                "busy",
+            ),
+            "ClientSecretCredential authentication failed. busy",
+        );
+        assert!(token_error(Method::ClientSecret, &cfg, &busy).is_transient());
+        // Connection refused, under azure_core's wrapping.
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused (os error 111)");
+        let refused_conn =
+            azure_core::Error::with_error(azure_core::error::ErrorKind::Io, io, "failed to execute request");
+        let e = token_error(Method::Oidc, &cfg, &refused_conn);
+        assert!(e.is_transient(), "{e:?}");
+        let text = e.to_string();
+        assert!(text.contains("Connection refused") && text.contains("ARM_AUTHORITY_HOST"), "{text}");
+        let e = token_error(Method::AzureCli, &cfg, &refused_conn);
+        let text = e.to_string();
+        assert!(!text.contains("ARM_AUTHORITY_HOST"), "az does not use it: {text}");
+        // use_oidc was set without a token, so the CLI was tried: both are said.
+        assert!(text.contains("Azure CLI") && text.contains("use_oidc (ARM_USE_OIDC) is set"), "{text}");
+        // An untrusted certificate is no passing trouble.
+        let tls = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "invalid peer certificate: UnknownIssuer");
+        assert!(!token_error(Method::ClientSecret, &cfg, &tls).is_transient());
     }
 
     #[test]

@@ -27,9 +27,15 @@ pub enum ArmError {
     #[error("unexpected response from {url}: {message}")]
     Decode { url: String, message: String },
 
-    /// No token could be obtained.
+    /// No token could be obtained, and trying again will not help: the
+    /// configuration is incomplete, or the identity platform refused it.
     #[error("{0}")]
     Credential(String),
+
+    /// No token could be obtained for now: the login endpoint could not be
+    /// reached or failed (5xx, 429, a timeout).
+    #[error("{0}")]
+    CredentialUnavailable(String),
 
     /// The operation's timeout ran out.
     #[error(
@@ -72,6 +78,26 @@ impl ArmError {
     }
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
+    }
+
+    /// Whether no token could be had, for whatever reason.
+    pub fn is_credential(&self) -> bool {
+        matches!(self, ArmError::Credential(_) | ArmError::CredentialUnavailable(_))
+    }
+
+    /// Whether the same call may well succeed later: Azure or the login
+    /// endpoint unreachable or failing (after the client's retries), or out
+    /// of time. A refusal (4xx, a refused credential, bad configuration) is
+    /// not transient.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ArmError::Transport { .. }
+            | ArmError::Unanswered { .. }
+            | ArmError::CredentialUnavailable(_)
+            | ArmError::Timeout => true,
+            ArmError::Service { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
     }
 
     /// Whether a write that failed this way may have been applied by Azure

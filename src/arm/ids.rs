@@ -1,7 +1,11 @@
 //! Typed ARM resource IDs. User input is parsed strictly (exact segment
 //! keywords, a GUID subscription) so a typo becomes a plan-time diagnostic;
 //! IDs that ARM returns are parsed case-insensitively, because ARM is not
-//! consistent about casing (e.g. `resourcegroups` in some responses).
+//! consistent about casing (e.g. `resourcegroups` in some responses). Import
+//! IDs sit between the two: users paste them from the portal or the Azure
+//! CLI, which print ARM's spelling (`az aks nodepool show` prints
+//! `/resourcegroups/`), so keywords may take any case but the subscription
+//! must still be a GUID; `Display` writes the canonical spelling to state.
 
 use std::fmt;
 
@@ -55,8 +59,20 @@ pub fn is_safe_path(path: &str) -> bool {
     })
 }
 
+/// How strictly an ID is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Spelling {
+    /// Configuration: keywords as ARM spells them, a GUID subscription.
+    Strict,
+    /// `terraform import`: keywords in any case, a GUID subscription.
+    Import,
+    /// ARM's answers: keywords in any case, any subscription name.
+    Lenient,
+}
+
 /// Parses `input` against `pattern`; returns the names in order.
-fn parse(kind: &'static str, pattern: &[Seg], input: &str, strict: bool) -> Result<Vec<String>, IdError> {
+fn parse(kind: &'static str, pattern: &[Seg], input: &str, spelling: Spelling) -> Result<Vec<String>, IdError> {
+    let strict = spelling == Spelling::Strict;
     let fail = |reason: String| IdError { kind, input: input.to_string(), reason, shape: shape(pattern) };
     let Some(rest) = input.strip_prefix('/') else {
         return Err(fail("it must start with /subscriptions/".into()));
@@ -92,7 +108,7 @@ fn parse(kind: &'static str, pattern: &[Seg], input: &str, strict: bool) -> Resu
                          '_', '-', '.', '(' and ')' are allowed, and no '.' at the end)"
                     )));
                 }
-                if strict && *n == "subscriptionId" && !is_guid(part) {
+                if spelling != Spelling::Lenient && *n == "subscriptionId" && !is_guid(part) {
                     return Err(fail(format!("the subscription ID {part:?} is not a GUID")));
                 }
                 names.push((*part).to_string());
@@ -116,12 +132,18 @@ macro_rules! arm_id {
             /// Parses an ID written by a user: keywords must be spelled as ARM
             /// spells them.
             pub fn parse(input: &str) -> Result<Self, IdError> {
-                Self::from_names(parse($kind, Self::PATTERN, input, true)?)
+                Self::from_names(parse($kind, Self::PATTERN, input, Spelling::Strict)?)
+            }
+
+            /// Parses an ID given to `terraform import`: keywords in any case, as
+            /// ARM and the Azure CLI print them; the subscription a GUID.
+            pub fn parse_import(input: &str) -> Result<Self, IdError> {
+                Self::from_names(parse($kind, Self::PATTERN, input, Spelling::Import)?)
             }
 
             /// Parses an ID returned by ARM, ignoring the case of keywords.
             pub fn parse_insensitive(input: &str) -> Result<Self, IdError> {
-                Self::from_names(parse($kind, Self::PATTERN, input, false)?)
+                Self::from_names(parse($kind, Self::PATTERN, input, Spelling::Lenient)?)
             }
 
             fn from_names(names: Vec<String>) -> Result<Self, IdError> {
@@ -380,5 +402,40 @@ mod tests {
         assert_eq!(pool.cluster().name, "c");
         assert!(pool.to_string().ends_with("/managedClusters/c/agentPools/user1"));
         assert!(AgentPoolId::parse(&pool.to_string().replace("agentPools", "agentpools")).is_err());
+    }
+
+    #[test]
+    fn import_ids_take_any_keyword_case_and_are_written_canonically() {
+        let canonical = format!(
+            "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c/agentPools/p"
+        );
+        for pasted in [
+            // az aks nodepool show
+            format!("/subscriptions/{SUB}/resourcegroups/rg/providers/Microsoft.ContainerService/managedClusters/c/agentPools/p"),
+            format!("/SUBSCRIPTIONS/{SUB}/RESOURCEGROUPS/rg/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/c/AGENTPOOLS/p"),
+            format!("{canonical}/"),
+        ] {
+            let id = AgentPoolId::parse_import(&pasted).expect(&pasted);
+            assert_eq!(id.to_string(), canonical, "{pasted}");
+            assert!(AgentPoolId::parse(&pasted).is_err() || pasted.ends_with('/'), "{pasted}");
+        }
+        // Names keep their spelling; the subscription must still be a GUID.
+        let id = RouteTableId::parse_import(&format!(
+            "/subscriptions/{SUB}/resourcegroups/RG-Egress/providers/microsoft.network/routetables/RT"
+        ))
+        .expect("valid");
+        assert_eq!(
+            id.to_string(),
+            format!("/subscriptions/{SUB}/resourceGroups/RG-Egress/providers/Microsoft.Network/routeTables/RT")
+        );
+        let err = RouteTableId::parse_import(
+            "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt",
+        )
+        .expect_err("not a GUID");
+        assert!(err.to_string().contains("GUID"), "{err}");
+        assert!(SubnetId::parse_import(&format!(
+            "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/a?b"
+        ))
+        .is_err());
     }
 }

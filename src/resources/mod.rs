@@ -402,16 +402,41 @@ pub(crate) fn remove_keys(v: &mut serde_json::Value, keys: &[&str]) {
 pub(crate) fn arm_error(action: &str, e: crate::arm::ArmError) -> Diagnostics {
     use crate::arm::ArmError;
     let summary = match &e {
-        ArmError::Credential(_) => "Cannot authenticate to Azure".to_string(),
+        ArmError::Credential(_) | ArmError::CredentialUnavailable(_) => "Cannot authenticate to Azure".to_string(),
         ArmError::Stopped => format!("Interrupted while {action}"),
         ArmError::Timeout => format!("Timed out while {action}"),
         _ => format!("Azure refused {action}"),
     };
     let summary = match e.code() {
-        Some(code) if !matches!(e, ArmError::Credential(_)) => format!("{summary} ({code})"),
+        Some(code) if !e.is_credential() => format!("{summary} ({code})"),
         _ => summary,
     };
     crate::tf::diag::Diagnostic::error(summary, format!("While {action}: {e}")).into()
+}
+
+/// A read at plan that failed. A refusal (a credential Azure rejects, a
+/// missing configuration, a 403) fails the plan, naming what to fix, since
+/// the apply would fail the same way; only a transient failure (Azure or the
+/// login endpoint unreachable or failing after retries, a timeout) lets the
+/// plan go on, with a warning that says so and that `then` happens at apply.
+pub(crate) fn plan_read_failed(check: &str, then: &str, e: crate::arm::ArmError, path: &str) -> Diagnostics {
+    let path = crate::tf::diag::AttributePath::parse(path);
+    if e.is_transient() {
+        return crate::tf::diag::Diagnostic::warning(
+            format!("Could not {check} at plan"),
+            format!(
+                "Azure could not be reached or failed, which may pass: {e}\n{then} This plan is not a verdict on \
+                 it."
+            ),
+        )
+        .at(path)
+        .into();
+    }
+    let mut d = arm_error(&format!("trying to {check} at plan"), e);
+    for d in &mut d.0 {
+        d.path = Some(path.clone());
+    }
+    d
 }
 
 /// What state records of an object that Azure has accepted: the planned

@@ -305,8 +305,8 @@ pub(crate) async fn import(
     data: &ProviderData,
     id: &str,
 ) -> Result<Value, Diagnostics> {
-    let parsed =
-        RouteId::parse(id).map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
+    let parsed = RouteId::parse_import(id)
+        .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
     if kind == RouteKind::Firewall {
         let action = format!("importing route {}", describe(&parsed));
         let until = TIMEOUTS.deadline(&Value::Null, Op::Read);

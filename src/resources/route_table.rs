@@ -178,8 +178,19 @@ impl Resource<ProviderData> for RouteTableResource {
         // with an import hint: either way its references must not look
         // unchanged. Unknown when Azure cannot be asked.
         let until = TIMEOUTS.deadline(&plan.planned, Op::Read);
-        if let Ok(None) = data.arm.get(&id, API, until).await {
-            plan.planned.set_attr("id", Value::string(id));
+        match data.arm.get(&id, API, until).await {
+            Ok(None) => plan.planned.set_attr("id", Value::string(id)),
+            Ok(Some(_)) => {}
+            // A credential Azure refuses fails the plan, not only the apply;
+            // Azure unreachable leaves the ID unknown, with a warning.
+            Err(e) => {
+                return super::plan_read_failed(
+                    "look for an existing route table",
+                    "Its ID is known only at apply, where the create looks again.",
+                    e,
+                    "name",
+                )
+            }
         }
         Diagnostics::new()
     }
@@ -325,7 +336,7 @@ impl Resource<ProviderData> for RouteTableResource {
 #[async_trait]
 impl Import<ProviderData> for RouteTableResource {
     async fn import(&self, _data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
-        let parsed = RouteTableId::parse(id)
+        let parsed = RouteTableId::parse_import(id)
             .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
         Ok(self.schema.state_with_id(&parsed.to_string()))
     }

@@ -299,7 +299,7 @@ impl Resource<ProviderData> for AssociationResource {
 #[async_trait]
 impl Import<ProviderData> for AssociationResource {
     async fn import(&self, _data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
-        let parsed = SubnetId::parse(id)
+        let parsed = SubnetId::parse_import(id)
             .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
         let mut state = self.schema.state_with_id(&parsed.to_string());
         state.set_attr("subnet_id", Value::string(parsed.to_string()));

@@ -791,6 +791,18 @@ impl Diagnostic {
     pub fn text(&self) -> String {
         format!("{}\n{}", self.summary, self.body)
     }
+
+    /// [`Diagnostic::text`] with terraform's line wrapping undone (every run
+    /// of whitespace one space), for phrases a wrap may split.
+    pub fn flat(&self) -> String {
+        unwrapped(&self.text())
+    }
+}
+
+/// `text` with every run of whitespace made one space: terraform wraps
+/// diagnostics at 78 columns, wherever a phrase happens to fall.
+pub fn unwrapped(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Splits terraform's human diagnostics. Handles both the plain layout

@@ -134,9 +134,16 @@ fn a_cluster_and_two_user_pools_apply_replan_empty_import_and_destroy() {
     assert_eq!(users1["properties"]["enableAutoScaling"], false);
     wd.assert_no_changes();
 
-    // Import into a fresh state: the plan after it is empty.
+    // Import into a fresh state, with the ID as `az aks nodepool show`
+    // prints it (`resourcegroups`): the state holds the canonical spelling
+    // and the plan after it is empty.
     wd.terraform(&["state", "rm", "aksudr_node_pool.users2"]).assert_success();
-    wd.terraform(&["import", "-input=false", "aksudr_node_pool.users2", &pool_id("users2")]).assert_success();
+    let as_the_cli_prints = pool_id("users2").replace("/resourceGroups/", "/resourcegroups/");
+    wd.terraform(&["import", "-input=false", "aksudr_node_pool.users2", &as_the_cli_prints]).assert_success();
+    let shown = wd.terraform(&["state", "show", "-no-color", "aksudr_node_pool.users2"]);
+    shown.assert_success();
+    let id_line = shown.stdout.lines().find(|l| l.trim_start().starts_with("id ")).unwrap_or_default();
+    assert!(id_line.contains(&pool_id("users2")), "state id not canonical: {id_line}");
     wd.assert_no_changes();
     // Creating a pool that exists needs an import.
     wd.terraform(&["state", "rm", "aksudr_node_pool.users2"]).assert_success();

@@ -119,12 +119,11 @@ pub(super) async fn plan_check(data: &ProviderData, subnet_id: &str, planned: &V
             );
             Diagnostics::new()
         }
-        Err(e) => Diagnostics::from(
-            Diagnostic::warning(
-                "Could not check the cluster subnet's egress at plan",
-                format!("{e}\nThe check runs again right before the cluster is written."),
-            )
-            .at(AttributePath::parse("default_node_pool[0].vnet_subnet_id")),
+        Err(e) => super::super::plan_read_failed(
+            "check the cluster subnet's egress",
+            "The check runs again right before the cluster is written.",
+            e,
+            "default_node_pool[0].vnet_subnet_id",
         ),
     }
 }

@@ -111,7 +111,7 @@ impl ClusterResource {
 #[async_trait]
 impl Import<ProviderData> for ClusterResource {
     async fn import(&self, _data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
-        let parsed = ManagedClusterId::parse(id)
+        let parsed = ManagedClusterId::parse_import(id)
             .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
         Ok(self.schema.state_with_id(&parsed.to_string()))
     }
@@ -282,8 +282,25 @@ impl Resource<ProviderData> for ClusterResource {
                 let until = TIMEOUTS.deadline(&plan.planned, Op::Read);
                 // Unknown only for a cluster that exists: a replacement, or a
                 // create that will ask for an import.
-                if !matches!(data.arm.get(&id, AKS_API, until).await, Ok(Some(_))) {
-                    plan.planned.set_attr("id", Value::string(id));
+                match data.arm.get(&id, AKS_API, until).await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => plan.planned.set_attr("id", Value::string(id)),
+                    Err(e) => {
+                        let diags = super::plan_read_failed(
+                            "look for an existing cluster",
+                            "The create looks again, and the subnet's egress is checked before the cluster is \
+                             written.",
+                            e,
+                            "name",
+                        );
+                        if diags.has_errors() {
+                            return diags;
+                        }
+                        // Azure unreachable: plan as a create; the create
+                        // itself asks for an import if the cluster exists.
+                        plan.planned.set_attr("id", Value::string(id));
+                        return diags;
+                    }
                 }
             }
         }

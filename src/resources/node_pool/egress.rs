@@ -56,12 +56,12 @@ fn undecided(why: &str) -> Diagnostics {
 }
 
 fn could_not_check(e: ArmError) -> Diagnostics {
-    Diagnostic::warning(
-        "Could not check the node pool's subnet at plan",
-        format!("{e}\nThe check runs again right before the pool is written."),
+    super::super::plan_read_failed(
+        "check the node pool's subnet",
+        "The check runs again right before the pool is written.",
+        e,
+        paths::VNET_SUBNET_ID,
     )
-    .at(AttributePath::parse(paths::VNET_SUBNET_ID))
-    .into()
 }
 
 /// The plan-time check: a definite finding fails the plan; what cannot be

@@ -285,7 +285,7 @@ impl Resource<ProviderData> for NodePoolResource {
 #[async_trait]
 impl Import<ProviderData> for NodePoolResource {
     async fn import(&self, _data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
-        let parsed = AgentPoolId::parse(id)
+        let parsed = AgentPoolId::parse_import(id)
             .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
         Ok(self.schema.state_with_id(&parsed.to_string()))
     }
