@@ -63,6 +63,23 @@ impl ClusterCredentials {
     }
 }
 
+impl ClusterCredentials {
+    /// The result for a cluster that does not exist yet: the arguments as
+    /// configured, every credential unknown.
+    fn unknown_until_apply(&self, config: &Value, raw_id: &str) -> Value {
+        object([
+            ("cluster_id", Value::string(raw_id)),
+            ("admin", config.attr("admin").cloned().unwrap_or(Value::Null)),
+            ("host", Value::Unknown),
+            ("cluster_ca_certificate", Value::Unknown),
+            ("client_certificate", Value::Unknown),
+            ("client_key", Value::Unknown),
+            ("token", Value::Unknown),
+            ("kube_config_raw", Value::Unknown),
+        ])
+    }
+}
+
 impl Default for ClusterCredentials {
     fn default() -> Self {
         Self::new()
@@ -89,8 +106,23 @@ impl EphemeralResource<ProviderData> for ClusterCredentials {
         let action_name = if admin { "listClusterAdminCredential" } else { "listClusterUserCredential" };
         let action = format!("listing the credentials of AKS cluster {}/{}", id.resource_group, id.name);
         let until = tokio::time::Instant::now() + OPEN_TIMEOUT;
-        let answer =
-            data.arm.post(&format!("{id}/{action_name}"), AKS_API, until).await.map_err(|e| arm_error(&action, e))?;
+        let answer = match data.arm.post(&format!("{id}/{action_name}"), AKS_API, until).await {
+            Ok(a) => a,
+            // A cluster this very plan creates: Terraform opens the resource
+            // while planning (its `cluster_id` is known at plan), before the
+            // cluster exists. Its credentials are unknown until apply, where
+            // Terraform opens it again once the cluster is created;
+            // Terraform accepts unknown computed values in an ephemeral
+            // result as it does in a plan (objchange.AssertPlanValid).
+            Err(e) if e.is_not_found() && data.projection().planned_cluster(&id.to_string()).is_some() => {
+                crate::log::info!(
+                    "cluster credentials unknown until apply: this plan creates the cluster",
+                    cluster = id.to_string()
+                );
+                return Ok(Opened { result: self.unknown_until_apply(config, raw_id), private: None });
+            }
+            Err(e) => return Err(arm_error(&action, e)),
+        };
         let encoded = answer.pointer("/kubeconfigs/0/value").and_then(|v| v.as_str()).unwrap_or_default();
         let raw = base64::engine::general_purpose::STANDARD
             .decode(encoded)

@@ -195,3 +195,68 @@ output "tags" {
     out.assert_failure();
     assert!(out.stderr.contains("not a known add-on"), "{}", out.stderr);
 }
+
+/// The documented pattern with the cluster created in the same
+/// configuration: Terraform opens the ephemeral resource while planning,
+/// before the cluster exists; its credentials are unknown until apply, the
+/// provider configuration fed from them is configured at apply (as the
+/// kubernetes provider would be), and the postcondition sees the token.
+/// With `store_kube_config = false` nothing secret is stored.
+#[test]
+fn cluster_credentials_of_a_cluster_created_in_the_same_configuration() {
+    if !supports_ephemeral_resources() {
+        return;
+    }
+    let az = Azure::start();
+    egress_in_place(&az, default_route("VirtualAppliance"));
+    let hcl = format!(
+        r#"{cluster}
+ephemeral "aksudr_cluster_credentials" "aks" {{
+  cluster_id = aksudr_cluster.aks.id
+  lifecycle {{
+    postcondition {{
+      condition     = length(self.token) > 8 && startswith(self.host, "https://")
+      error_message = "no credentials"
+    }}
+  }}
+}}
+
+provider "aksudr" {{
+  alias      = "fed"
+  oidc_token = ephemeral.aksudr_cluster_credentials.aks.token
+  use_oidc   = false
+}}
+
+resource "aksudr_route_table" "fed" {{
+  provider            = aksudr.fed
+  name                = "rt-fed"
+  resource_group_name = "rg-egress"
+  location            = "westeurope"
+}}
+
+output "fed_table" {{
+  value = aksudr_route_table.fed.id
+}}
+"#,
+        cluster = cluster("azure", "network_plugin_mode = \"overlay\"", "store_kube_config = false"),
+    );
+    let wd = az.workdir(&hcl);
+    let plan = wd.plan();
+    plan.assert_success();
+    assert!(
+        az.sim.requests().iter().any(|r| r.path.ends_with("/listClusterUserCredential")),
+        "the plan asked for the credentials (and was told the cluster is not there yet)"
+    );
+    wd.apply().assert_success();
+    let out = wd.terraform(&["output", "-raw", "fed_table"]);
+    assert!(out.stdout.trim().ends_with("/routeTables/rt-fed"), "the fed provider did not apply: {}", out.stdout);
+    let listed_ok =
+        az.sim.requests().iter().filter(|r| r.path.ends_with("/listClusterUserCredential") && r.status == 200).count();
+    assert!(listed_ok >= 1, "the credentials were fetched once the cluster existed");
+    let state = wd.terraform(&["state", "pull"]);
+    state.assert_success();
+    for secret in ["token:", "apiVersion", "certificate-authority-data"] {
+        assert!(!state.stdout.contains(secret), "the state holds {secret:?}: {}", state.stdout);
+    }
+    wd.assert_no_changes();
+}

@@ -12,6 +12,7 @@ mod harness;
 
 mod arm_auth;
 mod arm_faults;
+mod credentials_in_state;
 mod data_and_ephemeral;
 mod fault_matrix;
 mod ids;

@@ -108,6 +108,35 @@ impl ClusterResource {
     }
 }
 
+/// PUTs `ours` laid over the cluster as AKS has it now, with its ETag; the
+/// cluster changing in between (412) is read again, up to three times.
+async fn put_over_live(
+    data: &ProviderData,
+    path: &str,
+    ours: &serde_json::Value,
+    action: &str,
+    until: tokio::time::Instant,
+) -> Result<(), Diagnostics> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let Some(current) = data.arm.get(path, AKS_API, until).await.map_err(|e| arm_error(action, e))? else {
+            return Err(Diagnostic::error(
+                "Cluster not found",
+                format!("{path} was deleted outside Terraform; plan again to re-create it."),
+            )
+            .into());
+        };
+        let etag = current.get("eTag").or_else(|| current.get("etag")).and_then(|e| e.as_str());
+        let body = update_body(&current, ours);
+        match put_and_wait(data, TYPE_NAME, path, &body, Write::Update { etag }, action, until).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.stale && attempt < 3 => continue,
+            Err(e) => return Err(e.diags),
+        }
+    }
+}
+
 #[async_trait]
 impl Import<ProviderData> for ClusterResource {
     async fn import(&self, _data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
@@ -162,8 +191,14 @@ impl Resource<ProviderData> for ClusterResource {
         let Some(arm) = data.arm.get(&id.to_string(), AKS_API, until).await.map_err(|e| arm_error(&action, e))? else {
             return Ok(None);
         };
-        let kubeconfig = match self.kubeconfig(&data.arm, &id, until).await {
-            Ok(k) => k,
+        // Kept out of state on request: not even listed.
+        let listed = if state::stores_kube_config(state) {
+            self.kubeconfig(&data.arm, &id, until).await.map(Some)
+        } else {
+            Ok(None)
+        };
+        let kubeconfig = match listed {
+            Ok(k) => k.flatten(),
             // An identity allowed to manage the cluster but not to list its
             // credentials (Microsoft.ContainerService/managedClusters/
             // listClusterUserCredential/action): the cluster is there all
@@ -198,25 +233,10 @@ impl Resource<ProviderData> for ClusterResource {
                 precheck(&data.arm, planned, until).await?;
             }
             let ours = expand(planned);
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                let Some(current) = data.arm.get(&path, AKS_API, until).await.map_err(|e| arm_error(&action, e))?
-                else {
-                    return Err(Diagnostic::error(
-                        "Cluster not found",
-                        format!("{path} was deleted outside Terraform; plan again to re-create it."),
-                    )
-                    .into());
-                };
-                let etag = current.get("eTag").or_else(|| current.get("etag")).and_then(|e| e.as_str());
-                let body = update_body(&current, &ours);
-                match put_and_wait(data, TYPE_NAME, &path, &body, Write::Update { etag }, &action, until).await {
-                    Ok(()) => break,
-                    // The cluster changed since the GET: build on it again.
-                    Err(e) if e.stale && attempt < 3 => continue,
-                    Err(e) => return Err(e.diags),
-                }
+            // Nothing for AKS (only store_kube_config, egress_route_id or
+            // timeouts changed): no PUT, which AKS takes minutes over.
+            if ours != expand(prior) {
+                put_over_live(data, &path, &ours, &action, until).await?;
             }
             let tracked = super::tracked_update(planned, prior, &path);
             Ok(super::after_write(self.read(data, &tracked).await, tracked, "cluster"))
@@ -274,6 +294,10 @@ impl Resource<ProviderData> for ClusterResource {
                     node_pool::profile::plan_autoscaler_off(prior_pool, config_pool, pool);
                 }
             }
+        }
+        if !state::stores_kube_config(&plan.planned) {
+            plan.planned.set_attr("kube_config_raw", Value::Null);
+            plan.planned.set_attr("kube_config", Value::Null);
         }
         if let (Some(data), true) =
             (data, plan.prior.is_null() && plan.planned.attr("id").is_some_and(Value::is_unknown))

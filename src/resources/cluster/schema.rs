@@ -161,7 +161,8 @@ impl ClusterResource {
         .attr(Attribute::string("fqdn", "The API server's public FQDN.").computed().stable())
         .attr(Attribute::string("private_fqdn", "The API server's private FQDN (private clusters).").computed().stable())
         // Not stable: AKS may issue new credentials with any update.
-        .attr(Attribute::string("kube_config_raw", "The cluster user's kubeconfig, from listClusterUserCredential. Sensitive.").computed().sensitive())
+        .attr(Attribute::string("kube_config_raw", "The cluster user's kubeconfig, from listClusterUserCredential; null with `store_kube_config = false`. Sensitive.").computed().sensitive())
+        .attr(Attribute::bool("store_kube_config", "Whether `kube_config_raw` and `kube_config` hold the cluster user's kubeconfig in state (default true). Set false to keep every credential out of state (the provider then never lists them) and use the `aksudr_cluster_credentials` ephemeral resource instead. Changed in place, without a write to the cluster.").default(Value::Bool(true)))
         .attr(
             Attribute::of_type(
                 "kube_config",

@@ -30,6 +30,12 @@ pub(crate) fn kube_config_parts(raw: &str) -> Value {
     ])])
 }
 
+/// Whether state keeps the kubeconfig (`store_kube_config`, true unless set
+/// false).
+pub(crate) fn stores_kube_config(v: &Value) -> bool {
+    v.attr("store_kube_config").and_then(Value::as_bool).unwrap_or(true)
+}
+
 /// The value of `key` (e.g. `server:`) in a kubeconfig's YAML text.
 pub(crate) fn kubeconfig_field(raw: &str, key: &str) -> Option<String> {
     raw.lines().find_map(|l| l.trim().strip_prefix(key).map(|rest| rest.trim().trim_matches('"').to_string()))
@@ -157,6 +163,9 @@ pub(crate) fn flatten(
         ("tags", tags),
         ("fqdn", json_str(arm, &p("fqdn"))),
         ("private_fqdn", json_str(arm, &p("privateFQDN"))),
+        // Only in Terraform's state; null in a state written before it
+        // existed, which meant true.
+        ("store_kube_config", Value::Bool(stores_kube_config(prior))),
         ("kube_config_raw", kubeconfig.map(Value::String).unwrap_or(Value::Null)),
         ("kube_config", kube_config),
         ("kubelet_identity", kubelet.unwrap_or(Value::Null)),
