@@ -15,6 +15,10 @@
 #   make armsim         release build of the ARM simulator, for testing
 #                       Terraform modules without Azure
 #                       (target/release/armsim; docs/guides/testing-modules.md)
+#   make determinism    each plan-and-apply ordering case (tests/e2e/
+#                       determinism.rs) 10 times against armsim: the same
+#                       plan verdict every run, and an apply that passes
+#                       whenever its plan did
 #   make lint           rustfmt, clippy, the shell scripts, and cargo deny
 #                       (licences, duplicates, sources; built into
 #                       .work/tools the first time)
@@ -60,7 +64,7 @@ SCRIPTS := scripts/lib.sh scripts/ensure-terraform.sh scripts/ensure-oav.sh scri
 	scripts/demo.sh scripts/conformance.sh scripts/bench.sh scripts/fuzz.sh scripts/package.sh .ci/run \
 	examples/testing-modules/run.sh scripts/sdk-test.sh
 
-.PHONY: build install release armsim sdk-test sdk-drift test e2e test-tf-1.0.3 lint demo conformance bench fuzz
+.PHONY: build install release armsim sdk-test sdk-drift test e2e determinism test-tf-1.0.3 lint demo conformance bench fuzz
 
 build:
 	$(CARGO) build
@@ -95,6 +99,11 @@ e2e:
 	TERRAFORM="$$(scripts/ensure-terraform.sh)"; export TERRAFORM; \
 	echo "terraform: $$TERRAFORM"; \
 	$(TEST_RUN) --test e2e
+
+determinism:
+	TERRAFORM="$$(scripts/ensure-terraform.sh)"; export TERRAFORM; \
+	echo "terraform: $$TERRAFORM"; \
+	AKSUDR_DETERMINISM_RUNS=10 $(TEST_RUN) --test e2e determinism::
 
 test-tf-1.0.3:
 	TERRAFORM="$$(scripts/ensure-terraform.sh 1.0.3)"; export TERRAFORM; \

@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use crate::arm::route_tables::RouteTables;
 use crate::arm::ArmClient;
 use crate::rules::projection::Projection;
+use crate::tf::activity::Activity;
 
 /// What resources get once the provider is configured: the ARM client
 /// (which resolves credentials on its first call, not before), and what the
@@ -18,11 +19,18 @@ pub struct ProviderData {
     pub projection: Mutex<Projection>,
     /// Shared reads and batched writes of routes, per route table.
     pub route_tables: RouteTables,
+    /// The RPCs in flight, which the cluster's plan check waits on.
+    pub activity: Activity,
 }
 
 impl ProviderData {
     pub fn new(arm: ArmClient) -> Self {
-        ProviderData { arm, projection: Mutex::new(Projection::new()), route_tables: RouteTables::new() }
+        ProviderData {
+            arm,
+            projection: Mutex::new(Projection::new()),
+            route_tables: RouteTables::new(),
+            activity: Activity::new(),
+        }
     }
 
     /// The plan's changes to route tables, routes and associations so far.

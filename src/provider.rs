@@ -93,6 +93,10 @@ impl Provider for AksudrProvider {
         resources::ephemeral_resources()
     }
 
+    fn activity<'a>(&self, data: &'a ProviderData) -> Option<&'a crate::tf::activity::Activity> {
+        Some(&data.activity)
+    }
+
     fn configure(&self, config: &Value, how: &Configure) -> Result<ProviderData, Diagnostics> {
         let env = |k: &str| std::env::var(k).ok();
         let resolved = resolve(config, &env)?;

@@ -11,6 +11,7 @@ use tonic::{Request, Response, Status};
 
 use crate::pb::tfplugin6 as pb;
 use crate::pb::tfplugin6::provider_server::Provider as ProviderRpc;
+use crate::tf::activity::{self, Rpc};
 use crate::tf::data_source::{DataSource, EphemeralResource};
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tf::plan::plan;
@@ -113,6 +114,12 @@ impl<P: Provider> ProviderService<P> {
     }
 
     /// The configured provider, or the diagnostic explaining why there is none.
+    /// Counts an RPC of the configured provider as in flight while the
+    /// guard lives (nothing before configuration).
+    fn busy<'a>(&self, data: Option<&'a P::Data>, rpc: Rpc) -> Option<activity::Guard<'a>> {
+        data.and_then(|d| self.provider.activity(d)).map(|a| a.start(rpc))
+    }
+
     fn configured(&self) -> Result<Arc<P::Data>, Diagnostics> {
         self.data().ok_or_else(|| {
             Diagnostic::error(
@@ -257,6 +264,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             let ty = d.schema().value_type();
             let config = decode(req.config.as_ref(), &ty, "configuration")?;
             let data = self.data();
+            let _busy = self.busy(data.as_deref(), Rpc::Other);
             let value = d.read(data.as_deref(), &config).await?;
             Ok::<_, Diagnostics>(encode(&value, &ty)?)
         })
@@ -290,6 +298,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             let ty = e.schema().value_type();
             let config = decode(req.config.as_ref(), &ty, "configuration")?;
             let data = self.configured()?;
+            let _busy = self.busy(Some(&data), Rpc::Other);
             let opened = e.open(&data, &config).await?;
             Ok::<_, Diagnostics>((encode(&opened.result, &ty)?, opened.private))
         })
@@ -414,6 +423,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             let ty = r.schema().value_type();
             let state = decode(req.current_state.as_ref(), &ty, "state")?;
             let data = self.configured()?;
+            let _busy = self.busy(Some(&data), Rpc::Other);
             let new_state = r.read(&data, &state).await?.unwrap_or(Value::Null);
             Ok::<_, Diagnostics>(encode(&new_state, &ty)?)
         })
@@ -440,6 +450,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             let proposed = decode(req.proposed_new_state.as_ref(), &ty, "proposed state")?;
             let config = decode(req.config.as_ref(), &ty, "configuration")?;
             let data = self.data();
+            let _busy = self.busy(data.as_deref(), Rpc::Other);
             if proposed.is_null() {
                 if let Some(data) = &data {
                     r.plan_recorded(data, &prior, &Value::Null, false);
@@ -492,6 +503,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             let planned = decode(req.planned_state.as_ref(), &ty, "planned state")?;
             let config = decode(req.config.as_ref(), &ty, "configuration")?;
             let data = self.configured()?;
+            let _busy = self.busy(Some(&data), Rpc::Apply);
             let outcome = if planned.is_null() {
                 let d = r.delete(&data, &prior).await;
                 let state = if d.has_errors() { prior } else { Value::Null };

@@ -2,6 +2,7 @@
 //! diagnostics, the `Resource`, `DataSource` and `EphemeralResource` traits
 //! and the standard planning behaviour.
 
+pub mod activity;
 pub mod codec_error;
 pub mod data_source;
 pub mod diag;

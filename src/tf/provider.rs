@@ -44,4 +44,10 @@ pub trait Provider: Send + Sync + 'static {
     /// Configures the provider from a provider block whose values are all
     /// known (the framework waits while any is unknown).
     fn configure(&self, config: &Value, how: &Configure) -> Result<Self::Data, Diagnostics>;
+
+    /// Where the configured provider counts the RPCs in flight, if it does
+    /// (see [`super::activity`]).
+    fn activity<'a>(&self, _data: &'a Self::Data) -> Option<&'a super::activity::Activity> {
+        None
+    }
 }

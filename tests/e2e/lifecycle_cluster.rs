@@ -1,7 +1,7 @@
 //! `aksudr_cluster` against the ARM simulator with the real terraform: the
 //! firewall-egress example end to end, every AKS validation case caught by
 //! the provider first (the simulator's log then shows no cluster PUT), the
-//! plan-time live subnet check, the precheck's ordering hint, kubenet pod
+//! plan-time live subnet check, the precheck waiting for this run's route, kubenet pod
 //! routes, in-place and replacing changes, failed and interrupted creates
 //! that stay tracked, import, and a kubeconfig that never reaches the logs.
 
@@ -151,13 +151,13 @@ fn every_aks_validation_case_is_caught_before_any_put() {
 }
 
 #[test]
-fn precheck_explains_ordering_when_the_route_is_created_in_the_same_apply() {
+fn a_cluster_not_ordered_after_its_route_waits_for_it_at_apply() {
     let az = Azure::start();
     // The association and route are created in this run; slow the route
-    // down so the cluster, which does not depend on it, checks first. Routes
-    // are written through their table (a batched PUT of the table) or, on
-    // fallback, one by one: both paths are slowed, and so is the table's own
-    // create, which comes before either and only costs time.
+    // down so the cluster, which does not depend on it, reaches its check
+    // first. Routes are written through their table (a batched PUT of the
+    // table) or, on fallback, one by one: both paths are slowed, and so is
+    // the table's own create, which comes before either and only costs time.
     az.sim
         .add_latency(armsim::Latency {
             method: Some("PUT".into()),
@@ -170,16 +170,23 @@ fn precheck_explains_ordering_when_the_route_is_created_in_the_same_apply() {
         .unwrap_or_else(|e| panic!("{e}"));
     let hcl = format!("{}{}", egress_stack("rt-egress"), cluster("azure", "network_plugin_mode = \"overlay\"", ""));
     let wd = az.workdir(&hcl);
-    let out = wd.apply_with(&[]);
-    out.assert_failure();
-    assert!(out.stderr.contains("egress_route_id = aksudr_firewall_route"), "{}", out.stderr);
-    assert_eq!(cluster_puts(&az), 0, "the precheck must send nothing");
-    // Referencing the route and the association orders them first.
-    let fixed = wired(&hcl);
-    let mut wd = wd;
-    wd.rewrite(&config(&fixed));
+    // The check before the cluster is written waits for this run's route
+    // instead of refusing an apply whose plan passed.
     wd.apply();
     wd.assert_no_changes();
+    let log = az.sim.requests();
+    let cluster_put = log
+        .iter()
+        .find(|r| r.method == "PUT" && r.path.contains(CLUSTERS))
+        .map(|r| r.seq)
+        .unwrap_or_else(|| panic!("no cluster PUT"));
+    let route_written = log
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.to_ascii_lowercase().contains("/routetables/rt-egress"))
+        .map(|r| r.seq)
+        .max()
+        .unwrap_or_else(|| panic!("no route table PUT"));
+    assert!(route_written < cluster_put, "the cluster was written before its default route");
 }
 
 #[test]

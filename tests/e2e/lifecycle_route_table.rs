@@ -108,9 +108,22 @@ fn route_table_import_command_block_and_hint() {
         block.assert_no_changes();
     }
 
+    // As the Azure CLI prints it (`resourcegroups`): imported, canonical in
+    // state, nothing to do.
+    let pasted = az.workdir(&hcl);
+    pasted
+        .terraform(&[
+            "import",
+            "-input=false",
+            "aksudr_route_table.rt",
+            &id.replace("resourceGroups", "resourcegroups"),
+        ])
+        .assert_success();
+    pasted.assert_no_changes();
+
     // An ID users mistype is refused before any request.
     let bad = az.workdir(&hcl);
-    let wrong = id.replace("resourceGroups", "resourcegroups");
+    let wrong = id.replace("resourceGroups", "resourceGroup");
     let out = bad.terraform(&["import", "-input=false", "aksudr_route_table.rt", &wrong]);
     out.assert_failure();
     if !out.stderr.contains("Invalid import ID") {

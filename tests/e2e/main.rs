@@ -14,6 +14,7 @@ mod arm_auth;
 mod arm_faults;
 mod credentials_in_state;
 mod data_and_ephemeral;
+mod determinism;
 mod fault_matrix;
 mod ids;
 mod install;

@@ -3,7 +3,7 @@
 //! its kubeconfig hidden, and rules R5–R7 reject the cluster settings that
 //! cannot work with user-defined routing.
 
-use crate::harness::{assert_plan_violates, config, subnet_id, RuleError, Workdir};
+use crate::harness::{assert_plan_violates, config, subnet_id, unwrapped, Azure, RuleError, Workdir};
 
 /// The parts of a cluster the rule tests vary.
 struct Cluster<'a> {
@@ -54,7 +54,7 @@ impl Cluster<'_> {
 }
 
 #[test]
-fn cluster_behind_a_firewall_plans_without_credentials() {
+fn cluster_behind_a_firewall_plans_and_needs_credentials_to() {
     let cluster = Cluster { identity: SYSTEM_ASSIGNED, pool: &with_subnet(), network: OVERLAY }.hcl();
     let routing = format!(
         r#"resource "aksudr_route_table" "x" {{
@@ -76,9 +76,25 @@ resource "aksudr_subnet_route_table_association" "aks" {{
 "#,
         subnet = subnet_id("aks"),
     );
-    let wd = Workdir::new(&config(&format!("{routing}\n{cluster}")));
+    // Without any credential, validate passes but a plan is refused: it
+    // could not apply, and a plan gate must not pass it.
+    let offline = Workdir::new(&config(&format!("{routing}\n{cluster}")));
+    offline.init();
+    offline.terraform(&["validate"]).assert_success();
+    let out = offline.plan();
+    out.assert_failure();
+    let stderr = unwrapped(&out.stderr);
+    // Nothing configured: the Azure CLI, the last resort, was tried, and the
+    // error says what else could be set.
+    for needle in ["Cannot authenticate to Azure", "Azure CLI", "ARM_CLIENT_SECRET", "ARM_USE_OIDC", "ARM_USE_MSI"] {
+        if !stderr.contains(needle) {
+            out.fail(format_args!("the plan's error should name {needle:?}"));
+        }
+    }
+
+    let az = Azure::start();
+    let wd = Workdir::new(&config(&format!("{routing}\n{cluster}"))).envs(az.secret_env());
     wd.init();
-    wd.terraform(&["validate"]).assert_success();
     let out = wd.terraform(&["plan", "-input=false", "-out=tfplan"]);
     out.assert_success()
         .assert_no_errors()
@@ -98,7 +114,7 @@ resource "aksudr_subnet_route_table_association" "aks" {{
     let network = &change["after"]["network_profile"][0];
     assert_eq!(network["outbound_type"], "userDefinedRouting", "{change:#}");
     assert_eq!(network["load_balancer_sku"], "standard", "{change:#}");
-    assert_eq!(change["after_unknown"]["id"], true, "{change:#}");
+    assert!(change["after"]["id"].as_str().is_some_and(|id| id.ends_with("/managedClusters/aks-egress")), "{change:#}");
     assert_eq!(change["after_unknown"]["kube_config_raw"], true, "{change:#}");
     assert_eq!(change["after_sensitive"]["kube_config_raw"], true, "{change:#}");
 }

@@ -171,7 +171,7 @@ impl Resource<ProviderData> for ClusterResource {
             Ok(None) => {}
             Err(e) => return ApplyOutcome::failed(Value::Null, arm_error(&action, e)),
         }
-        if let Err(d) = precheck(&data.arm, planned, until).await {
+        if let Err(d) = precheck(data, planned, until).await {
             return ApplyOutcome::failed(Value::Null, d);
         }
         let tracked = tracked_state(planned, &path);
@@ -230,7 +230,7 @@ impl Resource<ProviderData> for ClusterResource {
                 first(v, "network_profile").attr("outbound_type").and_then(Value::as_str).map(str::to_ascii_lowercase)
             };
             if outbound(prior) != outbound(planned) {
-                precheck(&data.arm, planned, until).await?;
+                precheck(data, planned, until).await?;
             }
             let ours = expand(planned);
             // Nothing for AKS (only store_kube_config, egress_route_id or
