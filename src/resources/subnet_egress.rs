@@ -1,12 +1,19 @@
 //! A subnet's egress as the UDR checks see it, for the cluster and for node
 //! pools alike: its route table and routes read from live ARM, or as the
-//! current plan leaves them (`rules::projection` overlaid on live ARM).
+//! current plan leaves them (`rules::projection` overlaid on live ARM), and
+//! when a finding is final (after the plan settles; before a write, once
+//! this run's other changes are done).
+
+use std::future::Future;
+use std::time::Duration;
 
 use crate::arm::ids::{RouteTableId, SubnetId};
 use crate::arm::{ArmClient, ArmError, NETWORK_API_VERSION as NET_API};
 use crate::context::ProviderData;
+use crate::log;
 use crate::rules::egress::{check_subnet_egress, LiveRoute, LiveRouteTable, SUBNET_PATH};
 use crate::rules::projection::{subnet_table_after, SubnetTable, Verdict};
+use crate::tf::diag::Diagnostics;
 
 /// Reads the subnet's route table and routes from ARM; `Ok(None)` when the
 /// subnet itself does not exist (yet).
@@ -96,4 +103,113 @@ pub(crate) async fn projected_route_table(
         return Ok(Verdict::Undecided(format!("a route of {table_id} is known only at apply")));
     }
     Ok(Verdict::Known(Some(table)))
+}
+
+/// How long this provider's RPCs must have been quiet before a failing
+/// plan-time egress check is final: long enough for Terraform to start the
+/// plans that were waiting on the ones just finished (see
+/// `tf::activity`), short enough not to matter on a plan that fails.
+const PLAN_SETTLE: Duration = Duration::from_secs(2);
+
+/// How long the check before a write waits, after this provider's last
+/// other RPC, for egress this run is still writing (a route or association
+/// the cluster or pool was not ordered after).
+const APPLY_SETTLE: Duration = Duration::from_secs(60);
+
+/// How often the subnet is read again while the check before a write waits.
+const APPLY_POLL: Duration = Duration::from_secs(5);
+
+/// A plan-time check: its diagnostics, and whether they include a finding
+/// on the subnet's egress (which a change planned later may settle).
+pub(crate) struct Finding {
+    pub diags: Diagnostics,
+    pub egress: bool,
+}
+
+/// Runs a plan-time egress check until its verdict is final. Terraform
+/// plans what the cluster or pool does not depend on concurrently with it,
+/// in no set order, so a finding may be about a route or association this
+/// plan has not reached yet: it is final only once this provider's other
+/// RPCs have been quiet for `PLAN_SETTLE`, so every run of one
+/// configuration gets the same verdict. In an apply walk (Terraform plans
+/// each resource again right before applying it) a finding is left to the
+/// check before the write, which waits for this run's changes: the plan
+/// already judged this configuration.
+pub(crate) async fn settled<F, Fut>(
+    data: &ProviderData,
+    until: tokio::time::Instant,
+    what: &str,
+    check: F,
+) -> Diagnostics
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Finding>,
+{
+    let first = check().await;
+    if !first.egress {
+        return first.diags;
+    }
+    log::info!("plan-time egress check failing on what is planned so far; waiting for the rest of the plan", of = what);
+    data.activity.wait_quiet(PLAN_SETTLE, until).await;
+    let last = check().await;
+    if last.egress && data.activity.applying() {
+        log::info!("egress not in place yet while applying; the check before the write waits for it", of = what);
+        return Diagnostics::new();
+    }
+    last.diags
+}
+
+/// Why a check before a write refused.
+pub(crate) enum Refusal {
+    /// The configuration breaks a rule, or Azure could not be asked: final.
+    Final(Diagnostics),
+    /// The subnet's egress, as Azure has it now, is not ready: this run may
+    /// still be writing it.
+    Egress(Diagnostics),
+}
+
+/// Runs the check before a write. Egress that is not ready yet is looked at
+/// again every `APPLY_POLL` while this provider is still applying other
+/// changes (the route or association may be one of them), up to
+/// `APPLY_SETTLE` after the last one ended, and never past `until`; each
+/// look reads Azure, which notices Ctrl-C.
+pub(crate) async fn waiting_for_egress<F, Fut>(
+    data: &ProviderData,
+    until: tokio::time::Instant,
+    what: &str,
+    check: F,
+) -> Result<(), Diagnostics>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), Refusal>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut logged: Option<tokio::time::Instant> = None;
+    // This apply's own RPC is not the activity waited for.
+    let _waiting = data.activity.waiting();
+    loop {
+        let diags = match check().await {
+            Ok(()) => return Ok(()),
+            Err(Refusal::Final(d)) => d,
+            Err(Refusal::Egress(d)) => {
+                let now = tokio::time::Instant::now();
+                if now + APPLY_POLL < until && data.activity.busy_within(APPLY_SETTLE, started) {
+                    if logged.is_none_or(|l| now.duration_since(l) >= Duration::from_secs(30)) {
+                        logged = Some(now);
+                        log::info!(
+                            "the subnet's egress is not ready; waiting for this run's other changes",
+                            of = what,
+                            waited_s = now.duration_since(started).as_secs(),
+                            summary = d.0.first().map(|x| x.summary.clone()).unwrap_or_default()
+                        );
+                    }
+                    data.activity.wait_change(APPLY_POLL).await;
+                    continue;
+                }
+                d
+            }
+        };
+        log::warn!("precheck failed; nothing was sent to AKS", of = what, errors = diags.0.len());
+        return Err(diags);
+    }
 }

@@ -113,3 +113,25 @@ fn no_default_route_is_refused_every_time() {
     );
     assert_always(&format!("{without_route}{}", literal_cluster()), false);
 }
+
+#[test]
+fn a_node_pool_with_a_literal_subnet_whose_association_is_not_ordered() {
+    let pool = format!(
+        r#"
+resource "aksudr_subnet_route_table_association" "users" {{
+  subnet_id      = "{users}"
+  route_table_id = aksudr_route_table.rt.id
+}}
+
+resource "aksudr_node_pool" "users" {{
+  name           = "users"
+  cluster_id     = aksudr_cluster.aks.id
+  vm_size        = "Standard_D4s_v5"
+  vnet_subnet_id = "{users}"
+}}
+"#,
+        users = subnet_id("users")
+    );
+    let hcl = crate::lifecycle_cluster::wired(&literal_cluster());
+    assert_always(&format!("{}{hcl}{pool}", egress_stack("rt-egress")), true);
+}

@@ -2,9 +2,8 @@
 //! network as the plan leaves it (`rules::projection`), and right before a
 //! write that AKS validates (the precheck, which sends nothing on failure).
 
-use std::time::Duration;
-
 use super::*;
+use crate::resources::subnet_egress::{settled, waiting_for_egress, Finding, Refusal};
 
 /// The hint for a route or association that the same apply creates: nothing
 /// orders them before the cluster unless the configuration says so.
@@ -20,68 +19,15 @@ fn check_declared_route(subnet_id: &str, table: &LiveRouteTable, route: &RouteId
     check_egress_route(subnet_id, table, &DeclaredRoute { table_id: &table_id, name: &route.name })
 }
 
-/// How long this provider's RPCs must have been quiet before a failing
-/// plan-time egress check is final: long enough for Terraform to start the
-/// plans that were waiting on the ones just finished (see
-/// `tf::activity`), short enough not to matter on a plan that fails.
-const PLAN_SETTLE: Duration = Duration::from_secs(2);
-
-/// How long the check before the cluster write waits, after this provider's
-/// last other RPC, for egress this run is still writing (a route or
-/// association the cluster was not ordered after).
-const APPLY_SETTLE: Duration = Duration::from_secs(60);
-
-/// How often the subnet is read again while the check before the write
-/// waits.
-const APPLY_POLL: Duration = Duration::from_secs(5);
-
-/// Why the check before the write refused.
-enum Refusal {
-    /// The configuration breaks a rule, or Azure could not be asked: final.
-    Final(Diagnostics),
-    /// The subnet's egress, as Azure has it now, is not ready: this run may
-    /// still be writing it.
-    Egress(Diagnostics),
-}
-
 /// Every rule, on the configuration and on live ARM, right before a write
-/// that AKS would validate; errors mean nothing is sent. Egress that is not
-/// ready yet is waited for while this provider is still applying other
-/// changes (the route or association may be one of them), up to
-/// `APPLY_SETTLE` after the last one, and never past `until`.
+/// that AKS would validate; errors mean nothing is sent. Egress that this
+/// run is still writing is waited for (`subnet_egress::waiting_for_egress`).
 pub(super) async fn precheck(
     data: &ProviderData,
     planned: &Value,
     until: tokio::time::Instant,
 ) -> Result<(), Diagnostics> {
-    let started = tokio::time::Instant::now();
-    let mut logged = started;
-    // This apply's own RPC does not count as the activity waited for.
-    let _waiting = data.activity.waiting();
-    loop {
-        let diags = match precheck_once(&data.arm, planned, until).await {
-            Ok(()) => return Ok(()),
-            Err(Refusal::Final(d)) => d,
-            Err(Refusal::Egress(d)) => {
-                let now = tokio::time::Instant::now();
-                if now + APPLY_POLL < until && data.activity.busy_within(APPLY_SETTLE, started) {
-                    if now.duration_since(logged) >= Duration::from_secs(30) || logged == started {
-                        logged = now;
-                        log::info!(
-                            "the cluster subnet's egress is not ready; waiting for this run's other changes",
-                            waited_s = now.duration_since(started).as_secs(),
-                            summary = d.0.first().map(|x| x.summary.clone()).unwrap_or_default()
-                        );
-                    }
-                    data.activity.wait_change(APPLY_POLL).await;
-                    continue;
-                }
-                d
-            }
-        };
-        log::warn!("cluster precheck failed; nothing was sent to AKS", errors = diags.0.len());
-        return Err(diags);
-    }
+    waiting_for_egress(data, until, "cluster", || precheck_once(&data.arm, planned, until)).await
 }
 
 /// One look: the rules, then the live subnet.
@@ -152,35 +98,10 @@ pub(super) const PLAN_HINT: &str =
 /// decided at plan, or not looked at (no credentials, Azure unreachable),
 /// is left to the check before the cluster is written, because a plan must
 /// never fail on a guess and must work offline.
-///
-/// Terraform plans what the cluster does not depend on concurrently with
-/// it, in no set order, so a finding may be about a route or association
-/// this plan has not reached yet. A finding is therefore final only once
-/// this provider's other RPCs have been quiet for `PLAN_SETTLE`: every run
-/// of one configuration gets the same verdict. In an apply (Terraform plans
-/// each resource again right before applying it), a finding is left to the
-/// check before the write, which waits for this run's changes: the plan
-/// already judged this configuration.
+/// It is final once the plan settles (`subnet_egress::settled`).
 pub(super) async fn plan_check(data: &ProviderData, subnet_id: &str, planned: &Value) -> Diagnostics {
     let until = TIMEOUTS.deadline(planned, Op::Read);
-    let (diags, egress) = plan_check_once(data, subnet_id, planned, until).await;
-    if !egress {
-        return diags;
-    }
-    log::info!(
-        "plan-time egress check failing on what is planned so far; waiting for the rest of the plan",
-        subnet = subnet_id
-    );
-    data.activity.wait_quiet(PLAN_SETTLE, until).await;
-    let (diags, egress) = plan_check_once(data, subnet_id, planned, until).await;
-    if egress && data.activity.applying() {
-        log::info!(
-            "egress not in place yet while applying; the check before the cluster is written waits for it",
-            subnet = subnet_id
-        );
-        return Diagnostics::new();
-    }
-    diags
+    settled(data, until, "cluster", || plan_check_once(data, subnet_id, planned, until)).await
 }
 
 /// One plan-time look; also says whether it found the egress not ready.
@@ -189,7 +110,7 @@ async fn plan_check_once(
     subnet_id: &str,
     planned: &Value,
     until: tokio::time::Instant,
-) -> (Diagnostics, bool) {
+) -> Finding {
     let verdict = match egress_route(planned) {
         Some(route) => match declared_route_known(data, &route, until).await {
             Ok(true) => projected_route_table(data, subnet_id, until).await,
@@ -213,13 +134,13 @@ async fn plan_check_once(
                     subnet = subnet_id,
                     pending = pending.join("; ")
                 );
-                return (Diagnostics::new(), false);
+                return Finding { diags: Diagnostics::new(), egress: false };
             }
             let egress = diags.has_errors();
             for d in &mut diags.0 {
                 d.detail = format!("{}\n\n{PLAN_HINT}", d.detail);
             }
-            (diags, egress)
+            Finding { diags, egress }
         }
         Ok(Verdict::Undecided(why)) => {
             log::info!(
@@ -227,17 +148,17 @@ async fn plan_check_once(
                 subnet = subnet_id,
                 why = why
             );
-            (Diagnostics::new(), false)
+            Finding { diags: Diagnostics::new(), egress: false }
         }
-        Err(e) => (
-            super::super::plan_read_failed(
+        Err(e) => Finding {
+            diags: super::super::plan_read_failed(
                 "check the cluster subnet's egress",
                 "The check runs again right before the cluster is written.",
                 e,
                 "default_node_pool[0].vnet_subnet_id",
             ),
-            false,
-        ),
+            egress: false,
+        },
     }
 }
 

@@ -4,7 +4,9 @@
 //! nothing when it fails.
 
 use super::*;
-use crate::resources::subnet_egress::{live_route_table, projected_route_table};
+use crate::resources::subnet_egress::{
+    live_route_table, projected_route_table, settled, waiting_for_egress, Finding, Refusal,
+};
 use crate::rules::egress::LiveRouteTable;
 use crate::rules::pool::{check_pool_network, paths, PoolCluster, PoolSubnet};
 use crate::rules::projection::{PlannedCluster, Verdict};
@@ -50,18 +52,19 @@ fn cluster_from_arm(arm: &serde_json::Value) -> PlannedCluster {
     }
 }
 
-fn undecided(why: &str) -> Diagnostics {
+fn undecided(why: &str) -> Finding {
     log::info!("plan-time node pool subnet check undecided; it runs again before the pool is written", why = why);
-    Diagnostics::new()
+    Finding { diags: Diagnostics::new(), egress: false }
 }
 
-fn could_not_check(e: ArmError) -> Diagnostics {
-    super::super::plan_read_failed(
+fn could_not_check(e: ArmError) -> Finding {
+    let diags = super::super::plan_read_failed(
         "check the node pool's subnet",
         "The check runs again right before the pool is written.",
         e,
         paths::VNET_SUBNET_ID,
-    )
+    );
+    Finding { diags, egress: false }
 }
 
 /// The plan-time check: a definite finding fails the plan; what cannot be
@@ -70,6 +73,11 @@ fn could_not_check(e: ArmError) -> Diagnostics {
 /// before the pool PUT.
 pub(super) async fn plan_check(data: &ProviderData, planned: &Value) -> Diagnostics {
     let until = TIMEOUTS.deadline(planned, Op::Read);
+    settled(data, until, "node pool", || plan_check_once(data, planned, until)).await
+}
+
+/// One plan-time look; see [`plan_check`].
+async fn plan_check_once(data: &ProviderData, planned: &Value, until: tokio::time::Instant) -> Finding {
     let Some(cluster_id) = str_attr(planned, "cluster_id").and_then(|c| ManagedClusterId::parse_insensitive(c).ok())
     else {
         return undecided("the cluster ID is known only at apply");
@@ -124,33 +132,44 @@ pub(super) async fn plan_check(data: &ProviderData, planned: &Value) -> Diagnost
     if diags.has_errors() && !pending.is_empty() {
         return undecided(&format!("changes with targets known only at apply: {}", pending.join("; ")));
     }
+    let egress = diags.has_errors();
     for d in &mut diags.0 {
         d.detail = format!("{}\n\n{PLAN_HINT}", d.detail);
     }
-    diags
+    Finding { diags, egress }
 }
 
 /// Every pool rule on the plan and on live ARM, right before the pool PUT;
 /// errors mean nothing is sent.
+/// Egress this run is still writing is waited for
+/// (`subnet_egress::waiting_for_egress`).
 pub(super) async fn precheck(
     data: &ProviderData,
     planned: &Value,
     until: tokio::time::Instant,
 ) -> Result<(), Diagnostics> {
+    waiting_for_egress(data, until, "node pool", || precheck_once(data, planned, until)).await
+}
+
+/// One look: the rules, the cluster and the subnets as Azure has them.
+async fn precheck_once(data: &ProviderData, planned: &Value, until: tokio::time::Instant) -> Result<(), Refusal> {
+    let fail = |d: Diagnostics| Refusal::Final(d);
     let mut diags = check_pool(&pool_spec(planned, false));
     let action = "checking the node pool's subnet before writing the pool";
     let cluster_id = str_attr(planned, "cluster_id").unwrap_or_default();
     let cluster = match ManagedClusterId::parse_insensitive(cluster_id) {
-        Ok(id) => data.arm.get(&id.to_string(), AKS_API, until).await.map_err(|e| arm_error(action, e))?,
-        Err(e) => return Err(Diagnostic::error("Invalid cluster ID", e.to_string()).into()),
+        Ok(id) => data.arm.get(&id.to_string(), AKS_API, until).await.map_err(|e| fail(arm_error(action, e)))?,
+        Err(e) => return Err(fail(Diagnostic::error("Invalid cluster ID", e.to_string()).into())),
     };
     let Some(cluster) = cluster else {
-        return Err(Diagnostic::error(
-            "Cluster not found",
-            format!("The cluster {cluster_id} does not exist; a node pool is added to an existing cluster."),
-        )
-        .at(AttributePath::root("cluster_id"))
-        .into());
+        return Err(fail(
+            Diagnostic::error(
+                "Cluster not found",
+                format!("The cluster {cluster_id} does not exist; a node pool is added to an existing cluster."),
+            )
+            .at(AttributePath::root("cluster_id"))
+            .into(),
+        ));
     };
     let cluster = cluster_from_arm(&cluster);
     let outbound = cluster.outbound_type.known().cloned().unwrap_or_default();
@@ -159,7 +178,7 @@ pub(super) async fn precheck(
     let pool_subnet = str_attr(planned, "vnet_subnet_id");
     let mut pool_table: Option<Option<LiveRouteTable>> = None;
     if let Some(s) = pool_subnet {
-        match live_route_table(&data.arm, s, until).await.map_err(|e| arm_error(action, e))? {
+        match live_route_table(&data.arm, s, until).await.map_err(|e| fail(arm_error(action, e)))? {
             Some(t) => pool_table = Some(t),
             None => diags.push(
                 Diagnostic::error(
@@ -172,7 +191,7 @@ pub(super) async fn precheck(
     }
     let mut cluster_table = None;
     if let (Some(s), true) = (&cluster_subnet, plugin.eq_ignore_ascii_case("kubenet")) {
-        if let Some(Some(t)) = live_route_table(&data.arm, s, until).await.map_err(|e| arm_error(action, e))? {
+        if let Some(Some(t)) = live_route_table(&data.arm, s, until).await.map_err(|e| fail(arm_error(action, e)))? {
             cluster_table = Some(t.id);
         }
     }
@@ -182,6 +201,9 @@ pub(super) async fn precheck(
         subnet_id: cluster_subnet,
         subnet_table: cluster_table,
     };
+    if diags.has_errors() {
+        return Err(fail(diags));
+    }
     if pool_subnet.is_none() || pool_table.is_some() {
         let subnet = pool_subnet.map(|id| PoolSubnet { id, table: pool_table.as_ref().map(Option::as_ref) });
         for mut d in check_pool_network(subnet, &network).0 {
@@ -190,8 +212,7 @@ pub(super) async fn precheck(
         }
     }
     if diags.has_errors() {
-        log::warn!("node pool precheck failed; nothing was sent to AKS", errors = diags.0.len());
-        return Err(diags);
+        return Err(Refusal::Egress(diags));
     }
     Ok(())
 }
