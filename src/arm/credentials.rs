@@ -136,6 +136,11 @@ pub fn token_error(method: Method, cfg: &Settings, e: &(dyn std::error::Error + 
         ));
     } else if transient {
         message.push_str("\nThe identity endpoint could not be reached or failed; try again.");
+    } else if chain.contains(UNTRUSTED_CERTIFICATE) {
+        message.push_str(
+            "\nThe login endpoint's certificate is not trusted here: point SSL_CERT_FILE or SSL_CERT_DIR at the CA \
+             that issued it (a TLS-inspecting proxy's, for example), or check authority_host (ARM_AUTHORITY_HOST).",
+        );
     } else {
         message.push('\n');
         message.push_str(method.refused_hint());
@@ -182,6 +187,9 @@ pub(crate) fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// How rustls says it does not trust the server's certificate.
+const UNTRUSTED_CERTIFICATE: &str = "invalid peer certificate";
+
 /// Whether a token request failed in a way a retry may fix: no answer
 /// (connection refused or reset, a timeout) or a 5xx/429 answer. A 4xx
 /// answer (AADSTS codes), a certificate the client does not trust and a
@@ -190,7 +198,7 @@ fn is_transient(e: &(dyn std::error::Error + 'static), chain: &str) -> bool {
     // rustls's verdict on the server's certificate (`invalid peer
     // certificate: UnknownIssuer`) reaches us only as text through reqwest
     // and hyper; a wrong CA does not fix itself.
-    if chain.contains("invalid peer certificate") {
+    if chain.contains(UNTRUSTED_CERTIFICATE) {
         return false;
     }
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
@@ -382,7 +390,9 @@ mod tests {
         assert!(text.contains("Azure CLI") && text.contains("use_oidc (ARM_USE_OIDC) is set"), "{text}");
         // An untrusted certificate is no passing trouble.
         let tls = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "invalid peer certificate: UnknownIssuer");
-        assert!(!token_error(Method::ClientSecret, &cfg, &tls).is_transient());
+        let e = token_error(Method::ClientSecret, &cfg, &tls);
+        assert!(!e.is_transient());
+        assert!(e.to_string().contains("SSL_CERT_FILE") && e.to_string().contains("UnknownIssuer"), "{e}");
     }
 
     #[test]

@@ -150,3 +150,20 @@ fn a_bad_endpoint_from_the_environment_names_the_variable() {
         out.fail(format_args!("the error should name ARM_RESOURCE_MANAGER_ENDPOINT: {diags:#?}"));
     }
 }
+
+#[test]
+fn an_untrusted_login_certificate_is_named_with_what_to_set() {
+    let az = Azure::start();
+    // armsim's CA is not trusted: no SSL_CERT_FILE (and none inherited, as
+    // the test process's environment has none pointing at armsim's CA).
+    let mut env = az.secret_env();
+    env.retain(|(k, _)| k != "SSL_CERT_FILE");
+    let out = workdir(env).env("SSL_CERT_FILE", "/nonexistent-ca.pem").plan();
+    out.assert_failure();
+    let stderr = unwrapped(&out.stderr);
+    for needle in ["Cannot authenticate to Azure", "UnknownIssuer", "SSL_CERT_FILE"] {
+        if !stderr.contains(needle) {
+            out.fail(format_args!("the error should name {needle:?}"));
+        }
+    }
+}
