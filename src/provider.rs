@@ -182,6 +182,21 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<S
             ))
         } else {
             match reqwest::Url::parse(&v) {
+                // Said without the value, which would print the password.
+                Ok(u) if !u.username().is_empty() || u.password().is_some() => {
+                    diags.push(
+                        Diagnostic::error(
+                            format!("Invalid {name}"),
+                            format!(
+                                "{} gives a URL with a user name or password in it; the endpoint takes none \
+                                 (credentials go in client_secret, oidc_token and their variables).",
+                                given_by(var)
+                            ),
+                        )
+                        .at(AttributePath::root(name)),
+                    );
+                    return v;
+                }
                 Ok(u) if u.host_str().is_some_and(|h| !h.is_empty()) => None,
                 Ok(_) => Some((format!("Invalid {name}"), "has no host.".to_string())),
                 Err(e) => Some((format!("Invalid {name}"), format!("is not a URL ({e})."))),
@@ -328,6 +343,11 @@ mod tests {
             let d = err.iter().find(|d| d.path == Some(AttributePath::root(attribute))).expect(attribute);
             assert!(d.detail.contains(var), "{attribute}: {}", d.detail);
         }
+        // A password in an endpoint is refused without being printed.
+        let env = |k: &str| (k == "ARM_AUTHORITY_HOST").then(|| "https://user:hunter2@login.example/".to_string());
+        let err = resolve(&config(&[]), &env).expect_err("refused");
+        assert!(err.iter().all(|d| !d.detail.contains("hunter2") && !d.summary.contains("hunter2")), "{err:?}");
+        assert!(err.iter().any(|d| d.detail.contains("ARM_AUTHORITY_HOST")), "{err:?}");
         // From the block, the block is named.
         let err = resolve(&config(&[("resource_manager_endpoint", Value::string("https://a b"))]), &|_| None)
             .expect_err("refused");

@@ -110,6 +110,10 @@ pub struct ArmClient {
     writes: std::sync::atomic::AtomicU64,
 }
 
+/// How many times a token is asked for before a transient failure is
+/// reported.
+const TOKEN_ATTEMPTS: u32 = 3;
+
 impl std::fmt::Debug for ArmClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ArmClient").field("endpoint", &self.endpoint).finish_non_exhaustive()
@@ -201,8 +205,27 @@ impl ArmClient {
 
     /// A token for ARM, obtained before `deadline` (the credential may run
     /// `az` or call the login endpoint, either of which can hang).
+    /// A token request that failed transiently (the login endpoint
+    /// unreachable or failing) is tried again, [`TOKEN_ATTEMPTS`] times in
+    /// all: fewer than ARM requests get, since every RPC waiting on a token
+    /// waits through them, and a mistyped authority host must not stall a
+    /// plan for minutes.
     async fn token(&self, deadline: Instant) -> Result<String, ArmError> {
-        tokio::time::timeout_at(deadline, self.token_unbounded()).await.map_err(|_| ArmError::Timeout)?
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result =
+                tokio::time::timeout_at(deadline, self.token_unbounded()).await.map_err(|_| ArmError::Timeout)?;
+            match result {
+                Err(e @ ArmError::CredentialUnavailable(_))
+                    if attempt < TOKEN_ATTEMPTS.min(self.policy.max_attempts) =>
+                {
+                    log::warn!("no token for now, retrying", error = e.to_string(), attempt = attempt);
+                    self.sleep_until(Instant::now() + self.backoff(attempt), deadline).await?;
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn token_unbounded(&self) -> Result<String, ArmError> {

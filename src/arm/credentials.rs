@@ -203,9 +203,18 @@ fn is_transient(e: &(dyn std::error::Error + 'static), chain: &str) -> bool {
     }
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cur {
-        if let Some(status) = c.downcast_ref::<azure_core::Error>().and_then(|a| a.http_status()) {
-            let status = u16::from(status);
-            return status >= 500 || status == 429;
+        if let Some(a) = c.downcast_ref::<azure_core::Error>() {
+            if let Some(status) = a.http_status() {
+                let status = u16::from(status);
+                return status >= 500 || status == 429;
+            }
+            // azure_identity parses the login endpoint's error body before
+            // it looks at the status: a gateway's HTML 502 or an empty 503
+            // ends up as a decoding error without one. No verdict on the
+            // credential, then.
+            if matches!(a.kind(), azure_core::error::ErrorKind::DataConversion) {
+                return true;
+            }
         }
         if let Some(r) = c.downcast_ref::<reqwest::Error>() {
             if r.is_connect() || r.is_timeout() {
@@ -375,6 +384,13 @@ mod tests {
             "ClientSecretCredential authentication failed. busy",
         );
         assert!(token_error(Method::ClientSecret, &cfg, &busy).is_transient());
+        // A body the identity library could not decode (a gateway's page).
+        let garbled = azure_core::Error::with_error(
+            azure_core::error::ErrorKind::Credential,
+            azure_core::Error::with_message(azure_core::error::ErrorKind::DataConversion, "expected value at line 1"),
+            "ClientSecretCredential authentication failed. expected value at line 1",
+        );
+        assert!(token_error(Method::ClientSecret, &cfg, &garbled).is_transient());
         // Connection refused, under azure_core's wrapping.
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused (os error 111)");
         let refused_conn =

@@ -114,7 +114,13 @@ impl EphemeralResource<ProviderData> for ClusterCredentials {
             // Terraform opens it again once the cluster is created;
             // Terraform accepts unknown computed values in an ephemeral
             // result as it does in a plan (objchange.AssertPlanValid).
-            Err(e) if e.is_not_found() && data.projection().planned_cluster(&id.to_string()).is_some() => {
+            // Only while planning: at apply a cluster that is not there is
+            // an error, never credentials left unknown for the consumer.
+            Err(e)
+                if e.is_not_found()
+                    && !data.activity.applying()
+                    && data.projection().planned_cluster(&id.to_string()).is_some() =>
+            {
                 crate::log::info!(
                     "cluster credentials unknown until apply: this plan creates the cluster",
                     cluster = id.to_string()

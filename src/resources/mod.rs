@@ -197,13 +197,19 @@ impl Timeouts {
     /// When `op` must be done by: the `timeouts` block's value in `v`
     /// (config, plan or state), else the default.
     pub fn deadline(&self, v: &Value, op: Op) -> tokio::time::Instant {
+        tokio::time::Instant::now() + self.duration(v, op)
+    }
+
+    /// How long `op` may take: the `timeouts` block's value in `v`, else
+    /// the default.
+    pub fn duration(&self, v: &Value, op: Op) -> std::time::Duration {
         let default = match op {
             Op::Create => self.create,
             Op::Read => self.read,
             Op::Update => self.update,
             Op::Delete => self.delete,
         };
-        deadline(v, op, default)
+        configured_duration(v, op).unwrap_or(default)
     }
 }
 
@@ -350,17 +356,15 @@ pub(crate) enum Op {
     Delete,
 }
 
-/// When `op` must be done by: the `timeouts` block's value in `v` (config,
-/// plan or state), else `default`.
-fn deadline(v: &Value, op: Op, default: std::time::Duration) -> tokio::time::Instant {
+/// The `timeouts` block's value for `op` in `v` (config, plan or state).
+fn configured_duration(v: &Value, op: Op) -> Option<std::time::Duration> {
     let key = match op {
         Op::Create => "create",
         Op::Read => "read",
         Op::Update => "update",
         Op::Delete => "delete",
     };
-    let configured = v.attr("timeouts").and_then(|t| t.attr(key)).and_then(Value::as_str).and_then(parse_duration);
-    tokio::time::Instant::now() + configured.unwrap_or(default)
+    v.attr("timeouts").and_then(|t| t.attr(key)).and_then(Value::as_str).and_then(parse_duration)
 }
 
 /// A known string attribute.

@@ -111,6 +111,15 @@ pub(crate) async fn projected_route_table(
 /// `tf::activity`), short enough not to matter on a plan that fails.
 const PLAN_SETTLE: Duration = Duration::from_secs(2);
 
+/// The longest a plan-time check waits for the plan to settle: a plan kept
+/// busy longer (throttled reads, thousands of resources) is judged on what
+/// it has planned by then.
+const SETTLE_AT_MOST: Duration = Duration::from_secs(120);
+
+/// The least time between two looks of a check before a write: every RPC
+/// starting or ending wakes it, and each look reads Azure.
+const LOOK_AT_MOST_EVERY: Duration = Duration::from_secs(1);
+
 /// How long the check before a write waits, after this provider's last
 /// other RPC, for egress this run is still writing (a route or association
 /// the cluster or pool was not ordered after).
@@ -135,26 +144,27 @@ pub(crate) struct Finding {
 /// each resource again right before applying it) a finding is left to the
 /// check before the write, which waits for this run's changes: the plan
 /// already judged this configuration.
-pub(crate) async fn settled<F, Fut>(
-    data: &ProviderData,
-    until: tokio::time::Instant,
-    what: &str,
-    check: F,
-) -> Diagnostics
+pub(crate) async fn settled<F, Fut>(data: &ProviderData, timeout: Duration, what: &str, check: F) -> Diagnostics
 where
-    F: Fn() -> Fut,
+    F: Fn(tokio::time::Instant) -> Fut,
     Fut: Future<Output = Finding>,
 {
-    let first = check().await;
+    let first = check(tokio::time::Instant::now() + timeout).await;
     if !first.egress {
         return first.diags;
     }
-    log::info!("plan-time egress check failing on what is planned so far; waiting for the rest of the plan", of = what);
-    data.activity.wait_quiet(PLAN_SETTLE, until).await;
-    let last = check().await;
-    if last.egress && data.activity.applying() {
+    let deferred = || {
         log::info!("egress not in place yet while applying; the check before the write waits for it", of = what);
-        return Diagnostics::new();
+        Diagnostics::new()
+    };
+    if data.activity.applying() {
+        return deferred();
+    }
+    log::info!("plan-time egress check failing on what is planned so far; waiting for the rest of the plan", of = what);
+    data.activity.wait_quiet(PLAN_SETTLE, tokio::time::Instant::now() + SETTLE_AT_MOST).await;
+    let last = check(tokio::time::Instant::now() + timeout).await;
+    if last.egress && data.activity.applying() {
+        return deferred();
     }
     last.diags
 }
@@ -163,9 +173,20 @@ where
 pub(crate) enum Refusal {
     /// The configuration breaks a rule, or Azure could not be asked: final.
     Final(Diagnostics),
-    /// The subnet's egress, as Azure has it now, is not ready: this run may
-    /// still be writing it.
+    /// The subnet's egress, as Azure has it now, is not ready (or Azure
+    /// could not be read for now): this run may still be writing it.
     Egress(Diagnostics),
+}
+
+impl Refusal {
+    /// A failed read: final unless transient, which is looked at again.
+    pub(crate) fn of_read(e: crate::arm::ArmError, diags: impl FnOnce(crate::arm::ArmError) -> Diagnostics) -> Self {
+        if e.is_transient() {
+            Refusal::Egress(diags(e))
+        } else {
+            Refusal::Final(diags(e))
+        }
+    }
 }
 
 /// Runs the check before a write. Egress that is not ready yet is looked at
@@ -203,7 +224,8 @@ where
                             summary = d.0.first().map(|x| x.summary.clone()).unwrap_or_default()
                         );
                     }
-                    data.activity.wait_change(APPLY_POLL).await;
+                    tokio::time::sleep(LOOK_AT_MOST_EVERY).await;
+                    data.activity.wait_change(APPLY_POLL - LOOK_AT_MOST_EVERY).await;
                     continue;
                 }
                 d

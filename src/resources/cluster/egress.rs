@@ -63,10 +63,9 @@ async fn precheck_once(arm: &ArmClient, planned: &Value, until: tokio::time::Ins
                 }
             }
             Err(e) => {
-                return Err(Refusal::Final(arm_error(
-                    "checking the cluster subnet's egress before writing the cluster",
-                    e,
-                )))
+                return Err(Refusal::of_read(e, |e| {
+                    arm_error("checking the cluster subnet's egress before writing the cluster", e)
+                }))
             }
         }
     }
@@ -100,8 +99,8 @@ pub(super) const PLAN_HINT: &str =
 /// never fail on a guess and must work offline.
 /// It is final once the plan settles (`subnet_egress::settled`).
 pub(super) async fn plan_check(data: &ProviderData, subnet_id: &str, planned: &Value) -> Diagnostics {
-    let until = TIMEOUTS.deadline(planned, Op::Read);
-    settled(data, until, "cluster", || plan_check_once(data, subnet_id, planned, until)).await
+    let timeout = TIMEOUTS.duration(planned, Op::Read);
+    settled(data, timeout, "cluster", |until| plan_check_once(data, subnet_id, planned, until)).await
 }
 
 /// One plan-time look; also says whether it found the egress not ready.

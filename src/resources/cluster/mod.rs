@@ -224,14 +224,18 @@ impl Resource<ProviderData> for ClusterResource {
             let path = id.to_string();
             let action = format!("updating AKS cluster {}/{}", id.resource_group, id.name);
             let until = TIMEOUTS.deadline(planned, Op::Update);
-            // AKS runs one operation at a time per cluster, its pools' too.
-            let _guard = data.arm.lock(&path).await;
             let outbound = |v: &Value| {
                 first(v, "network_profile").attr("outbound_type").and_then(Value::as_str).map(str::to_ascii_lowercase)
             };
+            // Before the lock: the check may wait for this run's egress.
             if outbound(prior) != outbound(planned) {
                 precheck(data, planned, until).await?;
             }
+            // AKS runs one operation at a time per cluster, its pools' too.
+            let _guard = {
+                let _blocked = data.activity.waiting();
+                data.arm.lock(&path).await
+            };
             let ours = expand(planned);
             // Nothing for AKS (only store_kube_config, egress_route_id or
             // timeouts changed): no PUT, which AKS takes minutes over.

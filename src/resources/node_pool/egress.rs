@@ -72,8 +72,8 @@ fn could_not_check(e: ArmError) -> Finding {
 /// in this plan) or not looked at (Azure unreachable) is left to the check
 /// before the pool PUT.
 pub(super) async fn plan_check(data: &ProviderData, planned: &Value) -> Diagnostics {
-    let until = TIMEOUTS.deadline(planned, Op::Read);
-    settled(data, until, "node pool", || plan_check_once(data, planned, until)).await
+    let timeout = TIMEOUTS.duration(planned, Op::Read);
+    settled(data, timeout, "node pool", |until| plan_check_once(data, planned, until)).await
 }
 
 /// One plan-time look; see [`plan_check`].
@@ -158,7 +158,11 @@ async fn precheck_once(data: &ProviderData, planned: &Value, until: tokio::time:
     let action = "checking the node pool's subnet before writing the pool";
     let cluster_id = str_attr(planned, "cluster_id").unwrap_or_default();
     let cluster = match ManagedClusterId::parse_insensitive(cluster_id) {
-        Ok(id) => data.arm.get(&id.to_string(), AKS_API, until).await.map_err(|e| fail(arm_error(action, e)))?,
+        Ok(id) => data
+            .arm
+            .get(&id.to_string(), AKS_API, until)
+            .await
+            .map_err(|e| Refusal::of_read(e, |e| arm_error(action, e)))?,
         Err(e) => return Err(fail(Diagnostic::error("Invalid cluster ID", e.to_string()).into())),
     };
     let Some(cluster) = cluster else {
@@ -178,7 +182,7 @@ async fn precheck_once(data: &ProviderData, planned: &Value, until: tokio::time:
     let pool_subnet = str_attr(planned, "vnet_subnet_id");
     let mut pool_table: Option<Option<LiveRouteTable>> = None;
     if let Some(s) = pool_subnet {
-        match live_route_table(&data.arm, s, until).await.map_err(|e| fail(arm_error(action, e)))? {
+        match live_route_table(&data.arm, s, until).await.map_err(|e| Refusal::of_read(e, |e| arm_error(action, e)))? {
             Some(t) => pool_table = Some(t),
             None => diags.push(
                 Diagnostic::error(
@@ -191,7 +195,9 @@ async fn precheck_once(data: &ProviderData, planned: &Value, until: tokio::time:
     }
     let mut cluster_table = None;
     if let (Some(s), true) = (&cluster_subnet, plugin.eq_ignore_ascii_case("kubenet")) {
-        if let Some(Some(t)) = live_route_table(&data.arm, s, until).await.map_err(|e| fail(arm_error(action, e)))? {
+        if let Some(Some(t)) =
+            live_route_table(&data.arm, s, until).await.map_err(|e| Refusal::of_read(e, |e| arm_error(action, e)))?
+        {
             cluster_table = Some(t.id);
         }
     }

@@ -184,15 +184,21 @@ impl Resource<ProviderData> for NodePoolResource {
         let path = id.to_string();
         let action = format!("creating node pool {} of AKS cluster {}/{}", id.name, id.resource_group, id.cluster);
         let until = TIMEOUTS.deadline(planned, Op::Create);
-        // AKS runs one operation at a time per cluster (409 otherwise).
-        let _guard = data.arm.lock(&id.cluster().to_string()).await;
+        // Before the cluster's lock: the check may wait for this run's
+        // egress, and the cluster's other pools must not wait behind it.
+        if let Err(d) = egress::precheck(data, planned, until).await {
+            return ApplyOutcome::failed(Value::Null, d);
+        }
+        // AKS runs one operation at a time per cluster (409 otherwise). A
+        // pool blocked here is not progress the egress checks wait for.
+        let _guard = {
+            let _blocked = data.activity.waiting();
+            data.arm.lock(&id.cluster().to_string()).await
+        };
         match data.arm.get(&path, AKS_API, until).await {
             Ok(Some(_)) => return ApplyOutcome::failed(Value::Null, requires_import(TYPE_NAME, &path)),
             Ok(None) => {}
             Err(e) => return ApplyOutcome::failed(Value::Null, arm_error(&action, e)),
-        }
-        if let Err(d) = egress::precheck(data, planned, until).await {
-            return ApplyOutcome::failed(Value::Null, d);
         }
         let tracked = tracked_state(planned, &path);
         match put_and_wait(data, TYPE_NAME, &path, &expand(planned), Write::Create, &action, until).await {
