@@ -31,4 +31,5 @@ mod plugin_binary;
 mod release;
 mod route_batching;
 mod schema;
+mod state_compat;
 mod testing_modules;

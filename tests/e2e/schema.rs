@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::harness::{config, Workdir, PROVIDER_ADDRESS};
 
-const RESOURCE_TYPES: [&str; 6] = [
+pub(crate) const RESOURCE_TYPES: [&str; 6] = [
     "aksudr_cluster",
     "aksudr_firewall_route",
     "aksudr_node_pool",
