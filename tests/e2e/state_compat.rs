@@ -14,10 +14,9 @@ fn state_of_release_0_1_0_re_plans_empty() {
     let resources = std::fs::read_to_string(format!("{FIXTURE}/resources.tf"))
         .unwrap_or_else(|e| panic!("{FIXTURE}/resources.tf: {e}"));
     let recorded = format!("{FIXTURE}/terraform.tfstate");
-    let state: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(&recorded).unwrap_or_else(|e| panic!("{recorded}: {e}")),
-    )
-    .unwrap_or_else(|e| panic!("{recorded}: {e}"));
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&recorded).unwrap_or_else(|e| panic!("{recorded}: {e}")))
+            .unwrap_or_else(|e| panic!("{recorded}: {e}"));
     let mut types: Vec<&str> = state["resources"]
         .as_array()
         .unwrap_or_else(|| panic!("no resources in {recorded}"))
