@@ -124,8 +124,8 @@ impl<P: Provider> ProviderService<P> {
         self.data().ok_or_else(|| {
             Diagnostic::error(
                 "Provider not configured",
-                "The aksudr provider's configuration was unknown when this operation ran (it depends on \
-                 values known only after apply). Apply the resources it depends on first, e.g. with -target.",
+                "The provider's configuration was unknown when this operation ran (it depends on values \
+                 known only after apply). Apply the resources it depends on first, e.g. with -target.",
             )
             .into()
         })

@@ -17,6 +17,7 @@ pub mod schema;
 pub mod stop;
 #[cfg(test)]
 mod test_values;
+pub mod timeouts;
 pub mod typejson;
 pub mod validate;
 pub mod value;
