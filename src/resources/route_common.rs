@@ -273,7 +273,7 @@ pub(crate) async fn update(kind: RouteKind, data: &ProviderData, prior: &Value, 
         Ok(after_write(read(data, &tracked).await, tracked, "route"))
     }
     .await;
-    result.unwrap_or_else(|d| ApplyOutcome::failed(prior.clone(), d))
+    ApplyOutcome::or_unchanged(result, prior)
 }
 
 pub(crate) async fn delete(data: &ProviderData, prior: &Value) -> Diagnostics {

@@ -311,7 +311,7 @@ impl Resource<ProviderData> for RouteTableResource {
             Ok(after_write(self.read(data, &tracked).await, tracked, "route table"))
         }
         .await;
-        result.unwrap_or_else(|d| ApplyOutcome::failed(prior.clone(), d))
+        ApplyOutcome::or_unchanged(result, prior)
     }
 
     async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {

@@ -23,13 +23,11 @@ impl ApplyOutcome {
     pub fn failed(state: Value, diagnostics: Diagnostics) -> Self {
         ApplyOutcome { state, diagnostics }
     }
-    /// The new state, or `unchanged` (what was there before) with the
-    /// diagnostics of the failure.
-    pub fn from_result(result: Result<Value, Diagnostics>, unchanged: &Value) -> Self {
-        match result {
-            Ok(state) => ApplyOutcome::ok(state),
-            Err(d) => ApplyOutcome::failed(unchanged.clone(), d),
-        }
+    /// An update's outcome: `result`'s own, or, when it failed before
+    /// changing anything, `unchanged` (the prior state) with the
+    /// diagnostics.
+    pub fn or_unchanged(result: Result<ApplyOutcome, Diagnostics>, unchanged: &Value) -> Self {
+        result.unwrap_or_else(|d| ApplyOutcome::failed(unchanged.clone(), d))
     }
 }
 

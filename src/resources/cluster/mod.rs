@@ -246,7 +246,7 @@ impl Resource<ProviderData> for ClusterResource {
             Ok(super::after_write(self.read(data, &tracked).await, tracked, "cluster"))
         }
         .await;
-        result.unwrap_or_else(|d| ApplyOutcome::failed(prior.clone(), d))
+        ApplyOutcome::or_unchanged(result, prior)
     }
 
     async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {

@@ -267,7 +267,7 @@ impl Resource<ProviderData> for NodePoolResource {
             Ok(after_write(self.read(data, &tracked).await, tracked, "node pool"))
         }
         .await;
-        result.unwrap_or_else(|d| ApplyOutcome::failed(prior.clone(), d))
+        ApplyOutcome::or_unchanged(result, prior)
     }
 
     async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {
