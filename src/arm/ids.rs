@@ -118,6 +118,21 @@ fn parse(kind: &'static str, pattern: &[Seg], input: &str, spelling: Spelling) -
     Ok(names)
 }
 
+/// Writes an ID: each keyword of `pattern`, and the next of `names` for
+/// each name segment.
+fn write_id(f: &mut fmt::Formatter<'_>, pattern: &[Seg], names: &[&str]) -> fmt::Result {
+    let mut names = names.iter();
+    for seg in pattern {
+        match seg {
+            Key(k) => write!(f, "/{k}")?,
+            Name(_) => write!(f, "/{}", names.next().copied().unwrap_or_default())?,
+        }
+    }
+    Ok(())
+}
+
+/// Declares a typed ID: its parsers (strict, import, lenient), its
+/// canonical `Display` and case-insensitive equality, all from one pattern.
 macro_rules! arm_id {
     ($(#[$doc:meta])* $ty:ident, $kind:literal, [$($seg:expr),*], { $($field:ident),* }) => {
         $(#[$doc])*
@@ -154,6 +169,15 @@ macro_rules! arm_id {
             /// The form users must write, for error messages.
             pub fn shape() -> String {
                 shape(Self::PATTERN)
+            }
+        }
+
+        impl fmt::Display for $ty {
+            /// The canonical spelling: the pattern's keywords, the names as
+            /// parsed.
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let names: &[&str] = &[$(self.$field.as_str()),*];
+                write_id(f, Self::PATTERN, names)
             }
         }
 
@@ -218,22 +242,6 @@ arm_id!(
     { subscription_id, resource_group, name }
 );
 
-impl fmt::Display for RouteTableId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/routeTables/{}",
-            self.subscription_id, self.resource_group, self.name
-        )
-    }
-}
-
-impl fmt::Display for RouteId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/routes/{}", self.table(), self.name)
-    }
-}
-
 impl RouteId {
     /// The route table this route belongs to.
     pub fn table(&self) -> RouteTableId {
@@ -242,32 +250,6 @@ impl RouteId {
             resource_group: self.resource_group.clone(),
             name: self.route_table.clone(),
         }
-    }
-}
-
-impl fmt::Display for SubnetId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworks/{}/subnets/{}",
-            self.subscription_id, self.resource_group, self.virtual_network, self.name
-        )
-    }
-}
-
-impl fmt::Display for ManagedClusterId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ContainerService/managedClusters/{}",
-            self.subscription_id, self.resource_group, self.name
-        )
-    }
-}
-
-impl fmt::Display for AgentPoolId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/agentPools/{}", self.cluster(), self.name)
     }
 }
 
@@ -288,16 +270,6 @@ impl SubnetId {
         format!(
             "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworks/{}",
             self.subscription_id, self.resource_group, self.virtual_network
-        )
-    }
-}
-
-impl fmt::Display for UserAssignedIdentityId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}",
-            self.subscription_id, self.resource_group, self.name
         )
     }
 }
@@ -402,6 +374,37 @@ mod tests {
         assert_eq!(pool.cluster().name, "c");
         assert!(pool.to_string().ends_with("/managedClusters/c/agentPools/user1"));
         assert!(AgentPoolId::parse(&pool.to_string().replace("agentPools", "agentpools")).is_err());
+    }
+
+    #[test]
+    fn every_type_writes_back_what_it_parsed() {
+        let base = format!("/subscriptions/{SUB}/resourceGroups/rg-(a).b");
+        let net = format!("{base}/providers/Microsoft.Network");
+        let aks = format!("{base}/providers/Microsoft.ContainerService/managedClusters/c1");
+        let cases = [
+            RouteTableId::parse(&format!("{net}/routeTables/rt")).map(|i| i.to_string()),
+            RouteId::parse(&format!("{net}/routeTables/rt/routes/r")).map(|i| i.to_string()),
+            SubnetId::parse(&format!("{net}/virtualNetworks/v/subnets/s")).map(|i| i.to_string()),
+            ManagedClusterId::parse(&aks).map(|i| i.to_string()),
+            AgentPoolId::parse(&format!("{aks}/agentPools/p")).map(|i| i.to_string()),
+            UserAssignedIdentityId::parse(&format!(
+                "{base}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id"
+            ))
+            .map(|i| i.to_string()),
+        ];
+        let want = [
+            format!("{net}/routeTables/rt"),
+            format!("{net}/routeTables/rt/routes/r"),
+            format!("{net}/virtualNetworks/v/subnets/s"),
+            aks.clone(),
+            format!("{aks}/agentPools/p"),
+            format!("{base}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id"),
+        ];
+        for (got, want) in cases.into_iter().zip(want) {
+            assert_eq!(got.expect(&want), want);
+        }
+        let route = RouteId::parse(&format!("{net}/routeTables/rt/routes/r")).expect("valid");
+        assert_eq!(route.table().to_string(), format!("{net}/routeTables/rt"));
     }
 
     #[test]
