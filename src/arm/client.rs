@@ -14,8 +14,8 @@ use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use super::credentials;
+use super::endpoint::Endpoint;
 use super::error::{is_gone, parse_error_body, ArmError};
-use super::ids::is_safe_path;
 use super::settings::Settings;
 use crate::log;
 use crate::tf::stop::StopSignal;
@@ -95,11 +95,7 @@ impl Response {
 /// Talks to Azure Resource Manager on behalf of every resource.
 pub struct ArmClient {
     pub(super) http: reqwest::Client,
-    endpoint: String,
-    /// The endpoint's own path (usually empty), which every request URL's
-    /// path starts with.
-    base_path: String,
-    scope: String,
+    endpoint: Endpoint,
     config: Settings,
     credential: OnceCell<(credentials::Method, Arc<dyn TokenCredential>)>,
     pub(super) stop: StopSignal,
@@ -116,7 +112,7 @@ const TOKEN_ATTEMPTS: u32 = 3;
 
 impl std::fmt::Debug for ArmClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ArmClient").field("endpoint", &self.endpoint).finish_non_exhaustive()
+        f.debug_struct("ArmClient").field("endpoint", &self.endpoint.base()).finish_non_exhaustive()
     }
 }
 
@@ -154,16 +150,10 @@ impl ArmClient {
             .tls_certs_merge(extra_roots())
             .build()
             .map_err(|e| ArmError::Credential(format!("building the HTTP client: {e}")))?;
-        let endpoint = config.resource_manager_endpoint.trim_end_matches('/').to_string();
-        let parsed = reqwest::Url::parse(&endpoint)
-            .map_err(|e| ArmError::Credential(format!("the Resource Manager endpoint {endpoint:?}: {e}")))?;
-        let base_path = parsed.path().trim_end_matches('/').to_string();
-        let scope = format!("{}/.default", arm_audience(&parsed));
+        let endpoint = Endpoint::parse(&config.resource_manager_endpoint)?;
         Ok(ArmClient {
             http,
             endpoint,
-            base_path,
-            scope,
             config,
             credential: OnceCell::new(),
             stop,
@@ -239,41 +229,31 @@ impl ArmClient {
             .await?;
         let token = self
             .stop
-            .or_stopped(cred.get_token(&[self.scope.as_str()], None))
+            .or_stopped(cred.get_token(&[self.endpoint.scope()], None))
             .await
             .map_err(|_| ArmError::Stopped)?
             .map_err(|e| credentials::token_error(*method, &self.config, &e))?;
         Ok(token.token.secret().to_string())
     }
 
-    /// Whether `url` is on the Resource Manager endpoint itself (same
-    /// scheme, host and effective port, compared as parsed URLs so that
-    /// `https://management.azure.com:443` and `https://MANAGEMENT.azure.com`
-    /// are the same origin): operation URLs come from response headers, and
-    /// the bearer token must never follow one anywhere else.
+    /// Whether `url` is on the Resource Manager endpoint itself: operation
+    /// URLs come from response headers, and the bearer token must never
+    /// follow one anywhere else (see [`Endpoint::same_origin`]).
     pub fn same_origin(&self, url: &str) -> bool {
-        origin(url).is_some_and(|o| Some(o) == origin(&self.endpoint))
+        self.endpoint.same_origin(url)
     }
 
     /// The full URL of an ARM path (an ID or an ID plus action).
     pub fn url(&self, path: &str, api_version: &str) -> String {
-        format!("{}{}?api-version={}", self.endpoint, path, api_version)
+        self.endpoint.url(path, api_version)
     }
 
     /// The URL of an ARM path, checked to address exactly that path on the
-    /// endpoint: every segment a name Azure allows, and the URL parser's
-    /// view of the path equal to it. Nothing is sent otherwise.
+    /// endpoint (see [`Endpoint::resource_url`]); nothing is sent otherwise.
     pub fn resource_url(&self, path: &str, api_version: &str) -> Result<String, ArmError> {
-        let url = self.url(path, api_version);
-        let exact = reqwest::Url::parse(&url).is_ok_and(|u| {
-            percent_decode(u.path()) == format!("{}{path}", self.base_path)
-                && u.query().is_some_and(|q| q.starts_with("api-version="))
-        });
-        if !is_safe_path(path) || !exact || !self.same_origin(&url) {
+        self.endpoint.resource_url(path, api_version).inspect_err(|_| {
             log::error!("refused to send a request to an unsafe path", path = path);
-            return Err(ArmError::UnsafePath(path.to_string()));
-        }
-        Ok(url)
+        })
     }
 
     /// Sends one request with retries; returns the final response whatever
@@ -352,14 +332,14 @@ impl ArmClient {
                     return Err(ArmError::Unanswered {
                         method: method.to_string(),
                         url: url.to_string(),
-                        message: error_chain(&e),
+                        message: super::error::cause_chain(&e),
                     });
                 }
                 Ok(Ok(Err(e))) => {
                     let err = ArmError::Transport {
                         method: method.to_string(),
                         url: url.to_string(),
-                        message: error_chain(&e),
+                        message: super::error::cause_chain(&e),
                     };
                     if attempt >= self.policy.max_attempts {
                         return Err(err);
@@ -593,121 +573,15 @@ impl ArmClient {
     }
 }
 
-/// The token audience of a Resource Manager endpoint: public Azure's
-/// endpoint is `management.azure.com`, whose audience is the same URL. A
-/// port written out that is the scheme's default is not part of it.
-fn arm_audience(endpoint: &reqwest::Url) -> String {
-    let host = endpoint.host_str().unwrap_or_default();
-    let base = match endpoint.port() {
-        Some(p) => format!("{}://{host}:{p}", endpoint.scheme()),
-        None => format!("{}://{host}", endpoint.scheme()),
-    };
-    format!("{base}{}", endpoint.path().trim_end_matches('/'))
-}
-
-/// Scheme, host and effective port of an `https` URL.
-fn origin(url: &str) -> Option<(String, String, u16)> {
-    let u = reqwest::Url::parse(url).ok()?;
-    if u.scheme() != "https" {
-        return None;
-    }
-    Some((u.scheme().to_string(), u.host_str()?.to_ascii_lowercase(), u.port_or_known_default()?))
-}
-
-/// `%XX` escapes decoded (as a URL parser leaves non-ASCII names), so a
-/// path can be compared with the ID it was built from.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// A PUT whose outcome is unknown.
 fn unanswered(url: &str, message: &str) -> ArmError {
     ArmError::Unanswered { method: "PUT".into(), url: url.to_string(), message: message.to_string() }
-}
-
-/// The error and its causes on one line: reqwest's top-level message alone
-/// ("error sending request") hides the reason, such as a refused connection
-/// or an untrusted certificate.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    fn client(endpoint: &str) -> ArmClient {
-        let config = Settings {
-            resource_manager_endpoint: endpoint.to_string(),
-            authority_host: "https://login.microsoftonline.com/".into(),
-            ..Default::default()
-        };
-        ArmClient::new(config, StopSignal::new()).expect("client")
-    }
-
-    #[test]
-    fn origins_compare_as_parsed_urls() {
-        for endpoint in
-            ["https://management.azure.com", "https://management.azure.com:443/", "https://MANAGEMENT.Azure.com"]
-        {
-            let c = client(endpoint);
-            assert!(
-                c.same_origin("https://management.azure.com/subscriptions/s/operations/1?api-version=x"),
-                "{endpoint}"
-            );
-            assert!(c.same_origin("https://management.azure.com:443/x"), "{endpoint}");
-            assert!(!c.same_origin("https://management.azure.com.evil.example/x"), "{endpoint}");
-            assert!(!c.same_origin("https://management.azure.com:8443/x"), "{endpoint}");
-            assert!(!c.same_origin("http://management.azure.com/x"), "{endpoint}");
-            assert!(!c.same_origin("https://evil.example/?https://management.azure.com"), "{endpoint}");
-            assert_eq!(c.scope, "https://management.azure.com/.default", "{endpoint}");
-        }
-    }
-
-    #[test]
-    fn request_urls_address_exactly_their_path() {
-        let c = client("https://management.azure.com:443");
-        let good = "/subscriptions/s/resourceGroups/rg-ü/providers/Microsoft.Network/routeTables/rt";
-        let url = c.resource_url(good, "2024-07-01").expect("a plain ID is sent");
-        assert!(url.starts_with("https://management.azure.com:443/subscriptions/"), "{url}");
-        for bad in [
-            "/subscriptions/s/resourceGroups/rg\\..\\..\\x/providers/Microsoft.Network/routeTables/rt",
-            "/subscriptions/s/resourceGroups/rg/../../x",
-            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt?x=1",
-            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/%2e%2e",
-            "//evil.example/x",
-            "@evil.example/x",
-        ] {
-            assert!(matches!(c.resource_url(bad, "v"), Err(ArmError::UnsafePath(_))), "{bad}");
-        }
-        let c = client("https://arm.example.com/prefix/");
-        let url = c.resource_url("/subscriptions/s", "v").expect("under the endpoint's path");
-        assert_eq!(url, "https://arm.example.com/prefix/subscriptions/s?api-version=v");
-    }
 
     fn response(headers: &[(&'static str, &str)]) -> Response {
         let mut map = HeaderMap::new();

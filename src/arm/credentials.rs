@@ -119,7 +119,7 @@ pub fn incomplete_requests(cfg: &Settings) -> Vec<&'static str> {
 /// chain (host, `connection refused`, the TLS verdict, the AADSTS code) and
 /// what to fix; transient when the login endpoint was unreachable or failing.
 pub fn token_error(method: Method, cfg: &Settings, e: &(dyn std::error::Error + 'static)) -> ArmError {
-    let chain = cause_chain(e);
+    let chain = super::error::cause_chain(e);
     // The managed identity endpoint and `az` do not use the authority host.
     let uses_authority = matches!(method, Method::ClientSecret | Method::Oidc);
     let mut message = if uses_authority {
@@ -158,33 +158,6 @@ pub fn token_error(method: Method, cfg: &Settings, e: &(dyn std::error::Error + 
     } else {
         ArmError::Credential(message)
     }
-}
-
-/// The error and its sources, each said once: azure_identity repeats its
-/// source's text in its own message.
-pub(crate) fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    // azure_identity ends its message with a troubleshooting link; the
-    // causes read better before it.
-    let top = e.to_string();
-    let (top, link) = match top.split_once("\nTo troubleshoot, visit ") {
-        Some((t, l)) => (t.to_string(), Some(l.trim().to_string())),
-        None => (top.clone(), None),
-    };
-    let mut out = top.trim().to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let text = c.to_string();
-        let text = text.trim();
-        if !text.is_empty() && !out.contains(text) {
-            out.push_str(": ");
-            out.push_str(text);
-        }
-        cur = c.source();
-    }
-    if let Some(link) = link {
-        out.push_str(&format!(" (troubleshooting: {link})"));
-    }
-    out
 }
 
 /// How rustls says it does not trust the server's certificate.

@@ -114,6 +114,35 @@ impl ArmError {
     }
 }
 
+/// An error and its causes on one line, each said once: a top-level
+/// message alone (reqwest's "error sending request") hides the reason, such
+/// as a refused connection or an untrusted certificate, and azure_identity
+/// repeats its source's text in its own message.
+pub fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    // azure_identity ends its message with a troubleshooting link; the
+    // causes read better before it.
+    let top = e.to_string();
+    let (top, link) = match top.split_once("\nTo troubleshoot, visit ") {
+        Some((t, l)) => (t.to_string(), Some(l.trim().to_string())),
+        None => (top.clone(), None),
+    };
+    let mut out = top.trim().to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        let text = text.trim();
+        if !text.is_empty() && !out.contains(text) {
+            out.push_str(": ");
+            out.push_str(text);
+        }
+        cur = c.source();
+    }
+    if let Some(link) = link {
+        out.push_str(&format!(" (troubleshooting: {link})"));
+    }
+    out
+}
+
 /// ARM error codes that say the object (or its parent, its resource group)
 /// does not exist.
 const NOT_FOUND_CODES: &[&str] = &["ResourceNotFound", "NotFound", "ParentResourceNotFound", "ResourceGroupNotFound"];

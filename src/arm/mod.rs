@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod credentials;
+pub mod endpoint;
 pub mod error;
 pub mod ids;
 pub mod lro;
