@@ -9,19 +9,19 @@ use std::sync::{Arc, RwLock};
 
 use tonic::{Request, Response, Status};
 
+use crate::log;
 use crate::pb::tfplugin6 as pb;
 use crate::pb::tfplugin6::provider_server::Provider as ProviderRpc;
 use crate::tf::activity::{self, Rpc};
 use crate::tf::data_source::{DataSource, EphemeralResource};
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tf::plan::plan;
+use crate::tf::flows;
 use crate::tf::provider::{Configure, Provider};
-use crate::tf::resource::{PlanChange, Resource};
+use crate::tf::resource::Resource;
 use crate::tf::schema::Schema;
 use crate::tf::stop::StopSignal;
 use crate::tf::validate::validate;
 use crate::tf::value::Value;
-use crate::{log, tf};
 
 use convert::{decode, diagnostics, encode};
 
@@ -132,17 +132,6 @@ impl<P: Provider> ProviderService<P> {
     }
 }
 
-/// The type's own rules (`rules`), then per-attribute validation for what
-/// the rules did not already report (the rules' messages are the more
-/// specific).
-fn validate_config(schema: &Schema, rules: impl Fn(&Value) -> Diagnostics, config: &Value) -> Diagnostics {
-    let mut diags = rules(config);
-    let mut per_attribute = Diagnostics::new();
-    validate(&schema.block, config, &AttributePath::default(), &mut per_attribute);
-    diags.extend_unless_reported(per_attribute);
-    diags
-}
-
 /// Decodes a configuration of `schema`'s type and validates it.
 fn decode_and_validate(
     dv: Option<&pb::DynamicValue>,
@@ -150,7 +139,7 @@ fn decode_and_validate(
     rules: impl Fn(&Value) -> Diagnostics,
 ) -> Diagnostics {
     match decode(dv, &schema.value_type(), "configuration") {
-        Ok(config) => validate_config(schema, rules, &config),
+        Ok(config) => flows::validate_config(schema, rules, &config),
         Err(d) => d.into(),
     }
 }
@@ -343,39 +332,8 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         let result = (|| -> Result<pb::DynamicValue, Diagnostics> {
             let r = self.resource(&req.type_name)?;
             let raw = req.raw_state.unwrap_or_default();
-            if raw.json.is_empty() {
-                return Err(Diagnostic::error(
-                    "Unsupported state format",
-                    "The state of this resource is in the flatmap format of Terraform 0.11, which this provider \
-                     never wrote. Remove it from state and import it again.",
-                )
-                .into());
-            }
-            let mut state: serde_json::Value = serde_json::from_slice(&raw.json)
-                .map_err(|e| Diagnostic::error("Malformed state", format!("The stored state is not JSON: {e}")))?;
-            let schema = r.schema();
-            if req.version > schema.version {
-                return Err(Diagnostic::error(
-                    "State written by a newer provider",
-                    format!(
-                        "This state has schema version {} but this provider knows version {}. Upgrade the provider.",
-                        req.version, schema.version
-                    ),
-                )
-                .into());
-            }
-            if req.version < schema.version {
-                let up = r.upgrader().ok_or_else(|| {
-                    Diagnostics::from(Diagnostic::error("No state upgrade", "This resource cannot upgrade its state."))
-                })?;
-                state = up.upgrade(req.version, state)?;
-            }
-            tf::json::drop_undeclared_attributes(&mut state, &schema.value_type());
-            let bytes = serde_json::to_vec(&state)
-                .map_err(|e| Diagnostic::error("Internal error re-encoding state", e.to_string()))?;
-            let value = tf::json::decode(&bytes, &schema.value_type())
-                .map_err(|e| Diagnostic::error("Malformed state", e.to_string()))?;
-            Ok(encode(&value, &schema.value_type())?)
+            let value = flows::upgrade_state(r.as_ref(), req.version, &raw.json)?;
+            Ok(encode(&value, &r.schema().value_type())?)
         })();
         ok(match result {
             Ok(v) => pb::upgrade_resource_state::Response { upgraded_state: Some(v), diagnostics: vec![] },
@@ -424,7 +382,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             let state = decode(req.current_state.as_ref(), &ty, "state")?;
             let data = self.configured()?;
             let _busy = self.busy(Some(&data), Rpc::Other);
-            let new_state = r.read(&data, &state).await?.unwrap_or(Value::Null);
+            let new_state = flows::read(r.as_ref(), &data, &state).await?;
             Ok::<_, Diagnostics>(encode(&new_state, &ty)?)
         })
         .await;
@@ -451,32 +409,8 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             let config = decode(req.config.as_ref(), &ty, "configuration")?;
             let data = self.data();
             let _busy = self.busy(data.as_deref(), Rpc::Other);
-            if proposed.is_null() {
-                if let Some(data) = &data {
-                    r.plan_recorded(data, &prior, &Value::Null, false);
-                }
-                return Ok((encode(&Value::Null, &ty)?, Vec::new(), Diagnostics::new()));
-            }
-            // Values unknown at validate time may be known now.
-            let mut diags = validate_config(r.schema(), |c| r.validate(c), &config);
-            if diags.has_errors() {
-                return Err(diags);
-            }
-            let planned = plan(&r.schema().block, &prior, &proposed, &config);
-            let mut change = PlanChange {
-                prior: &prior,
-                config: &config,
-                planned: planned.state,
-                requires_replace: planned.requires_replace,
-            };
-            diags.extend(r.modify_plan(data.as_deref(), &mut change).await);
-            if diags.has_errors() {
-                return Err(diags);
-            }
-            if let Some(data) = &data {
-                r.plan_recorded(data, &prior, &change.planned, !change.requires_replace.is_empty());
-            }
-            Ok((encode(&change.planned, &ty)?, change.requires_replace, diags))
+            let planned = flows::plan(r.as_ref(), data.as_deref(), &prior, &proposed, &config).await?;
+            Ok((encode(&planned.state, &ty)?, planned.requires_replace, planned.diagnostics))
         })
         .await;
         ok(match result {
@@ -504,15 +438,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             let config = decode(req.config.as_ref(), &ty, "configuration")?;
             let data = self.configured()?;
             let _busy = self.busy(Some(&data), Rpc::Apply);
-            let outcome = if planned.is_null() {
-                let d = r.delete(&data, &prior).await;
-                let state = if d.has_errors() { prior } else { Value::Null };
-                tf::resource::ApplyOutcome::failed(state, d)
-            } else if prior.is_null() {
-                r.create(&data, &planned, &config).await
-            } else {
-                r.update(&data, &prior, &planned, &config).await
-            };
+            let outcome = flows::apply(r.as_ref(), &data, &prior, &planned, &config).await;
             Ok::<_, Diagnostics>((encode(&outcome.state, &ty)?, outcome.diagnostics))
         })
         .await;
@@ -538,14 +464,8 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         let req = req.into_inner();
         let result = log::in_rpc("ImportResourceState", &req.type_name, async {
             let r = self.resource(&req.type_name)?;
-            let importer = r.importer().ok_or_else(|| {
-                Diagnostics::from(Diagnostic::error(
-                    "Import not supported",
-                    format!("{} cannot be imported by this build of the provider.", req.type_name),
-                ))
-            })?;
             let data = self.configured()?;
-            let state = importer.import(&data, &req.id).await?;
+            let state = flows::import(r.as_ref(), &data, &req.id).await?;
             Ok::<_, Diagnostics>(encode(&state, &r.schema().value_type())?)
         })
         .await;

@@ -6,6 +6,7 @@ pub mod activity;
 pub mod codec_error;
 pub mod data_source;
 pub mod diag;
+pub mod flows;
 pub mod json;
 pub mod msgpack;
 pub mod plan;
