@@ -28,6 +28,7 @@ mod plan_cluster;
 mod plan_projection;
 mod plan_routes;
 mod plugin_binary;
+mod plugin_handshake;
 mod release;
 mod route_batching;
 mod schema;
