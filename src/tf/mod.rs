@@ -8,6 +8,7 @@ pub mod data_source;
 pub mod diag;
 pub mod flows;
 pub mod json;
+pub mod model;
 pub mod msgpack;
 pub mod plan;
 #[cfg(test)]

@@ -1,0 +1,373 @@
+//! Typed models: a resource's (or a nested block's) attributes as one Rust
+//! struct, which is both its schema and its state. `#[derive(Model)]`
+//! (crate `aksudr-derive`) writes [`Model`] for it from the fields and their
+//! `#[tf(...)]` attributes; the conversions between the struct and
+//! Terraform's [`Value`] are the field types' own ([`Field`]), written and
+//! tested once here rather than per resource.
+
+use std::collections::BTreeMap;
+
+pub use aksudr_derive::Model;
+
+use super::diag::{AttributePath, Diagnostic};
+use super::schema::{Attribute, Block};
+use super::value::{Number, Value};
+
+/// An attribute's value as a plan or state holds it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Val<T> {
+    /// Set to this value.
+    Known(T),
+    /// Not set.
+    #[default]
+    Null,
+    /// Set, but known only after apply.
+    Unknown,
+}
+
+impl<T> Val<T> {
+    /// The value, when known.
+    pub fn known(&self) -> Option<&T> {
+        match self {
+            Val::Known(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// A value that does not fit its field: where, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelError {
+    /// `name`, `block[0].name`, ...
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ModelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+impl ModelError {
+    fn new(message: impl Into<String>) -> Self {
+        ModelError { path: String::new(), message: message.into() }
+    }
+
+    /// As a diagnostic on the attribute.
+    pub fn diagnostic(&self, summary: &str) -> Diagnostic {
+        Diagnostic::error(summary, self.to_string()).at(AttributePath::parse(&self.path))
+    }
+}
+
+/// `e`, found under `key` (what the derived code calls for each field).
+pub fn at(key: &str, mut e: ModelError) -> ModelError {
+    e.path = match e.path.as_str() {
+        "" => key.to_string(),
+        rest if rest.starts_with('[') => format!("{key}{rest}"),
+        rest => format!("{key}.{rest}"),
+    };
+    e
+}
+
+/// A struct that is a block's schema and values.
+pub trait Model: Sized {
+    /// The fields, in declaration order.
+    const FIELDS: &'static [&'static str];
+    /// The schema block: one attribute or nested block per field.
+    fn block() -> Block;
+    /// The struct from a value of the block's type.
+    fn from_value(v: &Value) -> Result<Self, ModelError>;
+    /// The struct as a value of the block's type.
+    fn to_value(&self) -> Value;
+}
+
+/// A field's conversions; `None` is an attribute absent from the object.
+pub trait Field: Sized {
+    fn from_value(v: Option<&Value>) -> Result<Self, ModelError>;
+    fn to_value(&self) -> Value;
+}
+
+/// A field that is an attribute: the schema attribute of its type.
+pub trait AttrField: Field {
+    fn attribute(name: &'static str, description: &str) -> Attribute;
+}
+
+/// A field that is a nested block: a `Vec` of its model.
+pub trait Blocks {
+    type Item: Model;
+}
+
+impl<M: Model> Blocks for Vec<M> {
+    type Item = M;
+}
+
+/// The value types an attribute can have.
+pub trait Scalar: Sized {
+    /// What the type is called in errors.
+    const NAME: &'static str;
+    fn read(v: &Value) -> Option<Self>;
+    fn write(&self) -> Value;
+    fn attribute(name: &'static str, description: &str) -> Attribute;
+}
+
+impl Scalar for String {
+    const NAME: &'static str = "a string";
+    fn read(v: &Value) -> Option<Self> {
+        v.as_str().map(str::to_string)
+    }
+    fn write(&self) -> Value {
+        Value::string(self)
+    }
+    fn attribute(name: &'static str, description: &str) -> Attribute {
+        Attribute::string(name, description)
+    }
+}
+
+impl Scalar for bool {
+    const NAME: &'static str = "a bool";
+    fn read(v: &Value) -> Option<Self> {
+        v.as_bool()
+    }
+    fn write(&self) -> Value {
+        Value::Bool(*self)
+    }
+    fn attribute(name: &'static str, description: &str) -> Attribute {
+        Attribute::bool(name, description)
+    }
+}
+
+impl Scalar for i64 {
+    const NAME: &'static str = "a whole number";
+    fn read(v: &Value) -> Option<Self> {
+        v.as_i64()
+    }
+    fn write(&self) -> Value {
+        Value::Number(Number::from_i64(*self))
+    }
+    fn attribute(name: &'static str, description: &str) -> Attribute {
+        Attribute::integer(name, description)
+    }
+}
+
+/// Known strings of a list or set; an unknown element makes the whole
+/// unknown to a model (it is read whole or not at all).
+fn strings(items: &[Value]) -> Option<Vec<String>> {
+    items.iter().map(|i| i.as_str().map(str::to_string)).collect()
+}
+
+impl Scalar for Vec<String> {
+    const NAME: &'static str = "a list of strings";
+    fn read(v: &Value) -> Option<Self> {
+        match v {
+            Value::List(items) => strings(items),
+            _ => None,
+        }
+    }
+    fn write(&self) -> Value {
+        Value::List(self.iter().map(Value::string).collect())
+    }
+    fn attribute(name: &'static str, description: &str) -> Attribute {
+        Attribute::string_list(name, description)
+    }
+}
+
+/// A set of strings, in the order received (Terraform compares sets
+/// without regard to order).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StringSet(pub Vec<String>);
+
+impl Scalar for StringSet {
+    const NAME: &'static str = "a set of strings";
+    fn read(v: &Value) -> Option<Self> {
+        match v {
+            Value::Set(items) => strings(items).map(StringSet),
+            _ => None,
+        }
+    }
+    fn write(&self) -> Value {
+        Value::Set(self.0.iter().map(Value::string).collect())
+    }
+    fn attribute(name: &'static str, description: &str) -> Attribute {
+        Attribute::string_set(name, description)
+    }
+}
+
+impl Scalar for BTreeMap<String, String> {
+    const NAME: &'static str = "a map of strings";
+    fn read(v: &Value) -> Option<Self> {
+        match v {
+            Value::Map(m) => m.iter().map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect(),
+            _ => None,
+        }
+    }
+    fn write(&self) -> Value {
+        Value::Map(self.iter().map(|(k, v)| (k.clone(), Value::string(v))).collect())
+    }
+    fn attribute(name: &'static str, description: &str) -> Attribute {
+        Attribute::string_map(name, description)
+    }
+}
+
+impl<T: Scalar> Field for Val<T> {
+    fn from_value(v: Option<&Value>) -> Result<Self, ModelError> {
+        match v {
+            None | Some(Value::Null) => Ok(Val::Null),
+            Some(Value::Unknown) => Ok(Val::Unknown),
+            // A collection with an unknown element is unknown as a whole.
+            Some(Value::List(items) | Value::Set(items)) if items.iter().any(Value::is_unknown) => Ok(Val::Unknown),
+            Some(Value::Map(m)) if m.values().any(Value::is_unknown) => Ok(Val::Unknown),
+            Some(v) => T::read(v).map(Val::Known).ok_or_else(|| ModelError::new(format!("expected {}", T::NAME))),
+        }
+    }
+    fn to_value(&self) -> Value {
+        match self {
+            Val::Known(t) => t.write(),
+            Val::Null => Value::Null,
+            Val::Unknown => Value::Unknown,
+        }
+    }
+}
+
+impl<T: Scalar> AttrField for Val<T> {
+    fn attribute(name: &'static str, description: &str) -> Attribute {
+        T::attribute(name, description)
+    }
+}
+
+impl<M: Model> Field for Vec<M> {
+    fn from_value(v: Option<&Value>) -> Result<Self, ModelError> {
+        match v {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::List(items) | Value::Set(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| M::from_value(item).map_err(|e| at(&format!("[{i}]"), e)))
+                .collect(),
+            Some(Value::Unknown) => Err(ModelError::new("the blocks are known only after apply")),
+            Some(_) => Err(ModelError::new("expected a list of blocks")),
+        }
+    }
+    fn to_value(&self) -> Value {
+        Value::List(self.iter().map(Model::to_value).collect())
+    }
+}
+
+/// Whether `M`'s schema has exactly its fields: an attribute built with
+/// `#[tf(with = ...)]` names itself, and must name its field.
+pub fn check_model<M: Model>() -> Result<(), String> {
+    let block = M::block();
+    let mut schema: Vec<&str> = block.attributes.iter().map(|a| a.name).collect();
+    schema.extend(block.blocks.iter().map(|b| b.name));
+    schema.sort_unstable();
+    let mut fields = M::FIELDS.to_vec();
+    fields.sort_unstable();
+    if schema == fields {
+        Ok(())
+    } else {
+        Err(format!("the schema has {schema:?}, the fields are {fields:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tf::schema::NestedBlock;
+    use crate::tf::value::Type;
+
+    #[derive(Debug, PartialEq, Model)]
+    #[tf(description = "An inner block.")]
+    struct Inner {
+        #[tf(description = "A count.", build = optional())]
+        count: Val<i64>,
+    }
+
+    #[derive(Debug, PartialEq, Model)]
+    #[tf(description = "A test block.")]
+    struct Outer {
+        #[tf(with = Attribute::string("id", "The ID.").computed())]
+        id: Val<String>,
+        #[tf(description = "The name.", build = required().forces_replacement())]
+        name: Val<String>,
+        #[tf(description = "On or off.", build = default(Value::Bool(true)))]
+        enabled: Val<bool>,
+        #[tf(description = "Zones.", build = optional())]
+        zones: Val<Vec<String>>,
+        #[tf(description = "CIDRs.", build = optional())]
+        ranges: Val<StringSet>,
+        #[tf(description = "Tags.", build = optional())]
+        tags: Val<BTreeMap<String, String>>,
+        #[tf(block = at_most_one)]
+        inner: Vec<Inner>,
+    }
+
+    fn hand_written() -> Block {
+        Block::new("A test block.")
+            .attr(Attribute::string("id", "The ID.").computed())
+            .attr(Attribute::string("name", "The name.").required().forces_replacement())
+            .attr(Attribute::bool("enabled", "On or off.").default(Value::Bool(true)))
+            .attr(Attribute::string_list("zones", "Zones.").optional())
+            .attr(Attribute::string_set("ranges", "CIDRs.").optional())
+            .attr(Attribute::string_map("tags", "Tags.").optional())
+            .block(NestedBlock::at_most_one(
+                "inner",
+                Block::new("An inner block.").attr(Attribute::integer("count", "A count.").optional()),
+            ))
+    }
+
+    #[test]
+    fn the_derived_schema_is_the_hand_written_one() {
+        assert_eq!(format!("{:?}", Outer::block()), format!("{:?}", hand_written()));
+        assert_eq!(Outer::block().object_type(), hand_written().object_type());
+        assert_eq!(check_model::<Outer>(), Ok(()));
+        assert_eq!(Outer::FIELDS, ["id", "name", "enabled", "zones", "ranges", "tags", "inner"]);
+    }
+
+    #[test]
+    fn values_round_trip_through_the_struct() {
+        let full = Outer {
+            id: Val::Unknown,
+            name: Val::Known("a".into()),
+            enabled: Val::Known(false),
+            zones: Val::Known(vec!["1".into(), "2".into()]),
+            ranges: Val::Known(StringSet(vec!["10.0.0.0/8".into()])),
+            tags: Val::Known(BTreeMap::from([("k".to_string(), "v".to_string())])),
+            inner: vec![Inner { count: Val::Known(3) }],
+        };
+        let v = full.to_value();
+        assert_eq!(v.attr("inner").and_then(Value::elements).map(<[Value]>::len), Some(1));
+        assert_eq!(Outer::from_value(&v), Ok(full));
+        let empty = Outer {
+            id: Val::Null,
+            name: Val::Null,
+            enabled: Val::Null,
+            zones: Val::Null,
+            ranges: Val::Null,
+            tags: Val::Null,
+            inner: vec![],
+        };
+        assert_eq!(Outer::from_value(&empty.to_value()), Ok(empty));
+        // The value conforms to the schema's type.
+        let ty: Type = Outer::block().object_type();
+        assert!(crate::tf::msgpack::encode(&Outer::from_value(&v).expect("ok").to_value(), &ty).is_ok());
+    }
+
+    #[test]
+    fn unknown_collections_and_wrong_types_are_said_with_their_path() {
+        let v = Value::Object(BTreeMap::from([
+            ("zones".to_string(), Value::List(vec![Value::string("1"), Value::Unknown])),
+            ("name".to_string(), Value::string("a")),
+        ]));
+        let m = Outer::from_value(&v).expect("ok");
+        assert_eq!(m.zones, Val::Unknown, "a list with an unknown element is unknown");
+        assert_eq!(m.id, Val::Null, "absent is null");
+        let bad = Value::Object(BTreeMap::from([(
+            "inner".to_string(),
+            Value::List(vec![Value::Object(BTreeMap::from([("count".to_string(), Value::string("x"))]))]),
+        )]));
+        let err = Outer::from_value(&bad).expect_err("a string is no count");
+        assert_eq!(err.path, "inner[0].count");
+        assert!(err.message.contains("whole number"), "{err}");
+        assert_eq!(err.diagnostic("Unexpected value").path, Some(AttributePath::parse("inner[0].count")));
+    }
+}
