@@ -14,7 +14,9 @@
 //!   elsewhere, whose name must be the field's (checked by
 //!   `tf::model::check_model`);
 //! * `#[tf(block = exactly_one)]` (or `at_most_one`, `single`): a nested
-//!   block of the field's model type, the field a `Vec` of it.
+//!   block of the field's model type, the field a `Vec` of it;
+//! * `#[tf(block_with = TIMEOUTS.block())]`: a nested block built elsewhere
+//!   (its name must be the field's), the field a `Vec` of a model of it.
 
 use proc_macro::TokenStream;
 use proc_macro2::{TokenStream as Tokens, TokenTree};
@@ -35,6 +37,7 @@ enum Kind {
     Attr { description: Option<LitStr>, build: Option<Tokens> },
     With(Tokens),
     Block(syn::Ident),
+    BlockWith(Tokens),
 }
 
 #[proc_macro_derive(Model, attributes(tf))]
@@ -83,6 +86,8 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                     kind = Kind::With(until_comma(value)?);
                 } else if meta.path.is_ident("block") {
                     kind = Kind::Block(value.parse()?);
+                } else if meta.path.is_ident("block_with") {
+                    kind = Kind::BlockWith(until_comma(value)?);
                 } else if meta.path.is_ident("description") {
                     let d: LitStr = value.parse()?;
                     if let Kind::Attr { description, .. } = &mut kind {
@@ -94,7 +99,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                         *build = Some(b);
                     }
                 } else {
-                    return Err(meta.error("expected `description`, `build`, `with` or `block`"));
+                    return Err(meta.error("expected `description`, `build`, `with`, `block` or `block_with`"));
                 }
                 Ok(())
             })?;
@@ -114,6 +119,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 let inner = quote!(<<#ty as crate::tf::model::Blocks>::Item as crate::tf::model::Model>::block());
                 schema.push(quote!(.block(crate::tf::schema::NestedBlock::#nesting(#key, #inner))));
             }
+            Kind::BlockWith(expr) => schema.push(quote!(.block(#expr))),
         }
         reads.push(quote! {
             #ident: crate::tf::model::Field::from_value(v.attr(#key)).map_err(|e| crate::tf::model::at(#key, e))?

@@ -35,7 +35,7 @@ pub(crate) use outcome::{
 pub(crate) use route_attributes::{
     check_route_config, route_name_attribute, route_next_hop_ip_attribute, route_table_id_attribute,
 };
-pub(crate) use values::{input_str, json_str, keep_spelling, object, remove_keys, str_attr};
+pub(crate) use values::{input_str, json_str, keep, keep_spelling, object, remove_keys, str_attr};
 
 use crate::context::ProviderData;
 use crate::tf::data_source::{DataSource, EphemeralResource};

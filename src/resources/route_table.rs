@@ -2,20 +2,24 @@
 //! separate resources; routes nobody here manages (AKS's kubenet pod routes,
 //! other teams' routes) are never removed and never shown as drift.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use serde_json::json;
 
 use super::{
-    after_write, arm_error, check_network_name, create_error, id_attribute, json_str, keep_spelling,
-    location_attribute, object, requires_import, resource_group_attribute, stale_or_unanswered, str_attr, subscription,
-    tags_attribute, tracked_state, Op, Timeouts,
+    after_write, arm_error, check_network_name, create_error, id_attribute, keep, location_attribute,
+    normalize_location, requires_import, resource_group_attribute, stale_or_unanswered, subscription, tags_attribute,
+    tracked_state, Op, Timeouts,
 };
 use crate::arm::ids::RouteTableId;
 use crate::arm::NETWORK_API_VERSION as API;
 use crate::context::ProviderData;
 use crate::tf::diag::{Diagnostic, Diagnostics};
+use crate::tf::model::{Model, StringSet, Val};
 use crate::tf::resource::{ApplyOutcome, Import, PlanChange, Resource};
-use crate::tf::schema::{case_insensitive, Attribute, Block, Schema};
+use crate::tf::schema::Schema;
+use crate::tf::timeouts::TimeoutValues;
 use crate::tf::value::Value;
 
 pub const TYPE_NAME: &str = "aksudr_route_table";
@@ -26,61 +30,68 @@ const TIMEOUTS: Timeouts = Timeouts::minutes(30, 5, 30, 30);
 /// mismatch the table is read again, this many times in all.
 const ETAG_ATTEMPTS: u32 = 3;
 
+/// The resource's schema and state.
+#[derive(Clone, Debug, Default, PartialEq, Model)]
+#[tf(description = "A route table for an AKS subnet. Declare routes with `aksudr_firewall_route` and `aksudr_route`; \
+     routes created by others (such as AKS's kubenet pod routes) are kept and not reported as drift.")]
+pub(super) struct RouteTableModel {
+    #[tf(with = id_attribute("route table"))]
+    pub id: Val<String>,
+    #[tf(
+        description = "The route table's name. Changing it forces replacement.",
+        build = required().forces_replacement().check(check_network_name)
+    )]
+    pub name: Val<String>,
+    #[tf(with = resource_group_attribute("route table"))]
+    pub resource_group_name: Val<String>,
+    #[tf(with = location_attribute("route table"))]
+    pub location: Val<String>,
+    #[tf(
+        description = "Whether routes learned by BGP (from a VPN or ExpressRoute gateway) are propagated to the \
+                       subnets. Default true. A BGP-learned default route never satisfies AKS's UDR requirement: \
+                       keep an explicit 0.0.0.0/0 route to the firewall.",
+        build = default(Value::Bool(true))
+    )]
+    pub bgp_route_propagation_enabled: Val<bool>,
+    #[tf(with = tags_attribute())]
+    pub tags: Val<BTreeMap<String, String>>,
+    // Not stable: associations change it, and may run in the same apply as
+    // an update of the table.
+    #[tf(description = "The IDs of the subnets associated with this route table.", build = computed())]
+    pub subnet_ids: Val<StringSet>,
+    #[tf(block_with = TIMEOUTS.block())]
+    pub timeouts: Option<TimeoutValues>,
+}
+
+impl RouteTableModel {
+    fn from(v: &Value) -> Result<Self, Diagnostics> {
+        Self::from_value(v).map_err(|e| e.diagnostic("Unexpected route table value").into())
+    }
+
+    /// ARM's `disableBgpRoutePropagation`: the opposite, true unless set false.
+    fn bgp_disabled(&self) -> bool {
+        !self.bgp_route_propagation_enabled.known().copied().unwrap_or(true)
+    }
+
+    /// The tags as ARM spells them (none: `{}`).
+    fn tags_json(&self) -> serde_json::Value {
+        json!(self.tags.known().cloned().unwrap_or_default())
+    }
+}
+
 pub struct RouteTableResource {
     schema: Schema,
 }
 
 impl RouteTableResource {
     pub fn new() -> Self {
-        let block = Block::new(
-            "A route table for an AKS subnet. Declare routes with `aksudr_firewall_route` and `aksudr_route`; \
-             routes created by others (such as AKS's kubenet pod routes) are kept and not reported as drift.",
-        )
-        .attr(id_attribute("route table"))
-        .attr(
-            Attribute::string("name", "The route table's name. Changing it forces replacement.")
-                .required()
-                .forces_replacement()
-                .check(check_network_name),
-        )
-        .attr(resource_group_attribute("route table"))
-        .attr(location_attribute("route table"))
-        .attr(
-            Attribute::bool(
-                "bgp_route_propagation_enabled",
-                "Whether routes learned by BGP (from a VPN or ExpressRoute gateway) are propagated to the \
-                 subnets. Default true. A BGP-learned default route never satisfies AKS's UDR requirement: \
-                 keep an explicit 0.0.0.0/0 route to the firewall.",
-            )
-            .default(Value::Bool(true)),
-        )
-        .attr(tags_attribute())
-        .attr(
-            // Not stable: associations change it, and may run in the same
-            // apply as an update of the table.
-            Attribute::string_set("subnet_ids", "The IDs of the subnets associated with this route table.").computed(),
-        )
-        .block(TIMEOUTS.block());
-        RouteTableResource { schema: Schema::new(0, block) }
+        RouteTableResource { schema: Schema::new(0, RouteTableModel::block()) }
     }
 }
 
 impl Default for RouteTableResource {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// The route table's settings that this resource owns, as ARM spells them.
-fn tags_json(v: &Value) -> serde_json::Value {
-    match v.attr("tags") {
-        Some(Value::Map(m)) => {
-            json!(m
-                .iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), json!(s))))
-                .collect::<serde_json::Map<_, _>>())
-        }
-        _ => json!({}),
     }
 }
 
@@ -92,59 +103,65 @@ pub(super) fn flatten(arm: &serde_json::Value, prior: &Value) -> Result<Value, D
     let raw_id = arm.get("id").and_then(|v| v.as_str()).unwrap_or_default();
     let id = RouteTableId::parse_insensitive(raw_id)
         .map_err(|e| Diagnostics::from(Diagnostic::error("Unexpected route table ID from Azure", e.to_string())))?;
-    let tags = arm.get("tags").and_then(|t| t.as_object()).map(|m| {
-        Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::string(v.as_str().unwrap_or_default()))).collect())
-    });
+    let prior = RouteTableModel::from(prior)?;
+    let tags: Option<BTreeMap<String, String>> = arm
+        .get("tags")
+        .and_then(|t| t.as_object())
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect());
     // An empty tag map and no tags are the same to Azure; follow the config.
-    let tags = match (tags, prior.attr("tags")) {
-        (Some(Value::Map(m)), Some(Value::Null) | None) if m.is_empty() => Value::Null,
-        (Some(t), _) => t,
-        (None, _) => Value::Null,
+    let tags = match (tags, &prior.tags) {
+        (Some(m), Val::Null) if m.is_empty() => Val::Null,
+        (Some(t), _) => Val::Known(t),
+        (None, _) => Val::Null,
     };
     let subnets = arm
         .pointer("/properties/subnets")
         .and_then(|s| s.as_array())
-        .map(|a| a.iter().filter_map(|s| s.get("id").and_then(|i| i.as_str())).map(Value::string).collect())
+        .map(|a| a.iter().filter_map(|s| s.get("id").and_then(|i| i.as_str())).map(str::to_string).collect())
         .unwrap_or_default();
     let disabled = arm.pointer("/properties/disableBgpRoutePropagation").and_then(|b| b.as_bool()).unwrap_or(false);
-    Ok(object([
-        ("id", keep_spelling(prior, "id", Value::string(id.to_string()), case_insensitive)),
-        ("name", keep_spelling(prior, "name", Value::string(&id.name), case_insensitive)),
-        (
-            "resource_group_name",
-            keep_spelling(prior, "resource_group_name", Value::string(&id.resource_group), case_insensitive),
-        ),
-        ("location", keep_spelling(prior, "location", json_str(arm, "/location"), super::same_location)),
-        ("bgp_route_propagation_enabled", Value::Bool(!disabled)),
-        ("tags", tags),
-        ("subnet_ids", Value::Set(subnets)),
-        ("timeouts", prior.attr("timeouts").cloned().unwrap_or(Value::Null)),
-    ]))
+    let location = match arm.get("location").and_then(|l| l.as_str()) {
+        Some(l) => keep(&prior.location, l.to_string(), |a, b| normalize_location(a) == normalize_location(b)),
+        None => Val::Null,
+    };
+    Ok(RouteTableModel {
+        id: keep(&prior.id, id.to_string(), str::eq_ignore_ascii_case),
+        name: keep(&prior.name, id.name.clone(), str::eq_ignore_ascii_case),
+        resource_group_name: keep(&prior.resource_group_name, id.resource_group.clone(), str::eq_ignore_ascii_case),
+        location,
+        bgp_route_propagation_enabled: Val::Known(!disabled),
+        tags,
+        subnet_ids: Val::Known(StringSet(subnets)),
+        timeouts: prior.timeouts,
+    }
+    .to_value())
 }
 
 impl RouteTableResource {
     fn id_of(&self, data: &ProviderData, v: &Value) -> Result<RouteTableId, Diagnostics> {
-        if let Some(id) = str_attr(v, "id") {
+        let m = RouteTableModel::from(v)?;
+        if let Val::Known(id) = &m.id {
             return RouteTableId::parse_insensitive(id)
                 .map_err(|e| Diagnostic::error("Invalid route table ID in state", e.to_string()).into());
         }
         Ok(RouteTableId {
             subscription_id: subscription(data)?,
-            resource_group: str_attr(v, "resource_group_name").unwrap_or_default().to_string(),
-            name: str_attr(v, "name").unwrap_or_default().to_string(),
+            resource_group: m.resource_group_name.known().cloned().unwrap_or_default(),
+            name: m.name.known().cloned().unwrap_or_default(),
         })
     }
 
     /// The table's ID from its planned values: from `id` when known, else
     /// from the subscription, resource group and name when all are known.
     fn planned_id(&self, data: &ProviderData, v: &Value) -> Option<String> {
-        if let Some(id) = str_attr(v, "id") {
-            return Some(id.to_string());
+        let m = RouteTableModel::from(v).ok()?;
+        if let Val::Known(id) = m.id {
+            return Some(id);
         }
         let id = RouteTableId {
             subscription_id: data.arm.subscription_id()?.to_string(),
-            resource_group: str_attr(v, "resource_group_name")?.to_string(),
-            name: str_attr(v, "name")?.to_string(),
+            resource_group: m.resource_group_name.known()?.clone(),
+            name: m.name.known()?.clone(),
         };
         Some(id.to_string())
     }
@@ -166,7 +183,8 @@ impl Resource<ProviderData> for RouteTableResource {
     /// (a known, unchanged ID would leave them planned as they are).
     async fn modify_plan(&self, data: Option<&ProviderData>, plan: &mut PlanChange<'_>) -> Diagnostics {
         let Some(data) = data else { return Diagnostics::new() };
-        if !plan.prior.is_null() || !plan.planned.attr("id").is_some_and(Value::is_unknown) {
+        let Ok(planned) = RouteTableModel::from(&plan.planned) else { return Diagnostics::new() };
+        if !plan.prior.is_null() || planned.id != Val::Unknown {
             return Diagnostics::new();
         }
         let Some(id) = self.planned_id(data, &plan.planned) else { return Diagnostics::new() };
@@ -179,7 +197,9 @@ impl Resource<ProviderData> for RouteTableResource {
         // unchanged. Unknown when Azure cannot be asked.
         let until = TIMEOUTS.deadline(&plan.planned, Op::Read);
         match data.arm.get(&id, API, until).await {
-            Ok(None) => plan.planned.set_attr("id", Value::string(id)),
+            Ok(None) => {
+                plan.planned = RouteTableModel { id: Val::Known(id), ..planned }.to_value();
+            }
             Ok(Some(_)) => {}
             // A credential Azure refuses fails the plan, not only the apply;
             // Azure unreachable leaves the ID unknown, with a warning.
@@ -223,11 +243,15 @@ impl Resource<ProviderData> for RouteTableResource {
             Ok(Some(_)) => return ApplyOutcome::failed(Value::Null, requires_import(TYPE_NAME, &path)),
             Err(e) => return ApplyOutcome::failed(Value::Null, arm_error(&action, e)),
         }
+        let model = match RouteTableModel::from(planned) {
+            Ok(m) => m,
+            Err(d) => return ApplyOutcome::failed(Value::Null, d),
+        };
         let body = json!({
-            "location": str_attr(planned, "location").unwrap_or_default(),
-            "tags": tags_json(planned),
+            "location": model.location.known().cloned().unwrap_or_default(),
+            "tags": model.tags_json(),
             "properties": {
-                "disableBgpRoutePropagation": !planned.attr("bgp_route_propagation_enabled").and_then(Value::as_bool).unwrap_or(true),
+                "disableBgpRoutePropagation": model.bgp_disabled(),
                 "routes": [],
             },
         });
@@ -235,8 +259,10 @@ impl Resource<ProviderData> for RouteTableResource {
         // table whatever fails next (the operation, a time-out, Ctrl-C, a
         // lost answer): tainted, so the next apply replaces it, or dropped
         // by the next refresh if it never came to exist.
-        let mut tracked = tracked_state(planned, &path);
-        tracked.set_attr("subnet_ids", Value::Set(Vec::new()));
+        let tracked = match RouteTableModel::from(&tracked_state(planned, &path)) {
+            Ok(t) => RouteTableModel { subnet_ids: Val::Known(StringSet::default()), ..t }.to_value(),
+            Err(d) => return ApplyOutcome::failed(Value::Null, d),
+        };
         let (resp, url) = match data.arm.put_create(&path, API, &body, until).await {
             Ok(accepted) => accepted,
             Err(e) if e.may_have_applied() => return ApplyOutcome::failed(tracked, arm_error(&action, e)),
@@ -268,6 +294,7 @@ impl Resource<ProviderData> for RouteTableResource {
             let path = id.to_string();
             let action = format!("updating route table {}/{}", id.resource_group, id.name);
             let until = TIMEOUTS.deadline(planned, Op::Update);
+            let ours = RouteTableModel::from(planned)?;
             let _guard = data.arm.lock(&path).await;
             let mut attempt = 0;
             loop {
@@ -290,13 +317,10 @@ impl Resource<ProviderData> for RouteTableResource {
                     )
                     .into());
                 };
-                table.insert("tags".into(), tags_json(planned));
+                table.insert("tags".into(), ours.tags_json());
                 let props = table.entry("properties").or_insert_with(|| json!({}));
                 if let Some(props) = props.as_object_mut() {
-                    props.insert(
-                        "disableBgpRoutePropagation".into(),
-                        json!(!planned.attr("bgp_route_propagation_enabled").and_then(Value::as_bool).unwrap_or(true)),
-                    );
+                    props.insert("disableBgpRoutePropagation".into(), json!(ours.bgp_disabled()));
                 }
                 match data.arm.put(&path, API, &current, etag.as_deref(), until).await {
                     Ok(()) => break,

@@ -3,6 +3,7 @@
 //! where ARM returns another.
 
 use crate::rules::Input;
+use crate::tf::model::Val;
 use crate::tf::value::Value;
 
 /// A string attribute as the rules see it.
@@ -45,5 +46,14 @@ pub(crate) fn remove_keys(v: &mut serde_json::Value, keys: &[&str]) {
         for k in keys {
             obj.remove(*k);
         }
+    }
+}
+
+/// [`keep_spelling`] for a model's field: the prior spelling when ARM's
+/// value is the same to Azure (`same`), else ARM's.
+pub(crate) fn keep(prior: &Val<String>, from_arm: String, same: fn(&str, &str) -> bool) -> Val<String> {
+    match prior {
+        Val::Known(p) if same(p, &from_arm) => Val::Known(p.clone()),
+        _ => Val::Known(from_arm),
     }
 }

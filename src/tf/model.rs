@@ -102,6 +102,11 @@ impl<M: Model> Blocks for Vec<M> {
     type Item = M;
 }
 
+/// A single nested block (`NestedBlock::single`): an object, or none.
+impl<M: Model> Blocks for Option<M> {
+    type Item = M;
+}
+
 /// The value types an attribute can have.
 pub trait Scalar: Sized {
     /// What the type is called in errors.
@@ -253,6 +258,20 @@ impl<M: Model> Field for Vec<M> {
     }
 }
 
+impl<M: Model> Field for Option<M> {
+    fn from_value(v: Option<&Value>) -> Result<Self, ModelError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(v @ Value::Object(_)) => M::from_value(v).map(Some),
+            Some(Value::Unknown) => Err(ModelError::new("the block is known only after apply")),
+            Some(_) => Err(ModelError::new("expected a block")),
+        }
+    }
+    fn to_value(&self) -> Value {
+        self.as_ref().map_or(Value::Null, Model::to_value)
+    }
+}
+
 /// Whether `M`'s schema has exactly its fields: an attribute built with
 /// `#[tf(with = ...)]` names itself, and must name its field.
 pub fn check_model<M: Model>() -> Result<(), String> {
@@ -299,6 +318,8 @@ mod tests {
         tags: Val<BTreeMap<String, String>>,
         #[tf(block = at_most_one)]
         inner: Vec<Inner>,
+        #[tf(block = single)]
+        one: Option<Inner>,
     }
 
     fn hand_written() -> Block {
@@ -313,6 +334,10 @@ mod tests {
                 "inner",
                 Block::new("An inner block.").attr(Attribute::integer("count", "A count.").optional()),
             ))
+            .block(NestedBlock::single(
+                "one",
+                Block::new("An inner block.").attr(Attribute::integer("count", "A count.").optional()),
+            ))
     }
 
     #[test]
@@ -320,7 +345,7 @@ mod tests {
         assert_eq!(format!("{:?}", Outer::block()), format!("{:?}", hand_written()));
         assert_eq!(Outer::block().object_type(), hand_written().object_type());
         assert_eq!(check_model::<Outer>(), Ok(()));
-        assert_eq!(Outer::FIELDS, ["id", "name", "enabled", "zones", "ranges", "tags", "inner"]);
+        assert_eq!(Outer::FIELDS, ["id", "name", "enabled", "zones", "ranges", "tags", "inner", "one"]);
     }
 
     #[test]
@@ -333,6 +358,7 @@ mod tests {
             ranges: Val::Known(StringSet(vec!["10.0.0.0/8".into()])),
             tags: Val::Known(BTreeMap::from([("k".to_string(), "v".to_string())])),
             inner: vec![Inner { count: Val::Known(3) }],
+            one: Some(Inner { count: Val::Null }),
         };
         let v = full.to_value();
         assert_eq!(v.attr("inner").and_then(Value::elements).map(<[Value]>::len), Some(1));
@@ -345,6 +371,7 @@ mod tests {
             ranges: Val::Null,
             tags: Val::Null,
             inner: vec![],
+            one: None,
         };
         assert_eq!(Outer::from_value(&empty.to_value()), Ok(empty));
         // The value conforms to the schema's type.

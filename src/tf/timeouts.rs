@@ -2,8 +2,24 @@
 //! Go duration syntax as Terraform users write it, and each operation's
 //! deadline.
 
+use super::model::{Model, Val};
 use super::schema::{Attribute, Block, NestedBlock};
 use super::value::Value;
+
+/// The values of a `timeouts` block, for a resource's model; its schema is
+/// [`Timeouts::block`], whose descriptions state each resource's defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Model)]
+#[tf(description = "Time limits for each operation.")]
+pub struct TimeoutValues {
+    #[tf(description = "How long create may take.")]
+    pub create: Val<String>,
+    #[tf(description = "How long read may take.")]
+    pub read: Val<String>,
+    #[tf(description = "How long update may take.")]
+    pub update: Val<String>,
+    #[tf(description = "How long delete may take.")]
+    pub delete: Val<String>,
+}
 
 /// A resource's time limits: declared once, they give both the `timeouts`
 /// block (each default stated in its description) and each operation's
