@@ -74,6 +74,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let mut reads = Vec::new();
     let mut writes = Vec::new();
     let mut names = Vec::new();
+    let mut checks = Vec::new();
     for field in &fields.named {
         let ident = field.ident.as_ref().ok_or_else(|| syn::Error::new_spanned(field, "unnamed field"))?;
         let ty = &field.ty;
@@ -117,6 +118,15 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             Kind::With(expr) => schema.push(quote!(.attr(#expr))),
             Kind::Block(nesting) => {
                 let inner = quote!(<<#ty as crate::tf::model::Blocks>::Item as crate::tf::model::Model>::block());
+                // A `single` block is an object (`Option`), the others a
+                // list (`Vec`): a mismatch would not fit the schema's type.
+                let single = nesting == "single";
+                checks.push(quote! {
+                    const _: () = ::std::assert!(
+                        <#ty as crate::tf::model::Blocks>::SINGLE == #single,
+                        "a `single` block is an Option of its model, the other nestings a Vec"
+                    );
+                });
                 schema.push(quote!(.block(crate::tf::schema::NestedBlock::#nesting(#key, #inner))));
             }
             Kind::BlockWith(expr) => schema.push(quote!(.block(#expr))),
@@ -128,6 +138,8 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         names.push(key);
     }
     Ok(quote! {
+        #(#checks)*
+
         impl crate::tf::model::Model for #name {
             const FIELDS: &'static [&'static str] = &[#(#names),*];
 
@@ -136,6 +148,11 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             }
 
             fn from_value(v: &crate::tf::value::Value) -> ::std::result::Result<Self, crate::tf::model::ModelError> {
+                // Unknown, null or anything but an object is no block of
+                // this model (a `v.attr` of it would read every field null).
+                if !::std::matches!(v, crate::tf::value::Value::Object(_)) {
+                    return ::std::result::Result::Err(crate::tf::model::ModelError::new("expected a block"));
+                }
                 ::std::result::Result::Ok(#name { #(#reads),* })
             }
 

@@ -73,9 +73,16 @@ impl RouteTableModel {
         !self.bgp_route_propagation_enabled.known().copied().unwrap_or(true)
     }
 
-    /// The tags as ARM spells them (none: `{}`).
+    /// The tags as ARM spells them (none: `{}`; a tag set to null is left
+    /// out).
     fn tags_json(&self) -> serde_json::Value {
-        json!(self.tags.known().cloned().unwrap_or_default())
+        match &self.tags {
+            Val::Known(m) => json!(m),
+            Val::Partly(Value::Map(m)) => {
+                json!(m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s))).collect::<BTreeMap<_, _>>())
+            }
+            _ => json!({}),
+        }
     }
 }
 
@@ -103,7 +110,9 @@ pub(super) fn flatten(arm: &serde_json::Value, prior: &Value) -> Result<Value, D
     let raw_id = arm.get("id").and_then(|v| v.as_str()).unwrap_or_default();
     let id = RouteTableId::parse_insensitive(raw_id)
         .map_err(|e| Diagnostics::from(Diagnostic::error("Unexpected route table ID from Azure", e.to_string())))?;
-    let prior = RouteTableModel::from(prior)?;
+    // A prior that does not fit (a state from elsewhere) only loses its
+    // spellings.
+    let prior = RouteTableModel::from(prior).unwrap_or_default();
     let tags: Option<BTreeMap<String, String>> = arm
         .get("tags")
         .and_then(|t| t.as_object())
@@ -111,6 +120,16 @@ pub(super) fn flatten(arm: &serde_json::Value, prior: &Value) -> Result<Value, D
     // An empty tag map and no tags are the same to Azure; follow the config.
     let tags = match (tags, &prior.tags) {
         (Some(m), Val::Null) if m.is_empty() => Val::Null,
+        // A tag the configuration sets to null is not sent; it stays null.
+        (Some(t), Val::Partly(Value::Map(p))) if p.iter().any(|(k, v)| v.is_null() && !t.contains_key(k)) => {
+            let mut m: BTreeMap<String, Value> = t.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            for (k, v) in p {
+                if v.is_null() {
+                    m.entry(k.clone()).or_insert(Value::Null);
+                }
+            }
+            Val::Partly(Value::Map(m))
+        }
         (Some(t), _) => Val::Known(t),
         (None, _) => Val::Null,
     };
@@ -199,6 +218,8 @@ impl Resource<ProviderData> for RouteTableResource {
         match data.arm.get(&id, API, until).await {
             Ok(None) => {
                 plan.planned = RouteTableModel { id: Val::Known(id), ..planned }.to_value();
+                // (The model keeps what it does not know as given: a tag
+                // known only at apply stays so in the plan.)
             }
             Ok(Some(_)) => {}
             // A credential Azure refuses fails the plan, not only the apply;
@@ -369,6 +390,23 @@ impl Import<ProviderData> for RouteTableResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tf::model::check_model;
+
+    #[test]
+    fn the_model_is_the_schema() {
+        assert_eq!(check_model::<RouteTableModel>(), Ok(()));
+        let timeouts: Vec<&str> = TIMEOUTS.block().block.attributes.iter().map(|a| a.name).collect();
+        assert_eq!(timeouts, TimeoutValues::FIELDS);
+        // A create plan with a tag known only at apply is written back as
+        // it came.
+        let planned = RouteTableModel {
+            name: Val::Known("rt".into()),
+            tags: Val::Partly(Value::Map(BTreeMap::from([("a".to_string(), Value::Unknown)]))),
+            ..Default::default()
+        }
+        .to_value();
+        assert_eq!(RouteTableModel::from(&planned).map(|m| m.to_value()).ok(), Some(planned));
+    }
 
     #[test]
     fn read_only_properties_are_not_sent_back() {

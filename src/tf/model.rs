@@ -14,7 +14,7 @@ use super::schema::{Attribute, Block};
 use super::value::{Number, Value};
 
 /// An attribute's value as a plan or state holds it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub enum Val<T> {
     /// Set to this value.
     Known(T),
@@ -23,6 +23,10 @@ pub enum Val<T> {
     Null,
     /// Set, but known only after apply.
     Unknown,
+    /// A collection not all of whose elements are known strings (some known
+    /// only after apply, or null): kept as given, so that a plan read into
+    /// the model and written back is unchanged.
+    Partly(Value),
 }
 
 impl<T> Val<T> {
@@ -50,7 +54,8 @@ impl std::fmt::Display for ModelError {
 }
 
 impl ModelError {
-    fn new(message: impl Into<String>) -> Self {
+    /// An error at the value itself (`at` adds where it was found).
+    pub fn new(message: impl Into<String>) -> Self {
         ModelError { path: String::new(), message: message.into() }
     }
 
@@ -93,18 +98,22 @@ pub trait AttrField: Field {
     fn attribute(name: &'static str, description: &str) -> Attribute;
 }
 
-/// A field that is a nested block: a `Vec` of its model.
+/// A field that is a nested block: a `Vec` of its model for a list
+/// nesting (`exactly_one`, `at_most_one`), an `Option` for `single`.
 pub trait Blocks {
     type Item: Model;
+    /// Whether the field holds a `single` block (an object, not a list).
+    const SINGLE: bool;
 }
 
 impl<M: Model> Blocks for Vec<M> {
     type Item = M;
+    const SINGLE: bool = false;
 }
 
-/// A single nested block (`NestedBlock::single`): an object, or none.
 impl<M: Model> Blocks for Option<M> {
     type Item = M;
+    const SINGLE: bool = true;
 }
 
 /// The value types an attribute can have.
@@ -219,10 +228,11 @@ impl<T: Scalar> Field for Val<T> {
         match v {
             None | Some(Value::Null) => Ok(Val::Null),
             Some(Value::Unknown) => Ok(Val::Unknown),
-            // A collection with an unknown element is unknown as a whole.
-            Some(Value::List(items) | Value::Set(items)) if items.iter().any(Value::is_unknown) => Ok(Val::Unknown),
-            Some(Value::Map(m)) if m.values().any(Value::is_unknown) => Ok(Val::Unknown),
-            Some(v) => T::read(v).map(Val::Known).ok_or_else(|| ModelError::new(format!("expected {}", T::NAME))),
+            Some(v) => match T::read(v) {
+                Some(t) => Ok(Val::Known(t)),
+                None if matches!(v, Value::List(_) | Value::Set(_) | Value::Map(_)) => Ok(Val::Partly(v.clone())),
+                None => Err(ModelError::new(format!("expected {}", T::NAME))),
+            },
         }
     }
     fn to_value(&self) -> Value {
@@ -230,6 +240,7 @@ impl<T: Scalar> Field for Val<T> {
             Val::Known(t) => t.write(),
             Val::Null => Value::Null,
             Val::Unknown => Value::Unknown,
+            Val::Partly(v) => v.clone(),
         }
     }
 }
@@ -386,8 +397,17 @@ mod tests {
             ("name".to_string(), Value::string("a")),
         ]));
         let m = Outer::from_value(&v).expect("ok");
-        assert_eq!(m.zones, Val::Unknown, "a list with an unknown element is unknown");
+        assert!(matches!(m.zones, Val::Partly(_)), "a list with an unknown element is kept as it is");
+        assert_eq!(m.zones.known(), None);
+        assert_eq!(m.zones.to_value(), Value::List(vec![Value::string("1"), Value::Unknown]), "unchanged");
         assert_eq!(m.id, Val::Null, "absent is null");
+        let tags = Value::Map(BTreeMap::from([("a".to_string(), Value::Null), ("b".to_string(), Value::string("x"))]));
+        let with_null = Value::Object(BTreeMap::from([("tags".to_string(), tags.clone())]));
+        assert_eq!(Outer::from_value(&with_null).expect("ok").tags.to_value(), tags, "a null element is kept");
+        // A block that is not an object is no block.
+        let not_a_block = Value::Object(BTreeMap::from([("one".to_string(), Value::string("x"))]));
+        assert_eq!(Outer::from_value(&not_a_block).expect_err("no block").path, "one");
+        assert!(Inner::from_value(&Value::Unknown).is_err(), "an unknown block is not a block of nulls");
         let bad = Value::Object(BTreeMap::from([(
             "inner".to_string(),
             Value::List(vec![Value::Object(BTreeMap::from([("count".to_string(), Value::string("x"))]))]),

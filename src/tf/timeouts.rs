@@ -8,7 +8,7 @@ use super::value::Value;
 
 /// The values of a `timeouts` block, for a resource's model; its schema is
 /// [`Timeouts::block`], whose descriptions state each resource's defaults.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Model)]
+#[derive(Clone, Debug, Default, PartialEq, Model)]
 #[tf(description = "Time limits for each operation.")]
 pub struct TimeoutValues {
     #[tf(description = "How long create may take.")]

@@ -153,3 +153,32 @@ fn routes_of_others_survive_table_updates_and_are_not_drift() {
     az.get(&format!("{id}/routes/default-via-firewall"));
     wd.assert_no_changes();
 }
+
+/// Tags that are null or known only at apply plan and apply as written: a
+/// null tag is not sent, an unknown one is sent once known.
+#[test]
+fn tags_known_at_apply_or_null() {
+    let az = Azure::start();
+    let hcl = r#"resource "aksudr_route_table" "first" {
+  name                = "rt-first"
+  resource_group_name = "rg-egress"
+  location            = "westeurope"
+}
+
+resource "aksudr_route_table" "second" {
+  name                = "rt-second"
+  resource_group_name = "rg-egress"
+  location            = "westeurope"
+  tags = {
+    subnets = tostring(length(aksudr_route_table.first.subnet_ids))
+    unset   = null
+    team    = "net"
+  }
+}
+"#;
+    let wd = az.workdir(hcl);
+    wd.apply().assert_stdout_contains("2 added");
+    let tags = &az.get(&route_table_id("rt-second"))["tags"];
+    assert_eq!(tags, &json!({"subnets": "0", "team": "net"}), "{tags}");
+    wd.assert_no_changes();
+}
