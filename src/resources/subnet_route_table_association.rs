@@ -5,15 +5,18 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::{
-    after_write, arm_error, check_subnet_id, input_str, keep_spelling, object, requires_import,
-    route_table_id_attribute, stale_or_unanswered, str_attr, tracked_state, Op, Timeouts,
+    after_write, arm_error, check_subnet_id, keep, requires_import, route_table_id_attribute, stale_or_unanswered,
+    tracked_state, Op, Timeouts,
 };
 use crate::arm::ids::{RouteTableId, SubnetId};
 use crate::arm::NETWORK_API_VERSION as API;
 use crate::context::ProviderData;
+use crate::rules::Input;
 use crate::tf::diag::{Diagnostic, Diagnostics};
+use crate::tf::model::{Model, Val};
 use crate::tf::resource::{ApplyOutcome, Import, PlanChange, Resource};
-use crate::tf::schema::{case_insensitive, Attribute, Block, Schema};
+use crate::tf::schema::{case_insensitive, Schema};
+use crate::tf::timeouts::TimeoutValues;
 use crate::tf::value::Value;
 
 pub const TYPE_NAME: &str = "aksudr_subnet_route_table_association";
@@ -25,32 +28,59 @@ const TIMEOUTS: Timeouts = Timeouts::minutes(30, 5, 30, 30);
 /// subnet is read again, this many times in all.
 const ETAG_ATTEMPTS: u32 = 3;
 
+/// The resource's schema and state.
+#[derive(Clone, Debug, Default, PartialEq, Model)]
+#[tf(description = "Associates a route table with an existing subnet. Only the subnet's route table reference is \
+     changed; every other subnet setting is kept. A subnet that already uses a different route table is not taken \
+     over silently.")]
+struct AssociationModel {
+    #[tf(description = "The ID of the association: the subnet's ARM ID.", build = computed().stable())]
+    id: Val<String>,
+    #[tf(
+        description = "The ARM ID of the existing subnet (for AKS, the node pool's subnet). Changing it forces \
+                       replacement.",
+        build = required().forces_replacement().equivalent(case_insensitive).check(check_subnet_id)
+    )]
+    subnet_id: Val<String>,
+    #[tf(with = route_table_id_attribute("association"))]
+    route_table_id: Val<String>,
+    #[tf(block_with = TIMEOUTS.block())]
+    timeouts: Option<TimeoutValues>,
+}
+
+impl AssociationModel {
+    fn from(v: &Value) -> Result<Self, Diagnostics> {
+        Self::from_value(v).map_err(|e| e.diagnostic("Unexpected association value").into())
+    }
+
+    /// The subnet: from `id` in state, else from `subnet_id`.
+    fn subnet(&self) -> Result<SubnetId, Diagnostics> {
+        let raw = self.id.known().or(self.subnet_id.known()).map(String::as_str).unwrap_or_default();
+        SubnetId::parse_insensitive(raw).map_err(|e| Diagnostic::error("Invalid subnet ID", e.to_string()).into())
+    }
+
+    /// The route table, as written.
+    fn table(&self) -> String {
+        self.route_table_id.known().cloned().unwrap_or_default()
+    }
+}
+
+/// A string field as the projection takes it.
+fn input(v: &Val<String>) -> Input<String> {
+    match v {
+        Val::Known(s) => Input::Known(s.clone()),
+        Val::Null => Input::Null,
+        Val::Unknown | Val::Partly(_) => Input::Unknown,
+    }
+}
+
 pub struct AssociationResource {
     schema: Schema,
 }
 
 impl AssociationResource {
     pub fn new() -> Self {
-        let block = Block::new(
-            "Associates a route table with an existing subnet. Only the subnet's route table reference is \
-             changed; every other subnet setting is kept. A subnet that already uses a different route table \
-             is not taken over silently.",
-        )
-        .attr(Attribute::string("id", "The ID of the association: the subnet's ARM ID.").computed().stable())
-        .attr(
-            Attribute::string(
-                "subnet_id",
-                "The ARM ID of the existing subnet (for AKS, the node pool's subnet). Changing it forces \
-                 replacement.",
-            )
-            .required()
-            .forces_replacement()
-            .equivalent(case_insensitive)
-            .check(check_subnet_id),
-        )
-        .attr(route_table_id_attribute("association"))
-        .block(TIMEOUTS.block());
-        AssociationResource { schema: Schema::new(0, block) }
+        AssociationResource { schema: Schema::new(0, AssociationModel::block()) }
     }
 }
 
@@ -108,34 +138,36 @@ impl Resource<ProviderData> for AssociationResource {
     /// The association's ID is its subnet's, known at plan whenever
     /// `subnet_id` is.
     async fn modify_plan(&self, _data: Option<&ProviderData>, plan: &mut PlanChange<'_>) -> Diagnostics {
-        if plan.planned.attr("id").is_some_and(Value::is_unknown) {
-            if let Some(subnet) = str_attr(&plan.planned, "subnet_id").and_then(|s| SubnetId::parse(s).ok()) {
-                plan.planned.set_attr("id", Value::string(subnet.to_string()));
+        let Ok(planned) = AssociationModel::from(&plan.planned) else { return Diagnostics::new() };
+        if planned.id == Val::Unknown {
+            if let Some(subnet) = planned.subnet_id.known().and_then(|s| SubnetId::parse(s).ok()) {
+                plan.planned = AssociationModel { id: Val::Known(subnet.to_string()), ..planned }.to_value();
             }
         }
         Diagnostics::new()
     }
 
     fn plan_recorded(&self, data: &ProviderData, prior: &Value, planned: &Value, replace: bool) {
-        let subnet = |v: &Value| {
-            input_str(v, "subnet_id").map(|s| SubnetId::parse_insensitive(&s).map(|id| id.to_string()).unwrap_or(s))
+        let model = |v: &Value| AssociationModel::from(v).unwrap_or_default();
+        let subnet = |m: &AssociationModel| {
+            input(&m.subnet_id).map(|s| SubnetId::parse_insensitive(&s).map(|id| id.to_string()).unwrap_or(s))
         };
         let mut projection = data.projection();
         if !prior.is_null() && (planned.is_null() || replace) {
-            projection.association(subnet(prior).as_ref().map(String::as_str), None);
+            projection.association(subnet(&model(prior)).as_ref().map(String::as_str), None);
         }
         if !planned.is_null() {
-            let table = input_str(planned, "route_table_id").map(|t| lock_key(&t));
-            projection.association(subnet(planned).as_ref().map(String::as_str), Some(table));
+            let planned = model(planned);
+            let table = input(&planned.route_table_id).map(|t| lock_key(&t));
+            projection.association(subnet(&planned).as_ref().map(String::as_str), Some(table));
         }
     }
 
     async fn create(&self, data: &ProviderData, planned: &Value, _config: &Value) -> ApplyOutcome {
-        let subnet = match subnet_of(planned) {
-            Ok(s) => s,
+        let (subnet, table) = match AssociationModel::from(planned).and_then(|m| Ok((m.subnet()?, m.table()))) {
+            Ok(st) => st,
             Err(d) => return ApplyOutcome::failed(Value::Null, d),
         };
-        let table = str_attr(planned, "route_table_id").unwrap_or_default().to_string();
         let path = subnet.to_string();
         let action = format!("associating route table with subnet {}", describe(&subnet));
         let until = TIMEOUTS.deadline(planned, Op::Create);
@@ -209,7 +241,8 @@ impl Resource<ProviderData> for AssociationResource {
     }
 
     async fn read(&self, data: &ProviderData, state: &Value) -> Result<Option<Value>, Diagnostics> {
-        let subnet = subnet_of(state)?;
+        let prior = AssociationModel::from(state)?;
+        let subnet = prior.subnet()?;
         let until = TIMEOUTS.deadline(state, Op::Read);
         let action = format!("reading subnet {}", describe(&subnet));
         let Some(arm) = data.arm.get(&subnet.to_string(), API, until).await.map_err(|e| arm_error(&action, e))? else {
@@ -225,21 +258,25 @@ impl Resource<ProviderData> for AssociationResource {
             .unwrap_or(subnet)
             .to_string();
         let table = RouteTableId::parse_insensitive(&table).map(|t| t.to_string()).unwrap_or(table);
-        Ok(Some(object([
-            ("id", keep_spelling(state, "id", Value::string(&arm_subnet), case_insensitive)),
-            ("subnet_id", keep_spelling(state, "subnet_id", Value::string(&arm_subnet), case_insensitive)),
-            ("route_table_id", keep_spelling(state, "route_table_id", Value::string(table), case_insensitive)),
-            ("timeouts", state.attr("timeouts").cloned().unwrap_or(Value::Null)),
-        ])))
+        let same = str::eq_ignore_ascii_case;
+        Ok(Some(
+            AssociationModel {
+                id: keep(&prior.id, arm_subnet.clone(), same),
+                subnet_id: keep(&prior.subnet_id, arm_subnet, same),
+                route_table_id: keep(&prior.route_table_id, table, same),
+                timeouts: prior.timeouts,
+            }
+            .to_value(),
+        ))
     }
 
     /// Every attribute but `timeouts` forces replacement, so an update only
     /// records new time limits.
     async fn update(&self, data: &ProviderData, prior: &Value, planned: &Value, _config: &Value) -> ApplyOutcome {
-        let mut state = planned.clone();
-        if let Some(id) = prior.attr("id") {
-            state.set_attr("id", id.clone());
-        }
+        let state = match (AssociationModel::from(planned), AssociationModel::from(prior)) {
+            (Ok(planned), Ok(prior)) => AssociationModel { id: prior.id, ..planned }.to_value(),
+            (Err(d), _) | (_, Err(d)) => return ApplyOutcome::failed(prior.clone(), d),
+        };
         match self.read(data, &state).await {
             Ok(Some(v)) => ApplyOutcome::ok(v),
             Ok(None) => ApplyOutcome::failed(
@@ -258,11 +295,11 @@ impl Resource<ProviderData> for AssociationResource {
     /// table; a subnet that uses another table (or none) is left alone.
     async fn delete(&self, data: &ProviderData, prior: &Value) -> Diagnostics {
         let result = async {
-            let subnet = subnet_of(prior)?;
-            let table = str_attr(prior, "route_table_id").unwrap_or_default().to_string();
+            let prior = AssociationModel::from(prior)?;
+            let (subnet, table) = (prior.subnet()?, prior.table());
             let path = subnet.to_string();
             let action = format!("removing the route table from subnet {}", describe(&subnet));
-            let until = TIMEOUTS.deadline(prior, Op::Delete);
+            let until = TIMEOUTS.deadline(&prior.to_value(), Op::Delete);
             let _guard = data.arm.lock(&lock_key(&table)).await;
             let mut attempt = 0;
             loop {
@@ -301,9 +338,8 @@ impl Import<ProviderData> for AssociationResource {
     async fn import(&self, _data: &ProviderData, id: &str) -> Result<Value, Diagnostics> {
         let parsed = SubnetId::parse_import(id)
             .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import ID", e.to_string())))?;
-        let mut state = self.schema.state_with_id(&parsed.to_string());
-        state.set_attr("subnet_id", Value::string(parsed.to_string()));
-        Ok(state)
+        let id = Val::Known(parsed.to_string());
+        Ok(AssociationModel { id: id.clone(), subnet_id: id, ..Default::default() }.to_value())
     }
 }
 
@@ -312,12 +348,6 @@ impl Import<ProviderData> for AssociationResource {
 /// spelled.
 fn lock_key(table: &str) -> String {
     RouteTableId::parse_insensitive(table).map(|t| t.to_string()).unwrap_or_else(|_| table.to_string())
-}
-
-/// The subnet: from `id` in state, else from `subnet_id`.
-fn subnet_of(v: &Value) -> Result<SubnetId, Diagnostics> {
-    let raw = str_attr(v, "id").or_else(|| str_attr(v, "subnet_id")).unwrap_or_default();
-    SubnetId::parse_insensitive(raw).map_err(|e| Diagnostic::error("Invalid subnet ID", e.to_string()).into())
 }
 
 fn describe(id: &SubnetId) -> String {
@@ -341,6 +371,12 @@ fn same_table(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tf::model::check_model;
+
+    #[test]
+    fn the_model_is_the_schema() {
+        assert_eq!(check_model::<AssociationModel>(), Ok(()));
+    }
 
     #[test]
     fn what_the_subnet_has_is_sent_back_without_read_only_fields() {
