@@ -5,31 +5,73 @@
 
 use async_trait::async_trait;
 
+use super::arm_error;
+use super::check_subnet_id;
 use super::subnet_egress::live_route_table;
-use super::{arm_error, check_subnet_id, object, str_attr};
 use crate::context::ProviderData;
 use crate::rules::egress::{check_subnet_egress, default_routes};
 use crate::tf::data_source::DataSource;
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tf::schema::{Attribute, Block, Schema};
-use crate::tf::value::{Type, Value};
+use crate::tf::model::{Model, Object, Objects, Val};
+use crate::tf::schema::Schema;
+use crate::tf::value::Value;
 
 pub const TYPE_NAME: &str = "aksudr_subnet_egress";
 
 /// How long the read may take.
 const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
-fn route_type() -> Type {
-    Type::Object(
-        ["name", "address_prefix", "next_hop_type", "next_hop_in_ip_address"]
-            .iter()
-            .map(|k| (k.to_string(), Type::String))
-            .collect(),
-    )
+/// A route as the data source gives it.
+#[derive(Clone, Debug, Default, PartialEq, Model)]
+#[tf(description = "A route.")]
+struct RouteModel {
+    #[tf(description = "The route's name.")]
+    name: Val<String>,
+    #[tf(description = "Its destination.")]
+    address_prefix: Val<String>,
+    #[tf(description = "Its next hop type.")]
+    next_hop_type: Val<String>,
+    #[tf(description = "Its next hop's IP, for a virtual appliance.")]
+    next_hop_in_ip_address: Val<String>,
 }
 
-fn problem_type() -> Type {
-    Type::Object([("summary", Type::String), ("detail", Type::String)].map(|(k, t)| (k.to_string(), t)).into())
+/// A problem found, in the words of the cluster's plan.
+#[derive(Clone, Debug, Default, PartialEq, Model)]
+#[tf(description = "A problem.")]
+struct ProblemModel {
+    #[tf(description = "The summary.")]
+    summary: Val<String>,
+    #[tf(description = "The detail.")]
+    detail: Val<String>,
+}
+
+/// The data source's schema and value.
+#[derive(Clone, Debug, Default, PartialEq, Model)]
+#[tf(description = "Whether a subnet is ready for an AKS cluster with `outbound_type = \"userDefinedRouting\"`: its \
+     route table, its default route, and the problems found, in the words of the cluster's plan-time checks.")]
+struct SubnetEgressModel {
+    #[tf(description = "The ARM ID of the subnet to check.", build = required().check(check_subnet_id))]
+    subnet_id: Val<String>,
+    #[tf(description = "The ARM ID of the subnet's route table; null without one.", build = computed())]
+    route_table_id: Val<String>,
+    #[tf(
+        description = "The table's `0.0.0.0/0` route (`name`, `address_prefix`, `next_hop_type`, \
+                       `next_hop_in_ip_address`); null without one.",
+        build = computed()
+    )]
+    default_route: Val<Object<RouteModel>>,
+    #[tf(
+        description = "Whether AKS would accept the subnet for user-defined routing: a route table with a \
+                       `0.0.0.0/0` route to a `VirtualAppliance` or `VirtualNetworkGateway`.",
+        build = computed()
+    )]
+    udr_ready: Val<bool>,
+    #[tf(
+        description = "What stops the subnet from being ready, each with `summary` and `detail` as the cluster's \
+                       plan would report it; empty when `udr_ready`.",
+        build = computed()
+    )]
+    problems: Val<Objects<ProblemModel>>,
 }
 
 pub struct SubnetEgressData {
@@ -38,41 +80,7 @@ pub struct SubnetEgressData {
 
 impl SubnetEgressData {
     pub fn new() -> Self {
-        let block = Block::new(
-            "Whether a subnet is ready for an AKS cluster with `outbound_type = \"userDefinedRouting\"`: its route \
-             table, its default route, and the problems found, in the words of the cluster's plan-time checks.",
-        )
-        .attr(Attribute::string("subnet_id", "The ARM ID of the subnet to check.").required().check(check_subnet_id))
-        .attr(
-            Attribute::string("route_table_id", "The ARM ID of the subnet's route table; null without one.").computed(),
-        )
-        .attr(
-            Attribute::of_type(
-                "default_route",
-                route_type(),
-                "The table's `0.0.0.0/0` route (`name`, `address_prefix`, `next_hop_type`, \
-                 `next_hop_in_ip_address`); null without one.",
-            )
-            .computed(),
-        )
-        .attr(
-            Attribute::bool(
-                "udr_ready",
-                "Whether AKS would accept the subnet for user-defined routing: a route table with a `0.0.0.0/0` \
-                 route to a `VirtualAppliance` or `VirtualNetworkGateway`.",
-            )
-            .computed(),
-        )
-        .attr(
-            Attribute::of_type(
-                "problems",
-                Type::list(problem_type()),
-                "What stops the subnet from being ready, each with `summary` and `detail` as the cluster's \
-                 plan would report it; empty when `udr_ready`.",
-            )
-            .computed(),
-        );
-        SubnetEgressData { schema: Schema::new(0, block) }
+        SubnetEgressData { schema: Schema::new(0, SubnetEgressModel::block()) }
     }
 }
 
@@ -93,7 +101,9 @@ impl DataSource<ProviderData> for SubnetEgressData {
 
     async fn read(&self, data: Option<&ProviderData>, config: &Value) -> Result<Value, Diagnostics> {
         let data = data.ok_or_else(|| super::unconfigured(TYPE_NAME))?;
-        let subnet_id = str_attr(config, "subnet_id").unwrap_or_default().to_string();
+        let config = SubnetEgressModel::from_value(config)
+            .map_err(|e| Diagnostics::from(e.diagnostic("Unexpected configuration")))?;
+        let subnet_id = config.subnet_id.known().cloned().unwrap_or_default();
         let until = tokio::time::Instant::now() + READ_TIMEOUT;
         let action = format!("reading subnet {subnet_id} and its route table");
         let Some(table) = live_route_table(&data.arm, &subnet_id, until).await.map_err(|e| arm_error(&action, e))?
@@ -103,29 +113,37 @@ impl DataSource<ProviderData> for SubnetEgressData {
                 .into());
         };
         let findings = check_subnet_egress(&subnet_id, table.as_ref(), "subnet_id");
-        let problems: Vec<Value> = findings
+        let problems: Vec<ProblemModel> = findings
             .iter()
             .filter(|d| d.severity == crate::tf::diag::Severity::Error)
-            .map(|d| object([("summary", Value::string(&d.summary)), ("detail", Value::string(&d.detail))]))
+            .map(|d| ProblemModel { summary: Val::Known(d.summary.clone()), detail: Val::Known(d.detail.clone()) })
             .collect();
-        let default_route = table
-            .as_ref()
-            .and_then(|t| default_routes(t).first().copied().cloned())
-            .map(|r| {
-                object([
-                    ("name", Value::string(&r.name)),
-                    ("address_prefix", Value::string(&r.address_prefix)),
-                    ("next_hop_type", Value::string(&r.next_hop_type)),
-                    ("next_hop_in_ip_address", r.next_hop_ip.map(Value::String).unwrap_or(Value::Null)),
-                ])
+        let default_route = table.as_ref().and_then(|t| default_routes(t).first().copied().cloned()).map(|r| {
+            Object(RouteModel {
+                name: Val::Known(r.name),
+                address_prefix: Val::Known(r.address_prefix),
+                next_hop_type: Val::Known(r.next_hop_type),
+                next_hop_in_ip_address: r.next_hop_ip.map_or(Val::Null, Val::Known),
             })
-            .unwrap_or(Value::Null);
-        Ok(object([
-            ("subnet_id", config.attr("subnet_id").cloned().unwrap_or(Value::Null)),
-            ("route_table_id", table.as_ref().map(|t| Value::string(&t.id)).unwrap_or(Value::Null)),
-            ("default_route", default_route),
-            ("udr_ready", Value::Bool(problems.is_empty())),
-            ("problems", Value::List(problems)),
-        ]))
+        });
+        Ok(SubnetEgressModel {
+            route_table_id: table.as_ref().map_or(Val::Null, |t| Val::Known(t.id.clone())),
+            default_route: default_route.map_or(Val::Null, Val::Known),
+            udr_ready: Val::Known(problems.is_empty()),
+            problems: Val::Known(Objects(problems)),
+            ..config
+        }
+        .to_value())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tf::model::check_model;
+
+    #[test]
+    fn the_model_is_the_schema() {
+        assert_eq!(check_model::<SubnetEgressModel>(), Ok(()));
     }
 }

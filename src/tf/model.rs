@@ -223,6 +223,44 @@ impl Scalar for BTreeMap<String, String> {
     }
 }
 
+/// An attribute whose value is an object of `M`'s attributes (not a nested
+/// block: `Attribute::of_type` with `M`'s object type).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Object<M>(pub M);
+
+impl<M: Model> Scalar for Object<M> {
+    const NAME: &'static str = "an object";
+    fn read(v: &Value) -> Option<Self> {
+        M::from_value(v).ok().map(Object)
+    }
+    fn write(&self) -> Value {
+        self.0.to_value()
+    }
+    fn attribute(name: &'static str, description: &str) -> Attribute {
+        Attribute::of_type(name, M::block().object_type(), description)
+    }
+}
+
+/// An attribute whose value is a list of objects of `M`'s attributes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Objects<M>(pub Vec<M>);
+
+impl<M: Model> Scalar for Objects<M> {
+    const NAME: &'static str = "a list of objects";
+    fn read(v: &Value) -> Option<Self> {
+        match v {
+            Value::List(items) => items.iter().map(|i| M::from_value(i).ok()).collect::<Option<Vec<M>>>().map(Objects),
+            _ => None,
+        }
+    }
+    fn write(&self) -> Value {
+        Value::List(self.0.iter().map(Model::to_value).collect())
+    }
+    fn attribute(name: &'static str, description: &str) -> Attribute {
+        Attribute::of_type(name, super::value::Type::list(M::block().object_type()), description)
+    }
+}
+
 impl<T: Scalar> Field for Val<T> {
     fn from_value(v: Option<&Value>) -> Result<Self, ModelError> {
         match v {
