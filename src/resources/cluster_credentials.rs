@@ -7,14 +7,15 @@
 use async_trait::async_trait;
 use base64::Engine as _;
 
+use super::arm_error;
 use super::cluster::kubeconfig_field;
-use super::{arm_error, object, str_attr};
 use crate::arm::ids::ManagedClusterId;
 use crate::arm::AKS_API_VERSION as AKS_API;
 use crate::context::ProviderData;
 use crate::tf::data_source::{EphemeralResource, Opened};
 use crate::tf::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tf::schema::{Attribute, Block, Schema};
+use crate::tf::model::{Model, Val};
+use crate::tf::schema::Schema;
 use crate::tf::value::Value;
 
 pub const TYPE_NAME: &str = "aksudr_cluster_credentials";
@@ -26,57 +27,65 @@ fn check_cluster_id(s: &str) -> Result<(), String> {
     ManagedClusterId::parse(s).map(|_| ()).map_err(|e| e.to_string())
 }
 
+/// The ephemeral resource's schema and value.
+#[derive(Clone, Debug, Default, PartialEq, Model)]
+#[tf(description = "A cluster's kubeconfig and its parts, fetched while Terraform runs and never stored in state or \
+     plan (Terraform 1.10 and later). Use it to configure the kubernetes or helm provider.")]
+struct CredentialsModel {
+    #[tf(
+        description = "The ARM ID of the cluster (`aksudr_cluster.<name>.id`).",
+        build = required().check(check_cluster_id)
+    )]
+    cluster_id: Val<String>,
+    #[tf(
+        description = "Fetch the cluster admin's credentials (listClusterAdminCredential) instead of the cluster \
+                       user's (listClusterUserCredential). Default false. Clusters with local accounts disabled \
+                       refuse it.",
+        build = optional()
+    )]
+    admin: Val<bool>,
+    #[tf(description = "The kubeconfig. Sensitive.", build = computed().sensitive())]
+    kube_config_raw: Val<String>,
+    #[tf(description = "The API server's URL.", build = computed())]
+    host: Val<String>,
+    #[tf(description = "The cluster CA certificate, base64-encoded PEM. Sensitive.", build = computed().sensitive())]
+    cluster_ca_certificate: Val<String>,
+    #[tf(
+        description = "The client certificate, base64-encoded PEM; null when the kubeconfig has none. Sensitive.",
+        build = computed().sensitive()
+    )]
+    client_certificate: Val<String>,
+    #[tf(
+        description = "The client key, base64-encoded PEM; null when the kubeconfig has none. Sensitive.",
+        build = computed().sensitive()
+    )]
+    client_key: Val<String>,
+    #[tf(description = "The bearer token; null when the kubeconfig has none. Sensitive.", build = computed().sensitive())]
+    token: Val<String>,
+}
+
 pub struct ClusterCredentials {
     schema: Schema,
 }
 
 impl ClusterCredentials {
     pub fn new() -> Self {
-        let secret = |name: &'static str, what: &str| Attribute::string(name, what).computed().sensitive();
-        let block = Block::new(
-            "A cluster's kubeconfig and its parts, fetched while Terraform runs and never stored in state or plan \
-             (Terraform 1.10 and later). Use it to configure the kubernetes or helm provider.",
-        )
-        .attr(
-            Attribute::string("cluster_id", "The ARM ID of the cluster (`aksudr_cluster.<name>.id`).")
-                .required()
-                .check(check_cluster_id),
-        )
-        .attr(
-            Attribute::bool(
-                "admin",
-                "Fetch the cluster admin's credentials (listClusterAdminCredential) instead of the cluster user's \
-             (listClusterUserCredential). Default false. Clusters with local accounts disabled refuse it.",
-            )
-            .optional(),
-        )
-        .attr(secret("kube_config_raw", "The kubeconfig. Sensitive."))
-        .attr(Attribute::string("host", "The API server's URL.").computed())
-        .attr(secret("cluster_ca_certificate", "The cluster CA certificate, base64-encoded PEM. Sensitive."))
-        .attr(secret(
-            "client_certificate",
-            "The client certificate, base64-encoded PEM; null when the kubeconfig has none. Sensitive.",
-        ))
-        .attr(secret("client_key", "The client key, base64-encoded PEM; null when the kubeconfig has none. Sensitive."))
-        .attr(secret("token", "The bearer token; null when the kubeconfig has none. Sensitive."));
-        ClusterCredentials { schema: Schema::new(0, block) }
+        ClusterCredentials { schema: Schema::new(0, CredentialsModel::block()) }
     }
-}
 
-impl ClusterCredentials {
     /// The result for a cluster that does not exist yet: the arguments as
     /// configured, every credential unknown.
-    fn unknown_until_apply(&self, config: &Value, raw_id: &str) -> Value {
-        object([
-            ("cluster_id", Value::string(raw_id)),
-            ("admin", config.attr("admin").cloned().unwrap_or(Value::Null)),
-            ("host", Value::Unknown),
-            ("cluster_ca_certificate", Value::Unknown),
-            ("client_certificate", Value::Unknown),
-            ("client_key", Value::Unknown),
-            ("token", Value::Unknown),
-            ("kube_config_raw", Value::Unknown),
-        ])
+    fn unknown_until_apply(config: CredentialsModel) -> Value {
+        CredentialsModel {
+            kube_config_raw: Val::Unknown,
+            host: Val::Unknown,
+            cluster_ca_certificate: Val::Unknown,
+            client_certificate: Val::Unknown,
+            client_key: Val::Unknown,
+            token: Val::Unknown,
+            ..config
+        }
+        .to_value()
     }
 }
 
@@ -96,13 +105,15 @@ impl EphemeralResource<ProviderData> for ClusterCredentials {
     }
 
     async fn open(&self, data: &ProviderData, config: &Value) -> Result<Opened, Diagnostics> {
-        let raw_id = str_attr(config, "cluster_id").unwrap_or_default();
-        let id = ManagedClusterId::parse_insensitive(raw_id).map_err(|e| {
+        let config = CredentialsModel::from_value(config)
+            .map_err(|e| Diagnostics::from(e.diagnostic("Unexpected configuration")))?;
+        let raw_id = config.cluster_id.known().cloned().unwrap_or_default();
+        let id = ManagedClusterId::parse_insensitive(&raw_id).map_err(|e| {
             Diagnostics::from(
                 Diagnostic::error("Invalid cluster ID", e.to_string()).at(AttributePath::root("cluster_id")),
             )
         })?;
-        let admin = config.attr("admin").and_then(Value::as_bool).unwrap_or(false);
+        let admin = config.admin.known().copied().unwrap_or(false);
         let action_name = if admin { "listClusterAdminCredential" } else { "listClusterUserCredential" };
         let action = format!("listing the credentials of AKS cluster {}/{}", id.resource_group, id.name);
         let until = tokio::time::Instant::now() + OPEN_TIMEOUT;
@@ -125,7 +136,7 @@ impl EphemeralResource<ProviderData> for ClusterCredentials {
                     "cluster credentials unknown until apply: this plan creates the cluster",
                     cluster = id.to_string()
                 );
-                return Ok(Opened { result: self.unknown_until_apply(config, raw_id), private: None });
+                return Ok(Opened { result: Self::unknown_until_apply(config), private: None });
             }
             Err(e) => return Err(arm_error(&action, e)),
         };
@@ -141,17 +152,28 @@ impl EphemeralResource<ProviderData> for ClusterCredentials {
                     format!("While {action}: the answer held no kubeconfig."),
                 ))
             })?;
-        let field = |key: &str| kubeconfig_field(&raw, key).map(Value::String).unwrap_or(Value::Null);
-        let result = object([
-            ("cluster_id", Value::string(raw_id)),
-            ("admin", config.attr("admin").cloned().unwrap_or(Value::Null)),
-            ("host", field("server:")),
-            ("cluster_ca_certificate", field("certificate-authority-data:")),
-            ("client_certificate", field("client-certificate-data:")),
-            ("client_key", field("client-key-data:")),
-            ("token", field("token:")),
-            ("kube_config_raw", Value::String(raw)),
-        ]);
+        let field = |key: &str| kubeconfig_field(&raw, key).map_or(Val::Null, Val::Known);
+        let result = CredentialsModel {
+            host: field("server:"),
+            cluster_ca_certificate: field("certificate-authority-data:"),
+            client_certificate: field("client-certificate-data:"),
+            client_key: field("client-key-data:"),
+            token: field("token:"),
+            kube_config_raw: Val::Known(raw),
+            ..config
+        }
+        .to_value();
         Ok(Opened { result, private: None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tf::model::check_model;
+
+    #[test]
+    fn the_model_is_the_schema() {
+        assert_eq!(check_model::<CredentialsModel>(), Ok(()));
     }
 }
